@@ -1,0 +1,27 @@
+//! Envelope encryption: master keys wrap one data key per owner; the data key encrypts the
+//! owner's documents (in authenticated segments) and personal metadata.
+
+mod blind_index;
+mod fields;
+mod keyring;
+mod owner_keys;
+mod segments;
+
+pub use blind_index::BlindIndexKey;
+pub use fields::{open_field, seal_field};
+pub use keyring::{KeyRing, KeyRingError, KeyStatus};
+pub use owner_keys::{DataKey, unwrap_data_key, wrap_data_key};
+pub use segments::{Binding, HEADER_LEN, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, sealed_len};
+
+/// A cryptographic operation failed. Deliberately carries no detail: the cause is either
+/// tampering, a wrong key, or a bug, and none of those should be described to a client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cryptographic integrity check failed")]
+pub struct IntegrityError;
+
+/// Fills a fresh buffer from the operating system's random source.
+pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], IntegrityError> {
+    let mut out = [0u8; N];
+    getrandom::fill(&mut out).map_err(|_| IntegrityError)?;
+    Ok(out)
+}
