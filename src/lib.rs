@@ -1,4 +1,15 @@
 //! Kho: the citizen e-data store behind "provide information once".
 
-pub mod crypto;
-pub mod ids;
+pub mod app; // the router, shared state and server launch
+pub mod cli; // the `kho` command line
+pub mod config; // typed settings from defaults, a TOML file and KHO_* variables
+pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, blind indexes
+pub mod documents; // owners' documents: upload, list, download, delete
+pub mod error; // the one HTTP error type, as problem+json
+pub mod extract; // extractors whose rejections are problem+json
+pub mod identity; // sessions, CSRF and origin checks, the dev sign-in
+pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
+pub mod owners; // owners' stores: creation, data keys, rotation, erasure
+pub mod storage; // the database and the blob store
+pub mod telemetry; // structured logging
+pub mod web; // security headers and the front page

@@ -1,1 +1,21 @@
+//! The schema of Kho: one migration per change, never edited once landed.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261123_000001_owners;
+mod m20261123_000002_documents;
+mod m20261123_000003_sessions;
+
+/// Runs every migration in order.
 pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261123_000001_owners::Migration),
+            Box::new(m20261123_000002_documents::Migration),
+            Box::new(m20261123_000003_sessions::Migration),
+        ]
+    }
+}

@@ -25,3 +25,9 @@ pub(crate) fn random_bytes<const N: usize>() -> Result<[u8; N], IntegrityError> 
     getrandom::fill(&mut out).map_err(|_| IntegrityError)?;
     Ok(out)
 }
+
+/// A fresh random token for cookies and CSRF: URL-safe base64 of 32 bytes.
+pub fn random_token() -> Result<String, IntegrityError> {
+    use base64::Engine;
+    Ok(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes::<32>()?))
+}

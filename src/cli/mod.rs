@@ -1,0 +1,54 @@
+//! The `kho` command line: one file per command group.
+
+mod keys;
+mod owner;
+mod serve;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::config::Settings;
+
+/// Kho — the citizen e-data store behind "provide information once".
+///
+/// Settings come from built-in defaults, then the TOML file given with --config (or
+/// KHO_CONFIG), then KHO_* environment variables; see the README for every name.
+#[derive(Debug, Parser)]
+#[command(name = "kho", version, about, long_about)]
+pub struct Cli {
+    /// A TOML settings file.
+    #[arg(long, global = true, env = "KHO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP service (migrates the database first in the dev profile).
+    Serve,
+    /// Apply pending database migrations.
+    Migrate,
+    /// Inspect and rotate the key ring.
+    #[command(subcommand)]
+    Keys(keys::KeysCommand),
+    /// Act on one owner's store.
+    #[command(subcommand)]
+    Owner(owner::OwnerCommand),
+}
+
+/// Runs a parsed command with loaded settings.
+pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    match command {
+        Command::Serve => serve::run(settings).await,
+        Command::Migrate => {
+            let db = crate::storage::db::connect(settings.database_url()).await?;
+            crate::storage::db::migrate(&db).await?;
+            println!("{{\"migrated\":true}}");
+            Ok(())
+        }
+        Command::Keys(command) => keys::run(command, settings).await,
+        Command::Owner(command) => owner::run(command, settings).await,
+    }
+}

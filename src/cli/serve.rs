@@ -1,0 +1,40 @@
+//! `kho serve`: bind, serve, and stop gracefully on Ctrl-C or SIGTERM.
+
+use tokio::net::TcpListener;
+
+use crate::app::{AppState, launch};
+use crate::config::Settings;
+
+pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+    let listen = settings.listen;
+    let state = AppState::open(settings).await?;
+    let listener = TcpListener::bind(listen).await?;
+    tracing::info!(address = %listener.local_addr()?, profile = ?state.settings.profile, "kho is listening");
+    launch(state, listener, shutdown_signal()).await?;
+    tracing::info!("kho stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutting down: finishing open requests");
+}

@@ -1,0 +1,254 @@
+//! Typed settings: built-in defaults < an optional TOML file < `KHO_*` environment variables,
+//! with `KHO_<NAME>_FILE` for every secret. Read once at start-up and passed down; never global.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Serialize};
+use url::Url;
+
+/// Settings that hold secrets; each may instead be read from the file named by `KHO_<NAME>_FILE`.
+const SECRET_FIELDS: [&str; 2] = ["database_url", "oidc_client_secret"];
+
+/// Variables that are not settings but are still Kho's own (no warning for them).
+const OTHER_VARIABLES: [&str; 3] = ["KHO_CONFIG", "KHO_LOG", "KHO_LOG_FORMAT"];
+
+/// Which rules apply: `dev` allows the dev keys and the dev sign-in; `production` refuses them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    Dev,
+    Production,
+}
+
+/// Every setting of a Kho process.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    /// `KHO_PROFILE`: `dev` (default) or `production`.
+    pub profile: Profile,
+    /// `KHO_LISTEN`: the address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// `KHO_PUBLIC_URL`: the URL clients reach this service at (https in production).
+    pub public_url: Url,
+    /// `KHO_DATABASE_URL`: `sqlite://path?mode=rwc` or `postgres://user:password@host/db`.
+    pub database_url: SecretString,
+    /// `KHO_BLOB_URL`: a local directory (path or `file://`) or `s3://bucket[/prefix]`; S3 takes
+    /// the usual `AWS_*` endpoint, region and credential variables.
+    pub blob_url: String,
+    /// `KHO_KEYS_DIR`: the key ring directory (see `keys-dev/README.md`).
+    pub keys_dir: PathBuf,
+    /// `KHO_MAX_UPLOAD_BYTES`: the largest document an owner may upload.
+    pub max_upload_bytes: u64,
+    /// `KHO_DEV_SIGN_IN`: the sign-in page without a password; defaults to on in dev only and is
+    /// refused in production.
+    pub dev_sign_in: Option<bool>,
+    /// `KHO_OIDC_ISSUER`: the OpenID Provider citizens and officials log in with.
+    pub oidc_issuer: Option<Url>,
+    /// `KHO_OIDC_CLIENT_ID`: Kho's client id at the provider.
+    pub oidc_client_id: Option<String>,
+    /// `KHO_OIDC_CLIENT_SECRET` (or `_FILE`): Kho's client secret at the provider.
+    pub oidc_client_secret: Option<SecretString>,
+    /// `KHO_OIDC_IDENTIFIER_CLAIM`: the ID-token claim that carries the owner's identifier.
+    pub oidc_identifier_claim: String,
+    /// `KHO_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
+    pub session_idle_minutes: u32,
+    /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
+    pub session_absolute_hours: u32,
+}
+
+#[derive(Serialize)]
+struct Defaults {
+    profile: Profile,
+    listen: &'static str,
+    public_url: &'static str,
+    database_url: &'static str,
+    blob_url: &'static str,
+    keys_dir: &'static str,
+    max_upload_bytes: u64,
+    oidc_identifier_claim: &'static str,
+    session_idle_minutes: u32,
+    session_absolute_hours: u32,
+}
+
+const DEFAULTS: Defaults = Defaults {
+    profile: Profile::Dev,
+    listen: "127.0.0.1:8080",
+    public_url: "http://127.0.0.1:8080",
+    database_url: "sqlite://data/kho.db?mode=rwc",
+    blob_url: "data/blobs",
+    keys_dir: "keys-dev",
+    max_upload_bytes: 20 * 1024 * 1024,
+    oidc_identifier_claim: "personal_id",
+    session_idle_minutes: 30,
+    session_absolute_hours: 12,
+};
+
+/// The settings cannot be used; the message says what to change.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("both KHO_{name} and KHO_{name}_FILE are set; keep one")]
+    Ambiguous { name: String },
+    #[error("the production profile {0}")]
+    Production(&'static str),
+}
+
+impl Settings {
+    /// Loads from the process environment and, if given, a TOML file. Returns warnings (unknown
+    /// `KHO_*` variables) for the caller to log once logging is set up.
+    pub fn load(file: Option<&Path>) -> Result<(Self, Vec<String>), ConfigError> {
+        let vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("KHO_")).collect();
+        let mut figment = Figment::from(Serialized::defaults(DEFAULTS));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(ConfigError::Read { path: file.to_owned(), source: std::io::ErrorKind::NotFound.into() });
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        figment = figment.merge(Env::prefixed("KHO_").filter(|k| !k.as_str().ends_with("_file")));
+        for name in SECRET_FIELDS {
+            let upper = name.to_uppercase();
+            if let Some((_, path)) = vars.iter().find(|(k, _)| *k == format!("KHO_{upper}_FILE")) {
+                if vars.iter().any(|(k, _)| *k == format!("KHO_{upper}")) {
+                    return Err(ConfigError::Ambiguous { name: upper });
+                }
+                let secret = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+                figment = figment.merge(Serialized::default(name, secret.trim_end_matches(['\r', '\n'])));
+            }
+        }
+        let settings: Settings = figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.check_profile()?;
+        Ok((settings, unknown_variables(vars.iter().map(|(k, _)| k.as_str()))))
+    }
+
+    /// Whether the password-less sign-in page is served.
+    pub fn dev_sign_in_enabled(&self) -> bool {
+        self.dev_sign_in.unwrap_or(self.profile == Profile::Dev)
+    }
+
+    pub fn is_production(&self) -> bool {
+        self.profile == Profile::Production
+    }
+
+    /// The database URL, for the one place that connects.
+    pub fn database_url(&self) -> &str {
+        self.database_url.expose_secret()
+    }
+
+    fn check_profile(&self) -> Result<(), ConfigError> {
+        if self.max_upload_bytes == 0 {
+            return Err(ConfigError::Invalid("KHO_MAX_UPLOAD_BYTES must be at least 1".into()));
+        }
+        if !self.is_production() {
+            return Ok(());
+        }
+        if self.dev_sign_in == Some(true) {
+            return Err(ConfigError::Production("refuses the dev sign-in: unset KHO_DEV_SIGN_IN and configure KHO_OIDC_ISSUER"));
+        }
+        if self.public_url.scheme() != "https" {
+            return Err(ConfigError::Production("refuses a plain-HTTP public URL: set KHO_PUBLIC_URL to the https:// address clients use"));
+        }
+        Ok(())
+    }
+}
+
+/// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
+/// leave a default in place.
+fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
+    const FIELDS: [&str; 14] = [
+        "profile", "listen", "public_url", "database_url", "blob_url", "keys_dir", "max_upload_bytes", "dev_sign_in",
+        "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_identifier_claim", "session_idle_minutes",
+        "session_absolute_hours",
+    ];
+    names
+        .filter(|name| {
+            let field = name.trim_start_matches("KHO_").to_lowercase();
+            let secret_file = field.strip_suffix("_file").is_some_and(|f| SECRET_FIELDS.contains(&f));
+            !(FIELDS.contains(&field.as_str()) || secret_file || OTHER_VARIABLES.contains(name) || name.starts_with("KHO_TEST_"))
+        })
+        .map(|name| format!("unknown configuration variable {name} is ignored (a typo?)"))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use figment::Jail;
+
+    fn load_in(jail: &Jail) -> Result<(Settings, Vec<String>), ConfigError> {
+        let _ = jail;
+        Settings::load(None)
+    }
+
+    #[test]
+    fn defaults_run_dev_on_sqlite_with_the_dev_keys() {
+        Jail::expect_with(|jail| {
+            let (s, warnings) = load_in(jail).unwrap();
+            assert_eq!(s.profile, Profile::Dev);
+            assert_eq!(s.listen.to_string(), "127.0.0.1:8080");
+            assert!(s.database_url().starts_with("sqlite://"));
+            assert!(s.dev_sign_in_enabled());
+            assert_eq!(s.max_upload_bytes, 20 * 1024 * 1024);
+            assert!(warnings.is_empty());
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn environment_beats_file_beats_defaults() {
+        Jail::expect_with(|jail| {
+            jail.create_file("kho.toml", "listen = \"127.0.0.1:9000\"\nmax_upload_bytes = 1000\n")?;
+            jail.set_env("KHO_MAX_UPLOAD_BYTES", "2000");
+            let (s, _) = Settings::load(Some(Path::new("kho.toml"))).unwrap();
+            assert_eq!(s.listen.port(), 9000);
+            assert_eq!(s.max_upload_bytes, 2000);
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn secrets_come_from_files_and_never_show_in_debug() {
+        Jail::expect_with(|jail| {
+            jail.create_file("db-url", "postgres://kho:hunter2@db/kho\n")?;
+            jail.set_env("KHO_DATABASE_URL_FILE", "db-url");
+            let (s, warnings) = load_in(jail).unwrap();
+            assert_eq!(s.database_url(), "postgres://kho:hunter2@db/kho");
+            assert!(!format!("{s:?}").contains("hunter2"));
+            assert!(warnings.is_empty());
+            jail.set_env("KHO_DATABASE_URL", "sqlite://x");
+            assert!(matches!(load_in(jail).unwrap_err(), ConfigError::Ambiguous { .. }));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn mistyped_variables_are_warned_about() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KHO_LISTN", "127.0.0.1:1");
+            let (_, warnings) = load_in(jail).unwrap();
+            assert_eq!(warnings.len(), 1);
+            assert!(warnings[0].contains("KHO_LISTN"));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn production_refuses_plain_http_and_the_dev_sign_in() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KHO_PROFILE", "production");
+            assert!(matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("plain-HTTP")));
+            jail.set_env("KHO_PUBLIC_URL", "https://kho.example");
+            let (s, _) = load_in(jail).unwrap();
+            assert!(!s.dev_sign_in_enabled());
+            jail.set_env("KHO_DEV_SIGN_IN", "true");
+            assert!(matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("dev sign-in")));
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,244 @@
+//! `/v1/me/documents`: the owner's document API. Handlers parse, call the service, map results.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::multipart::Field;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::NaiveDate;
+use futures_util::TryStreamExt;
+use serde::Deserialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{ContentType, DocumentError, DocumentList, DocumentView, ListFilter, NewDocument};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::{ApiPath, ApiQuery};
+use crate::identity::OwnerSession;
+use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
+use crate::storage::StoreError;
+
+/// Room for the metadata fields and multipart framing on top of the document itself.
+const MULTIPART_SLACK: u64 = 64 * 1024;
+const MAX_FIELD_BYTES: usize = 4096;
+
+pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
+    let body_limit = usize::try_from(max_upload_bytes.saturating_add(MULTIPART_SLACK)).unwrap_or(usize::MAX);
+    let upload = OpenApiRouter::new().routes(routes!(list_documents, upload_document)).layer(DefaultBodyLimit::max(body_limit));
+    OpenApiRouter::new()
+        .merge(upload)
+        .routes(routes!(get_document, delete_document))
+        .routes(routes!(download_content))
+}
+
+impl From<DocumentError> for ApiError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::NotFound => Self::NotFound,
+            DocumentError::TooLarge { limit } => Self::TooLarge { limit },
+            DocumentError::Empty => Self::BadRequest("the document is empty".into()),
+            DocumentError::Unsupported => Self::UnsupportedContent,
+            DocumentError::NotDeletable => Self::Conflict("issued documents cannot be deleted: they stay stored for look-up"),
+            DocumentError::Body(why) => Self::BadRequest(why),
+            DocumentError::Store(e) => e.into(),
+        }
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Integrity(_) => Self::Integrity,
+            other => Self::internal(other),
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct ListParams {
+    /// Only documents of this catalogue type.
+    #[serde(rename = "type")]
+    type_code: Option<String>,
+    /// The `next_cursor` of the previous page.
+    cursor: Option<Uuid>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u64>,
+}
+
+/// List the signed-in owner's documents, newest first.
+#[utoipa::path(get, path = "/v1/me/documents", tag = "documents", params(ListParams),
+    responses((status = 200, body = DocumentList), (status = 400, body = Problem), (status = 401, body = Problem)))]
+async fn list_documents(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<DocumentList>, ApiError> {
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be from 1 to 200".into()));
+    }
+    let type_code = params.type_code.as_deref().map(DocumentTypeCode::parse).transpose()?;
+    let filter = ListFilter { type_code, cursor: params.cursor, limit };
+    Ok(Json(super::list(&state, session.owner, filter).await?))
+}
+
+/// The multipart form of an upload, as documented in OpenAPI. The metadata fields must come
+/// before `file`, so they are checked before any content is stored.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    /// Catalogue code of the document type.
+    #[schema(rename = "type")]
+    type_code: String,
+    title: String,
+    number: Option<String>,
+    issuing_agency: Option<String>,
+    /// `YYYY-MM-DD`.
+    issue_date: Option<String>,
+    /// `YYYY-MM-DD`.
+    valid_until: Option<String>,
+    /// The content: PDF, JPEG, PNG, XML or JSON, decided by its first bytes.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+}
+
+/// Upload a document (multipart/form-data; metadata fields first, then `file`). Requires
+/// `X-CSRF-Token`.
+#[utoipa::path(post, path = "/v1/me/documents", tag = "documents",
+    request_body(content = UploadForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = DocumentView), (status = 400, body = Problem), (status = 403, body = Problem),
+        (status = 413, body = Problem), (status = 415, body = Problem)))]
+async fn upload_document(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    headers: HeaderMap,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
+    let limit = state.settings.max_upload_bytes;
+    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit.saturating_add(MULTIPART_SLACK)) {
+        return Err(ApiError::TooLarge { limit });
+    }
+    let mut fields = UploadFields::default();
+    while let Some(field) = multipart.next_field().await? {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let meta = fields.parse()?;
+            let view = super::upload(&state, session.owner, meta, Box::pin(field)).await?;
+            return Ok((StatusCode::CREATED, Json(view)));
+        }
+        fields.set(&name, small_text(field).await?)?;
+    }
+    Err(ApiError::BadRequest("the form has no `file` field".into()))
+}
+
+#[derive(Default)]
+struct UploadFields {
+    type_code: Option<String>,
+    title: Option<String>,
+    number: Option<String>,
+    issuing_agency: Option<String>,
+    issue_date: Option<String>,
+    valid_until: Option<String>,
+}
+
+impl UploadFields {
+    fn set(&mut self, name: &str, value: String) -> Result<(), ApiError> {
+        let slot = match name {
+            "type" => &mut self.type_code,
+            "title" => &mut self.title,
+            "number" => &mut self.number,
+            "issuing_agency" => &mut self.issuing_agency,
+            "issue_date" => &mut self.issue_date,
+            "valid_until" => &mut self.valid_until,
+            other => return Err(ApiError::BadRequest(format!("unknown form field `{other}`"))),
+        };
+        if slot.replace(value).is_some() {
+            return Err(ApiError::BadRequest(format!("the form field `{name}` is given twice")));
+        }
+        Ok(())
+    }
+
+    fn parse(self) -> Result<NewDocument, ApiError> {
+        let required = |v: Option<String>, name: &str| v.ok_or_else(|| ApiError::BadRequest(format!("the form field `{name}` is required and must come before `file`")));
+        let optional = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
+        let meta = NewDocument {
+            type_code: DocumentTypeCode::parse(&required(self.type_code, "type")?)?,
+            title: Text::parse(&required(self.title, "title")?, "title", 500)?,
+            number: optional(self.number).map(|n| Text::parse(&n, "number", 100)).transpose()?,
+            issuing_agency: optional(self.issuing_agency).map(|a| AgencyCode::parse(&a)).transpose()?,
+            issue_date: optional(self.issue_date).map(|d| parse_date(&d, "issue date")).transpose()?,
+            valid_until: optional(self.valid_until).map(|d| parse_date(&d, "valid until")).transpose()?,
+        };
+        if let (Some(issued), Some(until)) = (meta.issue_date, meta.valid_until) {
+            if until < issued {
+                return Err(ApiError::BadRequest("valid_until is before issue_date".into()));
+            }
+        }
+        Ok(meta)
+    }
+}
+
+fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))
+}
+
+/// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
+async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > MAX_FIELD_BYTES {
+            return Err(ApiError::BadRequest("a metadata field is too long".into()));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::BadRequest("metadata fields must be UTF-8 text".into()))
+}
+
+/// One document's metadata.
+#[utoipa::path(get, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)),
+    responses((status = 200, body = DocumentView), (status = 404, body = Problem)))]
+async fn get_document(State(state): State<AppState>, session: OwnerSession, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DocumentView>, ApiError> {
+    Ok(Json(super::get(&state, session.owner, id).await?))
+}
+
+/// Delete an uploaded document (issued documents stay). Requires `X-CSRF-Token`.
+#[utoipa::path(delete, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)),
+    responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn delete_document(State(state): State<AppState>, session: OwnerSession, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+    super::delete(&state, session.owner, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Download the content, decrypted as it streams. `ETag` is the content's SHA-256.
+#[utoipa::path(get, path = "/v1/me/documents/{id}/content", tag = "documents", params(("id" = Uuid, Path)),
+    responses((status = 200, description = "the document's bytes", content_type = "application/octet-stream"),
+        (status = 304), (status = 404, body = Problem), (status = 500, body = Problem)))]
+async fn download_content(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiPath(id): ApiPath<Uuid>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let view = super::get(&state, session.owner, id).await?;
+    let etag = format!("\"{}\"", view.sha256);
+    let matches = headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes() || v.as_bytes() == b"*");
+    let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+    if matches {
+        return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
+    }
+    let download = super::download(&state, session.owner, id).await?;
+    let content_type = ContentType::from_mime(&download.view.content_type).ok_or(ApiError::Integrity)?;
+    let disposition = format!("attachment; filename=\"{id}.{}\"", content_type.extension());
+    let body = Body::from_stream(download.body.inspect_err(move |e| tracing::error!(document = %id, error = %e, "download stopped")));
+    let headers = [
+        (header::CONTENT_TYPE, HeaderValue::from_static(content_type.mime())),
+        (header::CONTENT_LENGTH, HeaderValue::from(download.view.size)),
+        (header::ETAG, etag),
+        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(ApiError::internal)?),
+        (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+    ];
+    Ok((headers, body).into_response())
+}

@@ -1,0 +1,168 @@
+//! The one error type at the HTTP boundary: every failure becomes an RFC 9457
+//! `application/problem+json` body with a stable `type`. Internal causes are logged once, here,
+//! and never returned.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::multipart::MultipartError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use crate::ids::ParseError;
+
+/// Prefix of every problem `type`; the slug after it is stable and documented in the README.
+pub const PROBLEM_TYPE_PREFIX: &str = "urn:kho:problem:";
+
+/// What went wrong, as far as a client needs to know.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed (bad JSON, a bad multipart body, a missing field).
+    #[error("{0}")]
+    BadRequest(String),
+    /// 400: a field holds a value of the wrong shape (an identifier, a code, a date).
+    #[error(transparent)]
+    InvalidField(#[from] ParseError),
+    /// 401: no valid session.
+    #[error("sign in first")]
+    Unauthenticated,
+    /// 403: a state-changing request without a valid CSRF token or from a foreign origin.
+    #[error("{0}")]
+    CsrfRejected(&'static str),
+    /// 404: no such resource for this caller — also when it belongs to someone else.
+    #[error("not found")]
+    NotFound,
+    /// 409: the request conflicts with the resource's state.
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// 413: the body is larger than allowed.
+    #[error("the document is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// 415: the content is none of the accepted formats.
+    #[error("the content is not an accepted format (PDF, JPEG, PNG, XML or JSON)")]
+    UnsupportedContent,
+    /// 500: stored data failed its integrity check (tampering or corruption); logged.
+    #[error("the stored document failed its integrity check")]
+    Integrity,
+    /// 503: a dependency is not ready.
+    #[error("the service is not ready")]
+    Unavailable,
+    /// 500: anything else; the cause is logged, not returned.
+    #[error("internal error")]
+    Internal(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn internal(e: impl std::error::Error + Send + Sync + 'static) -> Self {
+        Self::Internal(Box::new(e))
+    }
+
+    fn status_and_slug(&self) -> (StatusCode, &'static str) {
+        match self {
+            Self::BadRequest(_) => (StatusCode::BAD_REQUEST, "bad-request"),
+            Self::InvalidField(_) => (StatusCode::BAD_REQUEST, "invalid-field"),
+            Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
+            Self::CsrfRejected(_) => (StatusCode::FORBIDDEN, "csrf-rejected"),
+            Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+            Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            Self::UnsupportedContent => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-content"),
+            Self::Integrity => (StatusCode::INTERNAL_SERVER_ERROR, "integrity-check-failed"),
+            Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+        }
+    }
+}
+
+/// The RFC 9457 body.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct Problem {
+    /// `urn:kho:problem:<slug>`, stable per kind of error.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+/// A problem response for `status` with `slug` and an optional detail.
+pub fn problem(status: StatusCode, slug: &str, detail: Option<String>) -> Response {
+    let body = Problem {
+        kind: format!("{PROBLEM_TYPE_PREFIX}{slug}"),
+        title: status.canonical_reason().unwrap_or("Error").to_owned(),
+        status: status.as_u16(),
+        detail,
+    };
+    let mut response = (status, Json(body)).into_response();
+    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, slug) = self.status_and_slug();
+        match &self {
+            Self::Internal(cause) => tracing::error!(error = %cause, "internal error"),
+            Self::Integrity => tracing::error!("stored data failed its integrity check"),
+            _ => {}
+        }
+        let detail = match self {
+            Self::Internal(_) => None,
+            other => Some(other.to_string()),
+        };
+        problem(status, slug, detail)
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(rejection: JsonRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}
+
+impl From<MultipartError> for ApiError {
+    fn from(e: MultipartError) -> Self {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::BadRequest("the request body is too large".into())
+        } else {
+            Self::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+        }
+    }
+}
+
+impl From<sea_orm::DbErr> for ApiError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::internal(e)
+    }
+}
+
+/// Gives bare error responses (a 405 from routing, a 413 from a body limit) a problem body too.
+pub async fn problem_for_bare_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if status.is_client_error() || status.is_server_error() {
+        if response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().ends_with(b"json")) {
+            return response;
+        }
+        let slug = match status {
+            StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+            StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+            StatusCode::NOT_FOUND => "not-found",
+            s if s.is_client_error() => "bad-request",
+            _ => "internal",
+        };
+        let mut replaced = problem(status, slug, None);
+        if let Some(allow) = response.headers().get(header::ALLOW) {
+            replaced.headers_mut().insert(header::ALLOW, allow.clone());
+        }
+        return replaced;
+    }
+    response
+}

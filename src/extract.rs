@@ -1,0 +1,22 @@
+//! Axum extractors whose rejections are problem+json like every other error.
+
+use axum::extract::FromRequestParts;
+use axum::extract::rejection::PathRejection;
+
+use crate::error::ApiError;
+
+/// Query parameters; a malformed query is a 400 problem.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Query), rejection(ApiError))]
+pub struct ApiQuery<T>(pub T);
+
+/// Path parameters; a malformed one (say, not a UUID) is a 400 problem.
+#[derive(Debug, FromRequestParts)]
+#[from_request(via(axum::extract::Path), rejection(ApiError))]
+pub struct ApiPath<T>(pub T);
+
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        Self::BadRequest(rejection.body_text())
+    }
+}

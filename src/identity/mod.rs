@@ -1,0 +1,8 @@
+//! Who is calling: browser sessions (stored in the database, shared by every process), the
+//! CSRF and origin checks on state-changing requests, and the dev sign-in.
+
+pub mod dev_sign_in;
+mod session_auth;
+pub mod sessions;
+
+pub use session_auth::OwnerSession;

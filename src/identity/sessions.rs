@@ -1,0 +1,92 @@
+//! Session storage. The cookie carries a random token; the database keeps only its SHA-256, the
+//! owner, the CSRF token and the times that bound the session.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sha2::{Digest, Sha256};
+
+use crate::config::Settings;
+use crate::crypto::random_token;
+use crate::owners::OwnerId;
+use crate::storage::StoreError;
+use crate::storage::entities::sessions;
+
+/// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
+const TOUCH_AFTER: Duration = Duration::seconds(60);
+
+/// A live session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub owner: OwnerId,
+    pub csrf_token: String,
+}
+
+/// The name of the session cookie: `__Host-` outside dev, so browsers insist on Secure, Path=/
+/// and no Domain.
+pub fn cookie_name(settings: &Settings) -> &'static str {
+    if settings.is_production() { "__Host-kho_session" } else { "kho_session" }
+}
+
+fn hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// Starts a session for `owner`; returns the token for the cookie.
+pub async fn create(db: &DatabaseConnection, settings: &Settings, owner: OwnerId) -> Result<String, StoreError> {
+    let token = random_token()?;
+    let now = Utc::now();
+    sessions::Entity::insert(sessions::ActiveModel {
+        token_hash: Set(hash(&token)),
+        owner_id: Set(owner.0),
+        csrf_token: Set(random_token()?),
+        created_at: Set(now),
+        last_seen_at: Set(now),
+        expires_at: Set(now + Duration::hours(i64::from(settings.session_absolute_hours))),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(token)
+}
+
+/// The session a token belongs to, if it is still live; refreshes its idle timer.
+pub async fn lookup(db: &DatabaseConnection, settings: &Settings, token: &str) -> Result<Option<Session>, StoreError> {
+    let Some(row) = sessions::Entity::find_by_id(hash(token)).one(db).await? else { return Ok(None) };
+    let now = Utc::now();
+    let idle = Duration::minutes(i64::from(settings.session_idle_minutes));
+    if !is_live(now, row.expires_at, row.last_seen_at, idle) {
+        sessions::Entity::delete_by_id(row.token_hash).exec(db).await?;
+        return Ok(None);
+    }
+    if now - row.last_seen_at > TOUCH_AFTER {
+        sessions::Entity::update_many()
+            .set(sessions::ActiveModel { last_seen_at: Set(now), ..Default::default() })
+            .filter(sessions::Column::TokenHash.eq(row.token_hash.as_str()))
+            .exec(db)
+            .await?;
+    }
+    Ok(Some(Session { owner: OwnerId(row.owner_id), csrf_token: row.csrf_token }))
+}
+
+fn is_live(now: DateTime<Utc>, expires_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, idle: Duration) -> bool {
+    now < expires_at && now - last_seen_at < idle
+}
+
+/// Ends the session of `token` (sign-out).
+pub async fn delete(db: &DatabaseConnection, token: &str) -> Result<(), StoreError> {
+    sessions::Entity::delete_by_id(hash(token)).exec(db).await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_end_at_the_absolute_limit_and_when_idle() {
+        let now = Utc::now();
+        let idle = Duration::minutes(30);
+        assert!(is_live(now, now + Duration::hours(1), now - Duration::minutes(5), idle));
+        assert!(!is_live(now, now - Duration::seconds(1), now, idle));
+        assert!(!is_live(now, now + Duration::hours(1), now - Duration::minutes(31), idle));
+    }
+}

@@ -1,0 +1,50 @@
+//! `/v1/me`: who is signed in (with the CSRF token for later requests), sign-out, and erasure.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum_extra::extract::CookieJar;
+use serde::Serialize;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::identity::{OwnerSession, sessions};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(me, erase_me)).routes(routes!(sign_out))
+}
+
+/// The signed-in owner.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct Me {
+    /// Personal ID or tax code.
+    identifier: String,
+    /// `citizen` or `organisation`.
+    kind: &'static str,
+    /// Send this in `X-CSRF-Token` with every request that changes data.
+    csrf_token: String,
+}
+
+/// Who is signed in, and the CSRF token of the session.
+#[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = Problem)))]
+async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json<Me>, ApiError> {
+    let identifier = super::identifier(&state.db, &state.keys, session.owner).await?.ok_or(ApiError::Unauthenticated)?;
+    Ok(Json(Me { kind: identifier.kind().as_str(), identifier: identifier.to_string(), csrf_token: session.csrf_token }))
+}
+
+/// End this session. Requires `X-CSRF-Token`.
+#[utoipa::path(post, path = "/v1/me/sign-out", tag = "me", responses((status = 204), (status = 401, body = Problem)))]
+async fn sign_out(State(state): State<AppState>, _session: OwnerSession, headers: HeaderMap) -> Result<StatusCode, ApiError> {
+    if let Some(token) = CookieJar::from_headers(&headers).get(sessions::cookie_name(&state.settings)) {
+        sessions::delete(&state.db, token.value()).await?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Erase the owner's whole store: the data key is destroyed first, so nothing of it can be
+/// decrypted again; then the content and the rows. Requires `X-CSRF-Token`.
+#[utoipa::path(delete, path = "/v1/me", tag = "me", responses((status = 200, body = inline(super::ErasureReport)), (status = 403, body = Problem)))]
+async fn erase_me(State(state): State<AppState>, session: OwnerSession) -> Result<Json<super::ErasureReport>, ApiError> {
+    Ok(Json(super::erase(&state.db, &state.blobs, session.owner).await?))
+}

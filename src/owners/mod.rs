@@ -1,0 +1,15 @@
+//! Owners' stores: created at first sign-in, found by a blind index of the identifier, each with
+//! its own data key; re-wrapping keys on rotation; erasure by destroying the key.
+
+mod erase;
+pub mod http;
+mod keys;
+mod store;
+
+pub use erase::{ErasureReport, erase};
+pub use keys::{KekUsage, data_key, kek_usage, rewrap_batch};
+pub use store::{Owner, find, find_or_create, identifier};
+
+/// The opaque id of an owner's store. Never personal: it is random and says nothing of the owner.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct OwnerId(pub uuid::Uuid);

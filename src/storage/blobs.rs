@@ -1,0 +1,103 @@
+//! Document bytes (already sealed) in an object store: a local directory by default, any
+//! S3-compatible service with `s3://bucket`. Writes stream in bounded memory.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::stream::{BoxStream, TryStreamExt};
+use object_store::aws::AmazonS3Builder;
+use object_store::local::LocalFileSystem;
+use object_store::path::Path;
+use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+
+pub use object_store::Error as BlobError;
+
+/// Part size for local files: small, so an upload holds little in memory.
+const LOCAL_PART: usize = 1024 * 1024;
+/// Part size for S3: the smallest the S3 API allows for all but the last part.
+const S3_PART: usize = 5 * 1024 * 1024;
+
+/// The blob store of this process.
+#[derive(Clone, Debug)]
+pub struct Blobs {
+    store: Arc<dyn ObjectStore>,
+    part_size: usize,
+}
+
+impl Blobs {
+    /// Opens `url`: `s3://bucket[/prefix]` (endpoint and credentials from the `AWS_*`
+    /// variables), `file:///dir`, or a plain directory path, created if missing.
+    pub fn open(url: &str) -> Result<Self, BlobError> {
+        if url.starts_with("s3://") {
+            let store = AmazonS3Builder::from_env().with_url(url).build()?;
+            return Ok(Self { store: Arc::new(store), part_size: S3_PART });
+        }
+        let dir = url.strip_prefix("file://").unwrap_or(url);
+        std::fs::create_dir_all(dir).map_err(|source| BlobError::Generic { store: "local", source: Box::new(source) })?;
+        let store = LocalFileSystem::new_with_prefix(dir)?;
+        Ok(Self { store: Arc::new(store), part_size: LOCAL_PART })
+    }
+
+    /// The key of a document version's sealed content. Only opaque ids: no personal data.
+    pub fn document_key(owner: uuid::Uuid, document: uuid::Uuid, version: u32) -> String {
+        format!("owners/{owner}/{document}/v{version}")
+    }
+
+    /// Starts writing a blob; nothing is visible under `key` until [`BlobWriter::finish`].
+    pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
+        let upload = self.store.put_multipart(&Path::from(key)).await?;
+        Ok(BlobWriter { inner: WriteMultipart::new_with_chunk_size(upload, self.part_size) })
+    }
+
+    /// Streams a blob's bytes.
+    pub async fn read(&self, key: &str) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+        Ok(self.store.get(&Path::from(key)).await?.into_stream())
+    }
+
+    /// Deletes one blob; a missing blob is not an error.
+    pub async fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match self.store.delete(&Path::from(key)).await {
+            Err(BlobError::NotFound { .. }) => Ok(()),
+            other => other,
+        }
+    }
+
+    /// Deletes every blob under `prefix` (an owner's whole store).
+    pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError> {
+        let keys: Vec<Path> = self.store.list(Some(&Path::from(prefix))).map_ok(|meta| meta.location).try_collect().await?;
+        for key in &keys {
+            self.delete(key.as_ref()).await?;
+        }
+        Ok(keys.len())
+    }
+}
+
+/// A blob being written, at most a few parts in memory at a time.
+pub struct BlobWriter {
+    inner: WriteMultipart,
+}
+
+impl BlobWriter {
+    /// Buffers `bytes`, waiting for earlier parts to be stored when the buffer is full.
+    pub async fn write(&mut self, bytes: &[u8]) -> Result<(), BlobError> {
+        self.inner.wait_for_capacity(1).await?;
+        self.inner.write(bytes);
+        Ok(())
+    }
+
+    /// Completes the blob, making it visible.
+    pub async fn finish(self) -> Result<(), BlobError> {
+        self.inner.finish().await.map(|_| ())
+    }
+
+    /// Gives up: nothing of the blob stays behind.
+    pub async fn abort(self) -> Result<(), BlobError> {
+        self.inner.abort().await
+    }
+}
+
+impl std::fmt::Debug for BlobWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("BlobWriter")
+    }
+}

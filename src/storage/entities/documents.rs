@@ -1,0 +1,33 @@
+//! `documents`: metadata of each document version; sealed fields are opened with the owner's key.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "documents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub owner_id: Uuid,
+    pub version: i32,
+    pub type_code: String,
+    pub title_sealed: Vec<u8>,
+    pub number_sealed: Option<Vec<u8>>,
+    pub issuing_agency: Option<String>,
+    pub issue_date: Option<Date>,
+    pub valid_until: Option<Date>,
+    pub result_code: Option<String>,
+    pub source: String,
+    pub verification: String,
+    pub status: String,
+    pub status_changed_at: DateTimeUtc,
+    pub content_type: String,
+    pub size: i64,
+    pub sha256: String,
+    pub blob_key: String,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

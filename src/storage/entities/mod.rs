@@ -1,0 +1,7 @@
+//! sea-orm models of the tables the migrations create. Used only by the `store` modules, which
+//! scope every owner-data query by owner.
+
+pub mod documents;
+pub mod owner_keys;
+pub mod owners;
+pub mod sessions;
