@@ -55,13 +55,21 @@ impl AppState {
             db::migrate(&db).await?;
         }
         let blobs = Blobs::open(&settings.blob_url)?;
-        Ok(Self { settings: Arc::new(settings), db, blobs, keys })
+        Ok(Self {
+            settings: Arc::new(settings),
+            db,
+            blobs,
+            keys,
+        })
     }
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "Kho", description = "The citizen e-data store: documents provided once, encrypted per owner, shared with consent."),
+    info(
+        title = "Kho",
+        description = "The citizen e-data store: documents provided once, encrypted per owner, shared with consent."
+    ),
     components(schemas(error::Problem))
 )]
 struct ApiDoc;
@@ -83,32 +91,57 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
-        .route("/openapi.json", get(move || async move { axum::Json(openapi.as_ref().clone()) }))
+        .route(
+            "/openapi.json",
+            get(move || async move { axum::Json(openapi.as_ref().clone()) }),
+        )
         .fallback(|| async { ApiError::NotFound });
     if state.settings.dev_sign_in_enabled() {
-        router = router.route("/dev/sign-in", get(identity::dev_sign_in::page).post(identity::dev_sign_in::sign_in));
+        router = router.route(
+            "/dev/sign-in",
+            get(identity::dev_sign_in::page).post(identity::dev_sign_in::sign_in),
+        );
     }
     let request_id = HeaderName::from_static("x-request-id");
     router
         .with_state(state)
         .layer(axum::middleware::from_fn(error::problem_for_bare_errors))
         .layer(axum::middleware::from_fn(web::security_headers))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &Request| {
-            let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
-            let id = request.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default();
-            tracing::info_span!("request", method = %request.method(), route, request_id = id)
-        }))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|request: &Request| {
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map_or("unmatched", |p| p.as_str());
+                let id = request
+                    .headers()
+                    .get("x-request-id")
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default();
+                tracing::info_span!("request", method = %request.method(), route, request_id = id)
+            }),
+        )
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    if db::ping(&state.db).await { (StatusCode::OK, "ready").into_response() } else { ApiError::Unavailable.into_response() }
+    if db::ping(&state.db).await {
+        (StatusCode::OK, "ready").into_response()
+    } else {
+        ApiError::Unavailable.into_response()
+    }
 }
 
 /// Serves `state` on `listener` until `shutdown` resolves, then finishes open requests.
-pub async fn launch(state: AppState, listener: TcpListener, shutdown: impl Future<Output = ()> + Send + 'static) -> Result<(), StartError> {
+pub async fn launch(
+    state: AppState,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), StartError> {
     let app = router(state);
-    axum::serve(listener, app).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }

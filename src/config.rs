@@ -92,7 +92,10 @@ pub enum ConfigError {
     #[error("invalid configuration: {0}")]
     Invalid(String),
     #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("both KHO_{name} and KHO_{name}_FILE are set; keep one")]
     Ambiguous { name: String },
     #[error("the production profile {0}")]
@@ -103,11 +106,16 @@ impl Settings {
     /// Loads from the process environment and, if given, a TOML file. Returns warnings (unknown
     /// `KHO_*` variables) for the caller to log once logging is set up.
     pub fn load(file: Option<&Path>) -> Result<(Self, Vec<String>), ConfigError> {
-        let vars: Vec<(String, String)> = std::env::vars().filter(|(k, _)| k.starts_with("KHO_")).collect();
+        let vars: Vec<(String, String)> = std::env::vars()
+            .filter(|(k, _)| k.starts_with("KHO_"))
+            .collect();
         let mut figment = Figment::from(Serialized::defaults(DEFAULTS));
         if let Some(file) = file {
             if !file.exists() {
-                return Err(ConfigError::Read { path: file.to_owned(), source: std::io::ErrorKind::NotFound.into() });
+                return Err(ConfigError::Read {
+                    path: file.to_owned(),
+                    source: std::io::ErrorKind::NotFound.into(),
+                });
             }
             figment = figment.merge(Toml::file(file));
         }
@@ -118,13 +126,24 @@ impl Settings {
                 if vars.iter().any(|(k, _)| *k == format!("KHO_{upper}")) {
                     return Err(ConfigError::Ambiguous { name: upper });
                 }
-                let secret = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
-                figment = figment.merge(Serialized::default(name, secret.trim_end_matches(['\r', '\n'])));
+                let secret = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.into(),
+                    source,
+                })?;
+                figment = figment.merge(Serialized::default(
+                    name,
+                    secret.trim_end_matches(['\r', '\n']),
+                ));
             }
         }
-        let settings: Settings = figment.extract().map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
         settings.check_profile()?;
-        Ok((settings, unknown_variables(vars.iter().map(|(k, _)| k.as_str()))))
+        Ok((
+            settings,
+            unknown_variables(vars.iter().map(|(k, _)| k.as_str())),
+        ))
     }
 
     /// Whether the password-less sign-in page is served.
@@ -143,16 +162,22 @@ impl Settings {
 
     fn check_profile(&self) -> Result<(), ConfigError> {
         if self.max_upload_bytes == 0 {
-            return Err(ConfigError::Invalid("KHO_MAX_UPLOAD_BYTES must be at least 1".into()));
+            return Err(ConfigError::Invalid(
+                "KHO_MAX_UPLOAD_BYTES must be at least 1".into(),
+            ));
         }
         if !self.is_production() {
             return Ok(());
         }
         if self.dev_sign_in == Some(true) {
-            return Err(ConfigError::Production("refuses the dev sign-in: unset KHO_DEV_SIGN_IN and configure KHO_OIDC_ISSUER"));
+            return Err(ConfigError::Production(
+                "refuses the dev sign-in: unset KHO_DEV_SIGN_IN and configure KHO_OIDC_ISSUER",
+            ));
         }
         if self.public_url.scheme() != "https" {
-            return Err(ConfigError::Production("refuses a plain-HTTP public URL: set KHO_PUBLIC_URL to the https:// address clients use"));
+            return Err(ConfigError::Production(
+                "refuses a plain-HTTP public URL: set KHO_PUBLIC_URL to the https:// address clients use",
+            ));
         }
         Ok(())
     }
@@ -162,21 +187,38 @@ impl Settings {
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
     const FIELDS: [&str; 14] = [
-        "profile", "listen", "public_url", "database_url", "blob_url", "keys_dir", "max_upload_bytes", "dev_sign_in",
-        "oidc_issuer", "oidc_client_id", "oidc_client_secret", "oidc_identifier_claim", "session_idle_minutes",
+        "profile",
+        "listen",
+        "public_url",
+        "database_url",
+        "blob_url",
+        "keys_dir",
+        "max_upload_bytes",
+        "dev_sign_in",
+        "oidc_issuer",
+        "oidc_client_id",
+        "oidc_client_secret",
+        "oidc_identifier_claim",
+        "session_idle_minutes",
         "session_absolute_hours",
     ];
     names
         .filter(|name| {
             let field = name.trim_start_matches("KHO_").to_lowercase();
-            let secret_file = field.strip_suffix("_file").is_some_and(|f| SECRET_FIELDS.contains(&f));
-            !(FIELDS.contains(&field.as_str()) || secret_file || OTHER_VARIABLES.contains(name) || name.starts_with("KHO_TEST_"))
+            let secret_file = field
+                .strip_suffix("_file")
+                .is_some_and(|f| SECRET_FIELDS.contains(&f));
+            !(FIELDS.contains(&field.as_str())
+                || secret_file
+                || OTHER_VARIABLES.contains(name)
+                || name.starts_with("KHO_TEST_"))
         })
         .map(|name| format!("unknown configuration variable {name} is ignored (a typo?)"))
         .collect()
 }
 
 #[cfg(test)]
+#[allow(clippy::result_large_err)] // figment::Jail's closures return figment::Error
 mod tests {
     use super::*;
     use figment::Jail;
@@ -203,7 +245,10 @@ mod tests {
     #[test]
     fn environment_beats_file_beats_defaults() {
         Jail::expect_with(|jail| {
-            jail.create_file("kho.toml", "listen = \"127.0.0.1:9000\"\nmax_upload_bytes = 1000\n")?;
+            jail.create_file(
+                "kho.toml",
+                "listen = \"127.0.0.1:9000\"\nmax_upload_bytes = 1000\n",
+            )?;
             jail.set_env("KHO_MAX_UPLOAD_BYTES", "2000");
             let (s, _) = Settings::load(Some(Path::new("kho.toml"))).unwrap();
             assert_eq!(s.listen.port(), 9000);
@@ -222,7 +267,10 @@ mod tests {
             assert!(!format!("{s:?}").contains("hunter2"));
             assert!(warnings.is_empty());
             jail.set_env("KHO_DATABASE_URL", "sqlite://x");
-            assert!(matches!(load_in(jail).unwrap_err(), ConfigError::Ambiguous { .. }));
+            assert!(matches!(
+                load_in(jail).unwrap_err(),
+                ConfigError::Ambiguous { .. }
+            ));
             Ok(())
         });
     }
@@ -242,12 +290,16 @@ mod tests {
     fn production_refuses_plain_http_and_the_dev_sign_in() {
         Jail::expect_with(|jail| {
             jail.set_env("KHO_PROFILE", "production");
-            assert!(matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("plain-HTTP")));
+            assert!(
+                matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("plain-HTTP"))
+            );
             jail.set_env("KHO_PUBLIC_URL", "https://kho.example");
             let (s, _) = load_in(jail).unwrap();
             assert!(!s.dev_sign_in_enabled());
             jail.set_env("KHO_DEV_SIGN_IN", "true");
-            assert!(matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("dev sign-in")));
+            assert!(
+                matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("dev sign-in"))
+            );
             Ok(())
         });
     }

@@ -3,8 +3,8 @@
 //! and never returned.
 
 use axum::Json;
-use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::extract::multipart::MultipartError;
+use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -95,7 +95,10 @@ pub fn problem(status: StatusCode, slug: &str, detail: Option<String>) -> Respon
         detail,
     };
     let mut response = (status, Json(body)).into_response();
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/problem+json"),
+    );
     response
 }
 
@@ -143,26 +146,43 @@ impl From<sea_orm::DbErr> for ApiError {
     }
 }
 
-/// Gives bare error responses (a 405 from routing, a 413 from a body limit) a problem body too.
-pub async fn problem_for_bare_errors(request: axum::extract::Request, next: axum::middleware::Next) -> Response {
+/// Gives bare error responses (a 405 from routing, a 413 from a body limit, an extractor's
+/// rejection) a problem body too. For client errors, the original text (axum's rejection
+/// message, written for clients) becomes the detail; for server errors nothing is passed on.
+pub async fn problem_for_bare_errors(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    if status.is_client_error() || status.is_server_error() {
-        if response.headers().get(header::CONTENT_TYPE).is_some_and(|v| v.as_bytes().ends_with(b"json")) {
-            return response;
-        }
-        let slug = match status {
-            StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
-            StatusCode::PAYLOAD_TOO_LARGE => "too-large",
-            StatusCode::NOT_FOUND => "not-found",
-            s if s.is_client_error() => "bad-request",
-            _ => "internal",
-        };
-        let mut replaced = problem(status, slug, None);
-        if let Some(allow) = response.headers().get(header::ALLOW) {
-            replaced.headers_mut().insert(header::ALLOW, allow.clone());
-        }
-        return replaced;
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().ends_with(b"json"));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
     }
-    response
+    let slug = match status {
+        StatusCode::METHOD_NOT_ALLOWED => "method-not-allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "too-large",
+        StatusCode::NOT_FOUND => "not-found",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported-content",
+        s if s.is_client_error() => "bad-request",
+        _ => "internal",
+    };
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let detail = if status.is_client_error() {
+        axum::body::to_bytes(response.into_body(), 2048)
+            .await
+            .ok()
+            .and_then(|b| String::from_utf8(b.to_vec()).ok())
+            .filter(|text| !text.trim().is_empty())
+    } else {
+        None
+    };
+    let mut replaced = problem(status, slug, detail);
+    if let Some(allow) = allow {
+        replaced.headers_mut().insert(header::ALLOW, allow);
+    }
+    replaced
 }

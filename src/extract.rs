@@ -20,3 +20,8 @@ impl From<PathRejection> for ApiError {
         Self::BadRequest(rejection.body_text())
     }
 }
+
+/// A JSON body; malformed JSON, a wrong content type or a wrong shape is a 400 problem.
+#[derive(Debug, axum::extract::FromRequest)]
+#[from_request(via(axum::Json), rejection(ApiError))]
+pub struct ApiJson<T>(pub T);

@@ -40,13 +40,23 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(Index::create().name("owner_keys_by_kek").table(OwnerKeys::Table).col(OwnerKeys::KekId).to_owned())
+            .create_index(
+                Index::create()
+                    .name("owner_keys_by_kek")
+                    .table(OwnerKeys::Table)
+                    .col(OwnerKeys::KekId)
+                    .to_owned(),
+            )
             .await
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(OwnerKeys::Table).to_owned()).await?;
-        manager.drop_table(Table::drop().table(Owners::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(OwnerKeys::Table).to_owned())
+            .await?;
+        manager
+            .drop_table(Table::drop().table(Owners::Table).to_owned())
+            .await
     }
 }
 

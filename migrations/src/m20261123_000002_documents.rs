@@ -56,7 +56,9 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        manager.drop_table(Table::drop().table(Documents::Table).to_owned()).await
+        manager
+            .drop_table(Table::drop().table(Documents::Table).to_owned())
+            .await
     }
 }
 

@@ -31,7 +31,10 @@ pub enum KeysCommand {
     },
 }
 
-pub async fn run(command: KeysCommand, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(
+    command: KeysCommand,
+    settings: Settings,
+) -> Result<(), Box<dyn std::error::Error>> {
     if let KeysCommand::Init = command {
         KeyRing::init(&settings.keys_dir)?;
         println!("{}", json!({ "initialised": settings.keys_dir }));
@@ -42,13 +45,23 @@ pub async fn run(command: KeysCommand, settings: Settings) -> Result<(), Box<dyn
     match command {
         KeysCommand::Init => Ok(()),
         KeysCommand::Status => {
-            println!("{}", json!({ "keys": ring.status(), "owner_keys_by_master": owners::kek_usage(&db).await? }));
+            println!(
+                "{}",
+                json!({ "keys": ring.status(), "owner_keys_by_master": owners::kek_usage(&db).await? })
+            );
             Ok(())
         }
         KeysCommand::Rotate { resume, batch } => {
-            let added = if resume { None } else { Some(ring.add_master()?) };
+            let added = if resume {
+                None
+            } else {
+                Some(ring.add_master()?)
+            };
             let rewrapped = rewrap_all(&db, &ring, batch.max(1)).await?;
-            println!("{}", json!({ "added": added, "active": ring.active_master()?.0, "rewrapped": rewrapped }));
+            println!(
+                "{}",
+                json!({ "added": added, "active": ring.active_master()?.0, "rewrapped": rewrapped })
+            );
             Ok(())
         }
         KeysCommand::Retire { id } => {
@@ -60,7 +73,11 @@ pub async fn run(command: KeysCommand, settings: Settings) -> Result<(), Box<dyn
 }
 
 /// Re-wraps batch after batch until every owner key is under the active master key.
-pub async fn rewrap_all(db: &sea_orm::DatabaseConnection, ring: &KeyRing, batch: u64) -> Result<u64, Box<dyn std::error::Error>> {
+pub async fn rewrap_all(
+    db: &sea_orm::DatabaseConnection,
+    ring: &KeyRing,
+    batch: u64,
+) -> Result<u64, Box<dyn std::error::Error>> {
     let mut total = 0;
     loop {
         let done = owners::rewrap_batch(db, ring, batch).await?;
@@ -73,10 +90,18 @@ pub async fn rewrap_all(db: &sea_orm::DatabaseConnection, ring: &KeyRing, batch:
 }
 
 /// Refuses while any owner key is still wrapped under `id`.
-pub async fn retire(db: &sea_orm::DatabaseConnection, ring: &KeyRing, id: &str) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn retire(
+    db: &sea_orm::DatabaseConnection,
+    ring: &KeyRing,
+    id: &str,
+) -> Result<(), Box<dyn std::error::Error>> {
     let usage = owners::kek_usage(db).await?;
     if let Some(still) = usage.iter().find(|u| u.kek_id == id && u.owners > 0) {
-        return Err(format!("{} owner keys are still wrapped under {id}: run `kho keys rotate --resume` first", still.owners).into());
+        return Err(format!(
+            "{} owner keys are still wrapped under {id}: run `kho keys rotate --resume` first",
+            still.owners
+        )
+        .into());
     }
     ring.remove_master(id)?;
     Ok(())

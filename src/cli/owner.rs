@@ -18,7 +18,10 @@ pub enum OwnerCommand {
     },
 }
 
-pub async fn run(command: OwnerCommand, settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
+pub async fn run(
+    command: OwnerCommand,
+    settings: Settings,
+) -> Result<(), Box<dyn std::error::Error>> {
     let OwnerCommand::Erase { identifier } = command;
     let who = OwnerIdentifier::parse(&identifier)?;
     let ring = KeyRing::load(&settings.keys_dir, settings.is_production())?;

@@ -41,9 +41,21 @@ mod tests {
     fn the_same_value_gives_the_same_index_and_domains_are_separated() {
         let key = BlindIndexKey::new(Zeroizing::new([7; 32]));
         let other = BlindIndexKey::new(Zeroizing::new([8; 32]));
-        assert_eq!(key.index("owner", "citizen:035199000123"), key.index("owner", "citizen:035199000123"));
-        assert_ne!(key.index("owner", "citizen:035199000123"), key.index("alias", "citizen:035199000123"));
-        assert_ne!(key.index("owner", "citizen:035199000123"), other.index("owner", "citizen:035199000123"));
-        assert!(!key.index("owner", "citizen:035199000123").contains("035199000123"));
+        assert_eq!(
+            key.index("owner", "citizen:035199000123"),
+            key.index("owner", "citizen:035199000123")
+        );
+        assert_ne!(
+            key.index("owner", "citizen:035199000123"),
+            key.index("alias", "citizen:035199000123")
+        );
+        assert_ne!(
+            key.index("owner", "citizen:035199000123"),
+            other.index("owner", "citizen:035199000123")
+        );
+        assert!(
+            !key.index("owner", "citizen:035199000123")
+                .contains("035199000123")
+        );
     }
 }

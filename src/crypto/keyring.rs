@@ -20,13 +20,19 @@ use super::{BlindIndexKey, random_bytes};
 const MANIFEST: &str = "keyring.toml";
 
 /// The keys shipped in `keys-dev/`: the production profile refuses them even when renamed.
-const DEV_KEYS: [&str; 2] = [include_str!("../../keys-dev/dev-master-1.key"), include_str!("../../keys-dev/dev-index-1.key")];
+const DEV_KEYS: [&str; 2] = [
+    include_str!("../../keys-dev/dev-master-1.key"),
+    include_str!("../../keys-dev/dev-index-1.key"),
+];
 
 /// Why the key ring cannot be used. Messages name files and ids, never key bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
     #[error("cannot read the key directory {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid key ring manifest: {reason}")]
     Manifest { path: PathBuf, reason: String },
     #[error("key file {path} must hold base64 of exactly 32 bytes")]
@@ -35,9 +41,13 @@ pub enum KeyRingError {
     BadId { id: String },
     #[error("the key ring names key {id:?}, but {dir}/{id}.key does not exist")]
     Missing { dir: PathBuf, id: String },
-    #[error("development key {id:?} is refused in the production profile: make production keys with `kho keys init` in a directory outside the repository and set KHO_KEYS_DIR")]
+    #[error(
+        "development key {id:?} is refused in the production profile: make production keys with `kho keys init` in a directory outside the repository and set KHO_KEYS_DIR"
+    )]
     DevKeyInProduction { id: String },
-    #[error("key file {path} can be read by other users: run `chmod 600` on it (and 700 on its directory)")]
+    #[error(
+        "key file {path} can be read by other users: run `chmod 600` on it (and 700 on its directory)"
+    )]
     ReadableByOthers { path: PathBuf },
     #[error("master key {id:?} is the active one; rotate to a new key before retiring it")]
     RetireActive { id: String },
@@ -80,7 +90,9 @@ pub struct KeyRing {
 
 impl std::fmt::Debug for KeyRing {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyRing").field("dir", &self.dir).finish_non_exhaustive()
+        f.debug_struct("KeyRing")
+            .field("dir", &self.dir)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,14 +100,23 @@ impl KeyRing {
     /// Loads the ring; in production, refuses development keys and key files others can read.
     pub fn load(dir: &Path, production: bool) -> Result<Self, KeyRingError> {
         let loaded = load_dir(dir, production)?;
-        Ok(Self { dir: dir.to_owned(), production, loaded: RwLock::new(Arc::new(loaded)) })
+        Ok(Self {
+            dir: dir.to_owned(),
+            production,
+            loaded: RwLock::new(Arc::new(loaded)),
+        })
     }
 
     /// Creates a new key ring (one master key, one blind-index key) in an empty or new directory.
     pub fn init(dir: &Path) -> Result<(), KeyRingError> {
-        let io = |source| KeyRingError::Io { path: dir.to_owned(), source };
+        let io = |source| KeyRingError::Io {
+            path: dir.to_owned(),
+            source,
+        };
         if dir.join(MANIFEST).exists() {
-            return Err(KeyRingError::AlreadyInitialised { dir: dir.to_owned() });
+            return Err(KeyRingError::AlreadyInitialised {
+                dir: dir.to_owned(),
+            });
         }
         fs::create_dir_all(dir).map_err(io)?;
         restrict(dir, 0o700).map_err(io)?;
@@ -103,14 +124,26 @@ impl KeyRing {
         let index = new_key_id("index");
         write_new_key(dir, &master)?;
         write_new_key(dir, &index)?;
-        write_manifest(dir, &Manifest { active_master: master, blind_index: index })
+        write_manifest(
+            dir,
+            &Manifest {
+                active_master: master,
+                blind_index: index,
+            },
+        )
     }
 
     /// The active master key and its id; picks up a rotation done by another process.
     pub fn active_master(&self) -> Result<(String, Zeroizing<[u8; 32]>), KeyRingError> {
         self.refresh_if_changed()?;
         let loaded = self.snapshot();
-        let key = loaded.masters.get(&loaded.active).ok_or_else(|| KeyRingError::UnknownMaster { id: loaded.active.clone() })?;
+        let key =
+            loaded
+                .masters
+                .get(&loaded.active)
+                .ok_or_else(|| KeyRingError::UnknownMaster {
+                    id: loaded.active.clone(),
+                })?;
         Ok((loaded.active.clone(), key.clone()))
     }
 
@@ -120,7 +153,11 @@ impl KeyRing {
             return Ok(key.clone());
         }
         self.reload()?;
-        self.snapshot().masters.get(id).cloned().ok_or_else(|| KeyRingError::UnknownMaster { id: id.to_owned() })
+        self.snapshot()
+            .masters
+            .get(id)
+            .cloned()
+            .ok_or_else(|| KeyRingError::UnknownMaster { id: id.to_owned() })
     }
 
     pub fn blind_index(&self) -> Arc<BlindIndexKey> {
@@ -129,8 +166,16 @@ impl KeyRing {
 
     pub fn status(&self) -> Vec<KeyStatus> {
         let loaded = self.snapshot();
-        let masters = loaded.masters.keys().map(|id| KeyStatus { id: id.clone(), purpose: "master", active: *id == loaded.active });
-        let index = KeyStatus { id: loaded.blind_index_id.clone(), purpose: "blind-index", active: true };
+        let masters = loaded.masters.keys().map(|id| KeyStatus {
+            id: id.clone(),
+            purpose: "master",
+            active: *id == loaded.active,
+        });
+        let index = KeyStatus {
+            id: loaded.blind_index_id.clone(),
+            purpose: "blind-index",
+            active: true,
+        };
         masters.chain(std::iter::once(index)).collect()
     }
 
@@ -139,7 +184,13 @@ impl KeyRing {
         let loaded = self.snapshot();
         let id = new_key_id("master");
         write_new_key(&self.dir, &id)?;
-        write_manifest(&self.dir, &Manifest { active_master: id.clone(), blind_index: loaded.blind_index_id.clone() })?;
+        write_manifest(
+            &self.dir,
+            &Manifest {
+                active_master: id.clone(),
+                blind_index: loaded.blind_index_id.clone(),
+            },
+        )?;
         self.reload()?;
         Ok(id)
     }
@@ -184,20 +235,41 @@ impl KeyRing {
 }
 
 fn manifest_modified(dir: &Path) -> Option<SystemTime> {
-    fs::metadata(dir.join(MANIFEST)).and_then(|m| m.modified()).ok()
+    fs::metadata(dir.join(MANIFEST))
+        .and_then(|m| m.modified())
+        .ok()
 }
 
 fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingError> {
     let manifest_path = dir.join(MANIFEST);
     let manifest_modified = manifest_modified(dir);
-    let text = fs::read_to_string(&manifest_path).map_err(|source| KeyRingError::Io { path: manifest_path.clone(), source })?;
-    let manifest: Manifest =
-        toml::from_str(&text).map_err(|e| KeyRingError::Manifest { path: manifest_path.clone(), reason: e.message().to_owned() })?;
+    let text = fs::read_to_string(&manifest_path).map_err(|source| KeyRingError::Io {
+        path: manifest_path.clone(),
+        source,
+    })?;
+    let manifest: Manifest = toml::from_str(&text).map_err(|e| KeyRingError::Manifest {
+        path: manifest_path.clone(),
+        reason: e.message().to_owned(),
+    })?;
     let mut keys = BTreeMap::new();
-    let entries = fs::read_dir(dir).map_err(|source| KeyRingError::Io { path: dir.to_owned(), source })?;
+    let entries = fs::read_dir(dir).map_err(|source| KeyRingError::Io {
+        path: dir.to_owned(),
+        source,
+    })?;
     for entry in entries {
-        let path = entry.map_err(|source| KeyRingError::Io { path: dir.to_owned(), source })?.path();
-        let Some(id) = path.file_name().and_then(|n| n.to_str()).and_then(|n| n.strip_suffix(".key")) else { continue };
+        let path = entry
+            .map_err(|source| KeyRingError::Io {
+                path: dir.to_owned(),
+                source,
+            })?
+            .path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".key"))
+        else {
+            continue;
+        };
         let id = id.to_owned();
         check_id(&id)?;
         let key = read_key(&path, production)?;
@@ -206,8 +278,13 @@ fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingError> {
         }
         keys.insert(id, key);
     }
-    let missing = |id: &str| KeyRingError::Missing { dir: dir.to_owned(), id: id.to_owned() };
-    let index = keys.remove(&manifest.blind_index).ok_or_else(|| missing(&manifest.blind_index))?;
+    let missing = |id: &str| KeyRingError::Missing {
+        dir: dir.to_owned(),
+        id: id.to_owned(),
+    };
+    let index = keys
+        .remove(&manifest.blind_index)
+        .ok_or_else(|| missing(&manifest.blind_index))?;
     if !keys.contains_key(&manifest.active_master) {
         return Err(missing(&manifest.active_master));
     }
@@ -221,35 +298,70 @@ fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingError> {
 }
 
 fn read_key(path: &Path, production: bool) -> Result<Zeroizing<[u8; 32]>, KeyRingError> {
-    let io = |source| KeyRingError::Io { path: path.to_owned(), source };
+    let io = |source| KeyRingError::Io {
+        path: path.to_owned(),
+        source,
+    };
     if production && readable_by_others(path).map_err(io)? {
-        return Err(KeyRingError::ReadableByOthers { path: path.to_owned() });
+        return Err(KeyRingError::ReadableByOthers {
+            path: path.to_owned(),
+        });
     }
     let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-    let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| KeyRingError::Malformed { path: path.to_owned() })?);
-    let key: [u8; 32] = bytes.as_slice().try_into().map_err(|_| KeyRingError::Malformed { path: path.to_owned() })?;
+    let bytes =
+        Zeroizing::new(
+            STANDARD
+                .decode(text.trim())
+                .map_err(|_| KeyRingError::Malformed {
+                    path: path.to_owned(),
+                })?,
+        );
+    let key: [u8; 32] = bytes
+        .as_slice()
+        .try_into()
+        .map_err(|_| KeyRingError::Malformed {
+            path: path.to_owned(),
+        })?;
     Ok(Zeroizing::new(key))
 }
 
 fn is_dev_key(key: &[u8; 32]) -> bool {
-    DEV_KEYS.iter().any(|dev| STANDARD.decode(dev.trim()).is_ok_and(|d| d.as_slice() == key.as_slice()))
+    DEV_KEYS.iter().any(|dev| {
+        STANDARD
+            .decode(dev.trim())
+            .is_ok_and(|d| d.as_slice() == key.as_slice())
+    })
 }
 
 fn check_id(id: &str) -> Result<(), KeyRingError> {
-    let ok = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok { Ok(()) } else { Err(KeyRingError::BadId { id: id.to_owned() }) }
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(KeyRingError::BadId { id: id.to_owned() })
+    }
 }
 
 fn new_key_id(purpose: &str) -> String {
-    format!("{purpose}-{}", chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f"))
+    format!(
+        "{purpose}-{}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f")
+    )
 }
 
 fn write_new_key(dir: &Path, id: &str) -> Result<(), KeyRingError> {
     use std::io::Write;
-    let key: Zeroizing<[u8; 32]> = Zeroizing::new(random_bytes().map_err(|_| KeyRingError::Random)?);
+    let key: Zeroizing<[u8; 32]> =
+        Zeroizing::new(random_bytes().map_err(|_| KeyRingError::Random)?);
     let text = Zeroizing::new(format!("{}\n", STANDARD.encode(key.as_slice())));
     let path = dir.join(format!("{id}.key"));
-    let io = |source| KeyRingError::Io { path: path.clone(), source };
+    let io = |source| KeyRingError::Io {
+        path: path.clone(),
+        source,
+    };
     let mut file = owner_only_options().open(&path).map_err(io)?;
     file.write_all(text.as_bytes()).map_err(io)?;
     file.sync_all().map_err(io)
@@ -259,9 +371,17 @@ fn write_new_key(dir: &Path, id: &str) -> Result<(), KeyRingError> {
 fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), KeyRingError> {
     let path = dir.join(MANIFEST);
     let tmp = dir.join(format!("{MANIFEST}.tmp"));
-    let body = toml::to_string(manifest).map_err(|e| KeyRingError::Manifest { path: path.clone(), reason: e.to_string() })?;
-    let text = format!("# Which keys of this directory are in use; `kho keys rotate` rewrites this file.\n{body}");
-    fs::write(&tmp, text).map_err(|source| KeyRingError::Io { path: tmp.clone(), source })?;
+    let body = toml::to_string(manifest).map_err(|e| KeyRingError::Manifest {
+        path: path.clone(),
+        reason: e.to_string(),
+    })?;
+    let text = format!(
+        "# Which keys of this directory are in use; `kho keys rotate` rewrites this file.\n{body}"
+    );
+    fs::write(&tmp, text).map_err(|source| KeyRingError::Io {
+        path: tmp.clone(),
+        source,
+    })?;
     fs::rename(&tmp, &path).map_err(|source| KeyRingError::Io { path, source })
 }
 
@@ -315,7 +435,10 @@ mod tests {
         let ring = KeyRing::load(&dev_dir(), false).unwrap();
         assert_eq!(ring.active_master().unwrap().0, "dev-master-1");
         let err = KeyRing::load(&dev_dir(), true).unwrap_err();
-        assert!(matches!(err, KeyRingError::ReadableByOthers { .. } | KeyRingError::DevKeyInProduction { .. }));
+        assert!(matches!(
+            err,
+            KeyRingError::ReadableByOthers { .. } | KeyRingError::DevKeyInProduction { .. }
+        ));
     }
 
     #[test]
@@ -328,14 +451,20 @@ mod tests {
         fs::remove_file(&path).unwrap();
         let mut file = owner_only_options().open(&path).unwrap();
         std::io::Write::write_all(&mut file, DEV_KEYS[0].as_bytes()).unwrap();
-        assert!(matches!(KeyRing::load(dir.path(), true).unwrap_err(), KeyRingError::DevKeyInProduction { .. }));
+        assert!(matches!(
+            KeyRing::load(dir.path(), true).unwrap_err(),
+            KeyRingError::DevKeyInProduction { .. }
+        ));
     }
 
     #[test]
     fn init_rotate_and_retire() {
         let dir = tempfile::tempdir().unwrap();
         KeyRing::init(dir.path()).unwrap();
-        assert!(matches!(KeyRing::init(dir.path()).unwrap_err(), KeyRingError::AlreadyInitialised { .. }));
+        assert!(matches!(
+            KeyRing::init(dir.path()).unwrap_err(),
+            KeyRingError::AlreadyInitialised { .. }
+        ));
         let ring = KeyRing::load(dir.path(), true).unwrap();
         let (first, first_key) = ring.active_master().unwrap();
         std::thread::sleep(std::time::Duration::from_millis(5));
@@ -343,7 +472,10 @@ mod tests {
         assert_ne!(first, second);
         assert_eq!(ring.active_master().unwrap().0, second);
         assert_eq!(*ring.master(&first).unwrap(), *first_key);
-        assert!(matches!(ring.remove_master(&second).unwrap_err(), KeyRingError::RetireActive { .. }));
+        assert!(matches!(
+            ring.remove_master(&second).unwrap_err(),
+            KeyRingError::RetireActive { .. }
+        ));
         ring.remove_master(&first).unwrap();
         assert!(ring.master(&first).is_err());
     }
@@ -356,7 +488,7 @@ mod tests {
         let operator = KeyRing::load(dir.path(), true).unwrap();
         std::thread::sleep(std::time::Duration::from_millis(20));
         let new = operator.add_master().unwrap();
-        assert_eq!(server.master(&new).is_ok(), true);
+        assert!(server.master(&new).is_ok());
         assert_eq!(server.active_master().unwrap().0, new);
     }
 }

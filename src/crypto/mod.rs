@@ -11,7 +11,9 @@ pub use blind_index::BlindIndexKey;
 pub use fields::{open_field, seal_field};
 pub use keyring::{KeyRing, KeyRingError, KeyStatus};
 pub use owner_keys::{DataKey, unwrap_data_key, wrap_data_key};
-pub use segments::{Binding, HEADER_LEN, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, sealed_len};
+pub use segments::{
+    Binding, HEADER_LEN, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, sealed_len,
+};
 
 /// A cryptographic operation failed. Deliberately carries no detail: the cause is either
 /// tampering, a wrong key, or a bug, and none of those should be described to a client.

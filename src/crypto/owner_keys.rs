@@ -26,7 +26,8 @@ impl DataKey {
         let hk = Hkdf::<Sha256>::new(None, self.0.as_slice());
         let info: Vec<u8> = info.concat();
         let mut okm = Zeroizing::new([0u8; 32]);
-        hk.expand(&info, okm.as_mut_slice()).map_err(|_| IntegrityError)?;
+        hk.expand(&info, okm.as_mut_slice())
+            .map_err(|_| IntegrityError)?;
         Ok(okm)
     }
 }
@@ -42,18 +43,34 @@ fn wrap_aad(owner: Uuid, kek_id: &str) -> Vec<u8> {
 }
 
 /// Wraps `key` for `owner` under the master key `kek` (named `kek_id`): `nonce ‖ ciphertext`.
-pub fn wrap_data_key(kek: &[u8; 32], kek_id: &str, owner: Uuid, key: &DataKey) -> Result<Vec<u8>, IntegrityError> {
+pub fn wrap_data_key(
+    kek: &[u8; 32],
+    kek_id: &str,
+    owner: Uuid,
+    key: &DataKey,
+) -> Result<Vec<u8>, IntegrityError> {
     let cipher = Aes256Gcm::new_from_slice(kek).map_err(|_| IntegrityError)?;
     let nonce: [u8; NONCE_LEN] = random_bytes()?;
     let aad = wrap_aad(owner, kek_id);
     let ct = cipher
-        .encrypt(&Nonce::from(nonce), Payload { msg: key.0.as_slice(), aad: &aad })
+        .encrypt(
+            &Nonce::from(nonce),
+            Payload {
+                msg: key.0.as_slice(),
+                aad: &aad,
+            },
+        )
         .map_err(|_| IntegrityError)?;
     Ok([nonce.as_slice(), &ct].concat())
 }
 
 /// Unwraps a data key; fails if it was wrapped for another owner or under another master key.
-pub fn unwrap_data_key(kek: &[u8; 32], kek_id: &str, owner: Uuid, wrapped: &[u8]) -> Result<DataKey, IntegrityError> {
+pub fn unwrap_data_key(
+    kek: &[u8; 32],
+    kek_id: &str,
+    owner: Uuid,
+    wrapped: &[u8],
+) -> Result<DataKey, IntegrityError> {
     let (nonce, ct) = wrapped.split_at_checked(NONCE_LEN).ok_or(IntegrityError)?;
     let nonce: [u8; NONCE_LEN] = nonce.try_into().map_err(|_| IntegrityError)?;
     let cipher = Aes256Gcm::new_from_slice(kek).map_err(|_| IntegrityError)?;

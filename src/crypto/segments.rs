@@ -36,12 +36,22 @@ pub struct Binding {
 
 impl Binding {
     fn key(&self, data_key: &DataKey) -> Result<Aes256Gcm, IntegrityError> {
-        let sub = data_key.derive(&[b"kho/content/v1\0", self.document.as_bytes(), &self.version.to_be_bytes()])?;
+        let sub = data_key.derive(&[
+            b"kho/content/v1\0",
+            self.document.as_bytes(),
+            &self.version.to_be_bytes(),
+        ])?;
         Aes256Gcm::new_from_slice(sub.as_slice()).map_err(|_| IntegrityError)
     }
 
     fn aad(&self, header: &[u8; HEADER_LEN]) -> Vec<u8> {
-        [header.as_slice(), self.owner.as_bytes(), self.document.as_bytes(), &self.version.to_be_bytes()].concat()
+        [
+            header.as_slice(),
+            self.owner.as_bytes(),
+            self.document.as_bytes(),
+            &self.version.to_be_bytes(),
+        ]
+        .concat()
     }
 }
 
@@ -63,7 +73,11 @@ pub struct SegmentEncryptor {
 
 impl SegmentEncryptor {
     /// Starts a blob; the header is the first thing written to `out`.
-    pub fn new(data_key: &DataKey, binding: &Binding, out: &mut Vec<u8>) -> Result<Self, IntegrityError> {
+    pub fn new(
+        data_key: &DataKey,
+        binding: &Binding,
+        out: &mut Vec<u8>,
+    ) -> Result<Self, IntegrityError> {
         let prefix: [u8; 7] = random_bytes()?;
         let mut header = [0u8; HEADER_LEN];
         header[..4].copy_from_slice(MAGIC);
@@ -104,10 +118,17 @@ impl SegmentEncryptor {
         self.seal(&last, true, out)
     }
 
-    fn seal(&mut self, segment: &[u8], last: bool, out: &mut Vec<u8>) -> Result<(), IntegrityError> {
+    fn seal(
+        &mut self,
+        segment: &[u8],
+        last: bool,
+        out: &mut Vec<u8>,
+    ) -> Result<(), IntegrityError> {
         self.scratch.clear();
         self.scratch.extend_from_slice(segment);
-        self.stream.encrypt_in_place(self.position, last, &self.aad, &mut self.scratch).map_err(|_| IntegrityError)?;
+        self.stream
+            .encrypt_in_place(self.position, last, &self.aad, &mut self.scratch)
+            .map_err(|_| IntegrityError)?;
         self.position = self.position.checked_add(1).ok_or(IntegrityError)?;
         out.extend_from_slice(&self.scratch);
         Ok(())
@@ -133,7 +154,12 @@ struct Opened {
 
 impl SegmentDecryptor {
     pub fn new(data_key: &DataKey, binding: Binding) -> Result<Self, IntegrityError> {
-        Ok(Self { key: binding.key(data_key)?, binding, state: None, pending: Vec::new() })
+        Ok(Self {
+            key: binding.key(data_key)?,
+            binding,
+            state: None,
+            pending: Vec::new(),
+        })
     }
 
     /// Decrypts every complete segment that is known not to be the last one.
@@ -145,7 +171,9 @@ impl SegmentDecryptor {
             }
             self.open_header()?;
         }
-        let Some(state) = self.state.as_mut() else { return Err(IntegrityError) };
+        let Some(state) = self.state.as_mut() else {
+            return Err(IntegrityError);
+        };
         let mut start = 0;
         // Strictly more than one segment buffered: the first cannot be the last.
         while self.pending.len() - start > state.sealed_segment {
@@ -170,7 +198,12 @@ impl SegmentDecryptor {
     }
 
     fn open_header(&mut self) -> Result<(), IntegrityError> {
-        let header: [u8; HEADER_LEN] = self.pending.get(..HEADER_LEN).ok_or(IntegrityError)?.try_into().map_err(|_| IntegrityError)?;
+        let header: [u8; HEADER_LEN] = self
+            .pending
+            .get(..HEADER_LEN)
+            .ok_or(IntegrityError)?
+            .try_into()
+            .map_err(|_| IntegrityError)?;
         if &header[..4] != MAGIC || header[4] != FORMAT {
             return Err(IntegrityError);
         }
@@ -195,7 +228,9 @@ impl Opened {
     fn open(&mut self, sealed: &[u8], last: bool, out: &mut Vec<u8>) -> Result<(), IntegrityError> {
         self.scratch.clear();
         self.scratch.extend_from_slice(sealed);
-        self.stream.decrypt_in_place(self.position, last, &self.aad, &mut self.scratch).map_err(|_| IntegrityError)?;
+        self.stream
+            .decrypt_in_place(self.position, last, &self.aad, &mut self.scratch)
+            .map_err(|_| IntegrityError)?;
         out.extend_from_slice(&self.scratch);
         self.position = self.position.checked_add(1).ok_or(IntegrityError)?;
         Ok(())
@@ -208,7 +243,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn binding() -> Binding {
-        Binding { owner: Uuid::from_u128(1), document: Uuid::from_u128(2), version: 1 }
+        Binding {
+            owner: Uuid::from_u128(1),
+            document: Uuid::from_u128(2),
+            version: 1,
+        }
     }
 
     fn seal(key: &DataKey, b: &Binding, plain: &[u8], piece: usize) -> Vec<u8> {
@@ -221,7 +260,12 @@ mod tests {
         out
     }
 
-    fn open(key: &DataKey, b: Binding, sealed: &[u8], piece: usize) -> Result<Vec<u8>, IntegrityError> {
+    fn open(
+        key: &DataKey,
+        b: Binding,
+        sealed: &[u8],
+        piece: usize,
+    ) -> Result<Vec<u8>, IntegrityError> {
         let mut out = Vec::new();
         let mut dec = SegmentDecryptor::new(key, b)?;
         for chunk in sealed.chunks(piece.max(1)) {
@@ -234,11 +278,26 @@ mod tests {
     #[test]
     fn sizes_around_segment_boundaries_round_trip() {
         let key = DataKey::generate().unwrap();
-        for len in [0, 1, SEGMENT_SIZE - 1, SEGMENT_SIZE, SEGMENT_SIZE + 1, 3 * SEGMENT_SIZE] {
+        for len in [
+            0,
+            1,
+            SEGMENT_SIZE - 1,
+            SEGMENT_SIZE,
+            SEGMENT_SIZE + 1,
+            3 * SEGMENT_SIZE,
+        ] {
             let plain: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
             let sealed = seal(&key, &binding(), &plain, 10_000);
-            assert_eq!(sealed.len() as u64, sealed_len(len as u64), "sealed length of {len}");
-            assert_eq!(open(&key, binding(), &sealed, 7_777).unwrap(), plain, "round trip of {len}");
+            assert_eq!(
+                sealed.len() as u64,
+                sealed_len(len as u64),
+                "sealed length of {len}"
+            );
+            assert_eq!(
+                open(&key, binding(), &sealed, 7_777).unwrap(),
+                plain,
+                "round trip of {len}"
+            );
         }
     }
 
@@ -271,9 +330,18 @@ mod tests {
         let key = DataKey::generate().unwrap();
         let sealed = seal(&key, &binding(), b"hello", 3);
         for other in [
-            Binding { owner: Uuid::from_u128(9), ..binding() },
-            Binding { document: Uuid::from_u128(9), ..binding() },
-            Binding { version: 2, ..binding() },
+            Binding {
+                owner: Uuid::from_u128(9),
+                ..binding()
+            },
+            Binding {
+                document: Uuid::from_u128(9),
+                ..binding()
+            },
+            Binding {
+                version: 2,
+                ..binding()
+            },
         ] {
             assert!(open(&key, other, &sealed, 3).is_err());
         }

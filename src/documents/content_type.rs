@@ -32,7 +32,9 @@ impl ContentType {
     }
 
     pub fn from_mime(mime: &str) -> Option<Self> {
-        [Self::Pdf, Self::Jpeg, Self::Png, Self::Xml, Self::Json].into_iter().find(|t| t.mime() == mime)
+        [Self::Pdf, Self::Jpeg, Self::Png, Self::Xml, Self::Json]
+            .into_iter()
+            .find(|t| t.mime() == mime)
     }
 }
 
@@ -57,7 +59,11 @@ pub fn sniff(head: &[u8]) -> Option<ContentType> {
     let text = &text[start..];
     match text.first()? {
         b'{' | b'[' => Some(ContentType::Json),
-        b'<' if text.starts_with(b"<?xml") || text.get(1).is_some_and(|b| b.is_ascii_alphabetic()) => Some(ContentType::Xml),
+        b'<' if text.starts_with(b"<?xml")
+            || text.get(1).is_some_and(|b| b.is_ascii_alphabetic()) =>
+        {
+            Some(ContentType::Xml)
+        }
         _ => None,
     }
 }
@@ -71,14 +77,25 @@ mod tests {
         assert_eq!(sniff(b"%PDF-1.7\n..."), Some(ContentType::Pdf));
         assert_eq!(sniff(&[0xFF, 0xD8, 0xFF, 0xE0]), Some(ContentType::Jpeg));
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n...."), Some(ContentType::Png));
-        assert_eq!(sniff(b"<?xml version=\"1.0\"?><a/>"), Some(ContentType::Xml));
+        assert_eq!(
+            sniff(b"<?xml version=\"1.0\"?><a/>"),
+            Some(ContentType::Xml)
+        );
         assert_eq!(sniff(b"\xEF\xBB\xBF  <hoSo/>"), Some(ContentType::Xml));
         assert_eq!(sniff(b" \n{\"a\":1}"), Some(ContentType::Json));
     }
 
     #[test]
     fn other_content_is_refused() {
-        for bad in [&b""[..], b"MZ\x90\x00", b"GIF89a", b"hello", b"   ", b"<!-- x -->", b"%PD"] {
+        for bad in [
+            &b""[..],
+            b"MZ\x90\x00",
+            b"GIF89a",
+            b"hello",
+            b"   ",
+            b"<!-- x -->",
+            b"%PD",
+        ] {
             assert_eq!(sniff(bad), None, "{bad:?}");
         }
     }

@@ -2,8 +2,8 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::extract::multipart::Field;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::NaiveDate;
@@ -12,10 +12,13 @@ use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{ContentType, DocumentError, DocumentList, DocumentView, ListFilter, NewDocument};
+use super::{
+    BodyError, ContentType, Corrections, DocumentError, DocumentList, DocumentView, ListFilter,
+    NewDocument,
+};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::identity::OwnerSession;
 use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
 use crate::storage::StoreError;
@@ -25,11 +28,14 @@ const MULTIPART_SLACK: u64 = 64 * 1024;
 const MAX_FIELD_BYTES: usize = 4096;
 
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
-    let body_limit = usize::try_from(max_upload_bytes.saturating_add(MULTIPART_SLACK)).unwrap_or(usize::MAX);
-    let upload = OpenApiRouter::new().routes(routes!(list_documents, upload_document)).layer(DefaultBodyLimit::max(body_limit));
+    let body_limit =
+        usize::try_from(max_upload_bytes.saturating_add(MULTIPART_SLACK)).unwrap_or(usize::MAX);
+    let upload = OpenApiRouter::new()
+        .routes(routes!(list_documents, upload_document))
+        .layer(DefaultBodyLimit::max(body_limit));
     OpenApiRouter::new()
         .merge(upload)
-        .routes(routes!(get_document, delete_document))
+        .routes(routes!(get_document, correct_document, delete_document))
         .routes(routes!(download_content))
 }
 
@@ -40,7 +46,12 @@ impl From<DocumentError> for ApiError {
             DocumentError::TooLarge { limit } => Self::TooLarge { limit },
             DocumentError::Empty => Self::BadRequest("the document is empty".into()),
             DocumentError::Unsupported => Self::UnsupportedContent,
-            DocumentError::NotDeletable => Self::Conflict("issued documents cannot be deleted: they stay stored for look-up"),
+            DocumentError::NotDeletable => {
+                Self::Conflict("issued documents cannot be deleted: they stay stored for look-up")
+            }
+            DocumentError::NotEditable => {
+                Self::Conflict("the metadata of issued documents is the issuer's to change")
+            }
             DocumentError::Body(why) => Self::BadRequest(why),
             DocumentError::Store(e) => e.into(),
         }
@@ -79,8 +90,16 @@ async fn list_documents(
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be from 1 to 200".into()));
     }
-    let type_code = params.type_code.as_deref().map(DocumentTypeCode::parse).transpose()?;
-    let filter = ListFilter { type_code, cursor: params.cursor, limit };
+    let type_code = params
+        .type_code
+        .as_deref()
+        .map(DocumentTypeCode::parse)
+        .transpose()?;
+    let filter = ListFilter {
+        type_code,
+        cursor: params.cursor,
+        limit,
+    };
     Ok(Json(super::list(&state, session.owner, filter).await?))
 }
 
@@ -117,7 +136,10 @@ async fn upload_document(
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     let limit = state.settings.max_upload_bytes;
-    let declared = headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|len| len > limit.saturating_add(MULTIPART_SLACK)) {
         return Err(ApiError::TooLarge { limit });
     }
@@ -126,7 +148,14 @@ async fn upload_document(
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
             let meta = fields.parse()?;
-            let view = super::upload(&state, session.owner, meta, Box::pin(field)).await?;
+            let body = field.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    BodyError::TooLarge
+                } else {
+                    BodyError::Interrupted(e.body_text())
+                }
+            });
+            let view = super::upload(&state, session.owner, meta, Box::pin(body)).await?;
             return Ok((StatusCode::CREATED, Json(view)));
         }
         fields.set(&name, small_text(field).await?)?;
@@ -153,36 +182,59 @@ impl UploadFields {
             "issuing_agency" => &mut self.issuing_agency,
             "issue_date" => &mut self.issue_date,
             "valid_until" => &mut self.valid_until,
-            other => return Err(ApiError::BadRequest(format!("unknown form field `{other}`"))),
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unknown form field `{other}`"
+                )));
+            }
         };
         if slot.replace(value).is_some() {
-            return Err(ApiError::BadRequest(format!("the form field `{name}` is given twice")));
+            return Err(ApiError::BadRequest(format!(
+                "the form field `{name}` is given twice"
+            )));
         }
         Ok(())
     }
 
     fn parse(self) -> Result<NewDocument, ApiError> {
-        let required = |v: Option<String>, name: &str| v.ok_or_else(|| ApiError::BadRequest(format!("the form field `{name}` is required and must come before `file`")));
+        let required = |v: Option<String>, name: &str| {
+            v.ok_or_else(|| {
+                ApiError::BadRequest(format!(
+                    "the form field `{name}` is required and must come before `file`"
+                ))
+            })
+        };
         let optional = |v: Option<String>| v.filter(|s| !s.trim().is_empty());
         let meta = NewDocument {
             type_code: DocumentTypeCode::parse(&required(self.type_code, "type")?)?,
             title: Text::parse(&required(self.title, "title")?, "title", 500)?,
-            number: optional(self.number).map(|n| Text::parse(&n, "number", 100)).transpose()?,
-            issuing_agency: optional(self.issuing_agency).map(|a| AgencyCode::parse(&a)).transpose()?,
-            issue_date: optional(self.issue_date).map(|d| parse_date(&d, "issue date")).transpose()?,
-            valid_until: optional(self.valid_until).map(|d| parse_date(&d, "valid until")).transpose()?,
+            number: optional(self.number)
+                .map(|n| Text::parse(&n, "number", 100))
+                .transpose()?,
+            issuing_agency: optional(self.issuing_agency)
+                .map(|a| AgencyCode::parse(&a))
+                .transpose()?,
+            issue_date: optional(self.issue_date)
+                .map(|d| parse_date(&d, "issue date"))
+                .transpose()?,
+            valid_until: optional(self.valid_until)
+                .map(|d| parse_date(&d, "valid until"))
+                .transpose()?,
         };
-        if let (Some(issued), Some(until)) = (meta.issue_date, meta.valid_until) {
-            if until < issued {
-                return Err(ApiError::BadRequest("valid_until is before issue_date".into()));
-            }
+        if let (Some(issued), Some(until)) = (meta.issue_date, meta.valid_until)
+            && until < issued
+        {
+            return Err(ApiError::BadRequest(
+                "valid_until is before issue_date".into(),
+            ));
         }
         Ok(meta)
     }
 }
 
 fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d").map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))
+    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))
 }
 
 /// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
@@ -194,20 +246,70 @@ async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
             return Err(ApiError::BadRequest("a metadata field is too long".into()));
         }
     }
-    String::from_utf8(bytes).map_err(|_| ApiError::BadRequest("metadata fields must be UTF-8 text".into()))
+    String::from_utf8(bytes)
+        .map_err(|_| ApiError::BadRequest("metadata fields must be UTF-8 text".into()))
 }
 
 /// One document's metadata.
 #[utoipa::path(get, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)),
     responses((status = 200, body = DocumentView), (status = 404, body = Problem)))]
-async fn get_document(State(state): State<AppState>, session: OwnerSession, ApiPath(id): ApiPath<Uuid>) -> Result<Json<DocumentView>, ApiError> {
+async fn get_document(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<Json<DocumentView>, ApiError> {
     Ok(Json(super::get(&state, session.owner, id).await?))
+}
+
+/// Corrections to an uploaded document's metadata; absent fields stay as they are.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct CorrectionsBody {
+    title: Option<String>,
+    /// A number/symbol; an empty string clears it.
+    number: Option<String>,
+}
+
+/// Correct the title or number of a document you uploaded. Requires `X-CSRF-Token`.
+#[utoipa::path(patch, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)), request_body = CorrectionsBody,
+    responses((status = 200, body = DocumentView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn correct_document(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(body): ApiJson<CorrectionsBody>,
+) -> Result<Json<DocumentView>, ApiError> {
+    let changes = Corrections {
+        title: body
+            .title
+            .as_deref()
+            .map(|t| Text::parse(t, "title", 500))
+            .transpose()?,
+        number: body
+            .number
+            .as_deref()
+            .map(|n| {
+                if n.trim().is_empty() {
+                    Ok(None)
+                } else {
+                    Text::parse(n, "number", 100).map(Some)
+                }
+            })
+            .transpose()?,
+    };
+    Ok(Json(
+        super::correct(&state, session.owner, id, changes).await?,
+    ))
 }
 
 /// Delete an uploaded document (issued documents stay). Requires `X-CSRF-Token`.
 #[utoipa::path(delete, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
-async fn delete_document(State(state): State<AppState>, session: OwnerSession, ApiPath(id): ApiPath<Uuid>) -> Result<StatusCode, ApiError> {
+async fn delete_document(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiPath(id): ApiPath<Uuid>,
+) -> Result<StatusCode, ApiError> {
     super::delete(&state, session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -224,21 +326,40 @@ async fn download_content(
 ) -> Result<Response, ApiError> {
     let view = super::get(&state, session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
-    let matches = headers.get(header::IF_NONE_MATCH).is_some_and(|v| v.as_bytes() == etag.as_bytes() || v.as_bytes() == b"*");
+    let matches = headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == etag.as_bytes() || v.as_bytes() == b"*");
     let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     let download = super::download(&state, session.owner, id).await?;
-    let content_type = ContentType::from_mime(&download.view.content_type).ok_or(ApiError::Integrity)?;
+    let content_type =
+        ContentType::from_mime(&download.view.content_type).ok_or(ApiError::Integrity)?;
     let disposition = format!("attachment; filename=\"{id}.{}\"", content_type.extension());
-    let body = Body::from_stream(download.body.inspect_err(move |e| tracing::error!(document = %id, error = %e, "download stopped")));
+    let body = Body::from_stream(
+        download
+            .body
+            .inspect_err(move |e| tracing::error!(document = %id, error = %e, "download stopped")),
+    );
     let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type.mime())),
-        (header::CONTENT_LENGTH, HeaderValue::from(download.view.size)),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type.mime()),
+        ),
+        (
+            header::CONTENT_LENGTH,
+            HeaderValue::from(download.view.size),
+        ),
         (header::ETAG, etag),
-        (header::CONTENT_DISPOSITION, HeaderValue::from_str(&disposition).map_err(ApiError::internal)?),
-        (header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache")),
+        (
+            header::CONTENT_DISPOSITION,
+            HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+        ),
+        (
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        ),
     ];
     Ok((headers, body).into_response())
 }

@@ -8,6 +8,10 @@ mod service;
 mod store;
 
 pub use content_type::{ContentType, sniff};
-pub use model::{DocumentList, DocumentView, NewDocument, Source, Status, Verification};
-pub use service::{DocumentError, Download, delete, download, get, list, upload};
+pub use model::{
+    Corrections, DocumentList, DocumentView, NewDocument, Source, Status, Verification,
+};
+pub use service::{
+    BodyError, DocumentError, Download, correct, delete, download, get, list, upload,
+};
 pub use store::ListFilter;

@@ -59,6 +59,14 @@ pub struct NewDocument {
     pub valid_until: Option<NaiveDate>,
 }
 
+/// Corrections an owner makes to the metadata of a document they uploaded.
+#[derive(Debug, Clone, Default)]
+pub struct Corrections {
+    pub title: Option<Text>,
+    /// `Some(None)` clears the number.
+    pub number: Option<Option<Text>>,
+}
+
 /// A document's metadata as the owner sees it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DocumentView {

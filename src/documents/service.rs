@@ -9,10 +9,15 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::content_type::{SNIFF_LEN, sniff};
-use super::model::{DocumentList, DocumentView, NewDocument, Source, Status, Verification};
+use super::model::{
+    Corrections, DocumentList, DocumentView, NewDocument, Source, Status, Verification,
+};
 use super::store::{self, ListFilter};
 use crate::app::AppState;
-use crate::crypto::{Binding, DataKey, IntegrityError, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, open_field, seal_field};
+use crate::crypto::{
+    Binding, DataKey, IntegrityError, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, open_field,
+    seal_field,
+};
 use crate::owners::{self, OwnerId};
 use crate::storage::StoreError;
 use crate::storage::blobs::{BlobError, BlobWriter, Blobs};
@@ -21,6 +26,15 @@ use crate::storage::entities::documents;
 /// How much of a refused upload is read and discarded so the client gets the answer instead of
 /// a reset connection; beyond this the connection is simply closed.
 const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Why reading an upload's body stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// The transport's own size limit tripped.
+    TooLarge,
+    /// The body broke off or was malformed; the text says how.
+    Interrupted(String),
+}
 
 /// Why a document operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +49,8 @@ pub enum DocumentError {
     Unsupported,
     #[error("issued documents cannot be deleted: they stay stored for look-up")]
     NotDeletable,
+    #[error("the metadata of issued documents is the issuer's to change")]
+    NotEditable,
     #[error("the upload was interrupted: {0}")]
     Body(String),
     #[error(transparent)]
@@ -60,28 +76,49 @@ impl From<BlobError> for DocumentError {
 }
 
 async fn owner_key(state: &AppState, owner: OwnerId) -> Result<DataKey, DocumentError> {
-    owners::data_key(&state.db, &state.keys, owner).await?.ok_or(DocumentError::NotFound)
+    owners::data_key(&state.db, &state.keys, owner)
+        .await?
+        .ok_or(DocumentError::NotFound)
 }
 
 /// Stores a document the owner uploads. Nothing is stored unless all of it is accepted: the blob
 /// is aborted on any failure, and the row is written only after the blob is complete.
-pub async fn upload<S, E>(state: &AppState, owner: OwnerId, meta: NewDocument, mut body: S) -> Result<DocumentView, DocumentError>
+pub async fn upload<S>(
+    state: &AppState,
+    owner: OwnerId,
+    meta: NewDocument,
+    mut body: S,
+) -> Result<DocumentView, DocumentError>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
     let key = owner_key(state, owner).await?;
     let id = Uuid::now_v7();
-    let binding = Binding { owner: owner.0, document: id, version: 1 };
+    let binding = Binding {
+        owner: owner.0,
+        document: id,
+        version: 1,
+    };
     let blob_key = Blobs::document_key(owner.0, id, 1);
     let mut writer = state.blobs.writer(&blob_key).await?;
-    let sealed = match seal_into(&mut writer, &key, &binding, &mut body, state.settings.max_upload_bytes).await {
+    let sealed = match seal_into(
+        &mut writer,
+        &key,
+        &binding,
+        &mut body,
+        state.settings.max_upload_bytes,
+    )
+    .await
+    {
         Ok(sealed) => sealed,
         Err(e) => {
             if let Err(abort) = writer.abort().await {
                 tracing::warn!(error = %abort, "could not abort a refused upload");
             }
-            if matches!(e, DocumentError::TooLarge { .. } | DocumentError::Unsupported) {
+            if matches!(
+                e,
+                DocumentError::TooLarge { .. } | DocumentError::Unsupported
+            ) {
                 drain(&mut body).await;
             }
             return Err(e);
@@ -95,7 +132,11 @@ where
         version: Set(1),
         type_code: Set(meta.type_code.as_str().to_owned()),
         title_sealed: Set(seal_field(&key, owner.0, id, "title", meta.title.as_str())?),
-        number_sealed: Set(meta.number.as_ref().map(|n| seal_field(&key, owner.0, id, "number", n.as_str())).transpose()?),
+        number_sealed: Set(meta
+            .number
+            .as_ref()
+            .map(|n| seal_field(&key, owner.0, id, "number", n.as_str()))
+            .transpose()?),
         issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
         issue_date: Set(meta.issue_date),
         valid_until: Set(meta.valid_until),
@@ -105,7 +146,11 @@ where
         status: Set(Status::Valid.as_str().to_owned()),
         status_changed_at: Set(now),
         content_type: Set(sealed.content_type.to_owned()),
-        size: Set(i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge { limit: state.settings.max_upload_bytes })?),
+        size: Set(
+            i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge {
+                limit: state.settings.max_upload_bytes,
+            })?,
+        ),
         sha256: Set(sealed.sha256),
         blob_key: Set(blob_key.clone()),
         created_at: Set(now),
@@ -116,7 +161,9 @@ where
         }
         return Err(e.into());
     }
-    let row = store::get(&state.db, owner, id).await?.ok_or(DocumentError::NotFound)?;
+    let row = store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)?;
     view(&key, &row)
 }
 
@@ -127,10 +174,15 @@ struct Sealed {
     sha256: String,
 }
 
-async fn seal_into<S, E>(writer: &mut BlobWriter, key: &DataKey, binding: &Binding, body: &mut S, limit: u64) -> Result<Sealed, DocumentError>
+async fn seal_into<S>(
+    writer: &mut BlobWriter,
+    key: &DataKey,
+    binding: &Binding,
+    body: &mut S,
+    limit: u64,
+) -> Result<Sealed, DocumentError>
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
-    E: std::fmt::Display,
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
     let mut out = Vec::with_capacity(2 * SEGMENT_SIZE);
     let mut encryptor = SegmentEncryptor::new(key, binding, &mut out)?;
@@ -138,7 +190,10 @@ where
     let mut hasher = Sha256::new();
     let mut size = 0u64;
     while let Some(chunk) = body.next().await {
-        let chunk = chunk.map_err(|e| DocumentError::Body(e.to_string()))?;
+        let chunk = chunk.map_err(|e| match e {
+            BodyError::TooLarge => DocumentError::TooLarge { limit },
+            BodyError::Interrupted(why) => DocumentError::Body(why),
+        })?;
         size += chunk.len() as u64;
         if size > limit {
             return Err(DocumentError::TooLarge { limit });
@@ -164,13 +219,17 @@ where
     };
     encryptor.finish(&mut out)?;
     writer.write(&out).await?;
-    Ok(Sealed { content_type, size, sha256: hex::encode(hasher.finalize()) })
+    Ok(Sealed {
+        content_type,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    })
 }
 
 /// Reads and discards what is left of a refused body, up to [`DRAIN_LIMIT`].
-async fn drain<S, E>(body: &mut S)
+async fn drain<S>(body: &mut S)
 where
-    S: Stream<Item = Result<Bytes, E>> + Unpin,
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
     let mut drained = 0u64;
     while let Some(Ok(chunk)) = body.next().await {
@@ -182,19 +241,36 @@ where
 }
 
 /// One document's metadata.
-pub async fn get(state: &AppState, owner: OwnerId, id: Uuid) -> Result<DocumentView, DocumentError> {
-    let row = store::get(&state.db, owner, id).await?.ok_or(DocumentError::NotFound)?;
+pub async fn get(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<DocumentView, DocumentError> {
+    let row = store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)?;
     view(&owner_key(state, owner).await?, &row)
 }
 
 /// A page of the owner's documents.
-pub async fn list(state: &AppState, owner: OwnerId, filter: ListFilter) -> Result<DocumentList, DocumentError> {
+pub async fn list(
+    state: &AppState,
+    owner: OwnerId,
+    filter: ListFilter,
+) -> Result<DocumentList, DocumentError> {
     let mut rows = store::list(&state.db, owner, &filter).await?;
     let more = rows.len() as u64 > filter.limit;
     rows.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
     let key = owner_key(state, owner).await?;
-    let items = rows.iter().map(|row| view(&key, row)).collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if more { items.last().map(|d| d.id) } else { None };
+    let items = rows
+        .iter()
+        .map(|row| view(&key, row))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = if more {
+        items.last().map(|d| d.id)
+    } else {
+        None
+    };
     Ok(DocumentList { items, next_cursor })
 }
 
@@ -207,8 +283,14 @@ pub struct Download {
 /// Opens a document for download. The first segment is authenticated before this returns, so a
 /// swapped, truncated-to-nothing or tampered-at-the-start blob is a clean error; later damage
 /// ends the stream with an error, never with wrong bytes.
-pub async fn download(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Download, DocumentError> {
-    let row = store::get(&state.db, owner, id).await?.ok_or(DocumentError::NotFound)?;
+pub async fn download(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<Download, DocumentError> {
+    let row = store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)?;
     let key = owner_key(state, owner).await?;
     let view = view(&key, &row)?;
     let blob = match state.blobs.read(&row.blob_key).await {
@@ -217,8 +299,20 @@ pub async fn download(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Down
         Err(e) => return Err(e.into()),
     };
     let version = u32::try_from(row.version).map_err(|_| IntegrityError)?;
-    let decryptor = SegmentDecryptor::new(&key, Binding { owner: owner.0, document: id, version })?;
-    let mut reader = SealedReader { blob, decryptor: Some(decryptor), expected: view.size, seen: 0 };
+    let decryptor = SegmentDecryptor::new(
+        &key,
+        Binding {
+            owner: owner.0,
+            document: id,
+            version,
+        },
+    )?;
+    let mut reader = SealedReader {
+        blob,
+        decryptor: Some(decryptor),
+        expected: view.size,
+        seen: 0,
+    };
     let first = reader.next_chunk().await?;
     let rest = stream::try_unfold(reader, |mut reader| async move {
         Ok(reader.next_chunk().await?.map(|chunk| (chunk, reader)))
@@ -239,11 +333,16 @@ impl SealedReader {
     async fn next_chunk(&mut self) -> Result<Option<Bytes>, DocumentError> {
         let mut out = Vec::new();
         while out.is_empty() {
-            let Some(decryptor) = self.decryptor.as_mut() else { return Ok(None) };
+            let Some(decryptor) = self.decryptor.as_mut() else {
+                return Ok(None);
+            };
             match self.blob.next().await {
                 Some(chunk) => decryptor.push(&chunk?, &mut out)?,
                 None => {
-                    self.decryptor.take().ok_or(IntegrityError)?.finish(&mut out)?;
+                    self.decryptor
+                        .take()
+                        .ok_or(IntegrityError)?
+                        .finish(&mut out)?;
                     if self.seen + out.len() as u64 != self.expected {
                         return Err(IntegrityError.into());
                     }
@@ -258,9 +357,44 @@ impl SealedReader {
     }
 }
 
+/// Corrects the title or number of a document the owner uploaded (issued metadata is the
+/// issuer's to change).
+pub async fn correct(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+    changes: Corrections,
+) -> Result<DocumentView, DocumentError> {
+    let row = store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)?;
+    if Source::from_stored(&row.source) != Some(Source::Uploaded) {
+        return Err(DocumentError::NotEditable);
+    }
+    let key = owner_key(state, owner).await?;
+    let mut update = documents::ActiveModel::default();
+    if let Some(title) = &changes.title {
+        update.title_sealed = Set(seal_field(&key, owner.0, id, "title", title.as_str())?);
+    }
+    if let Some(number) = &changes.number {
+        update.number_sealed = Set(number
+            .as_ref()
+            .map(|n| seal_field(&key, owner.0, id, "number", n.as_str()))
+            .transpose()?);
+    }
+    if (changes.title.is_some() || changes.number.is_some())
+        && !store::update(&state.db, owner, id, update).await?
+    {
+        return Err(DocumentError::NotFound);
+    }
+    get(state, owner, id).await
+}
+
 /// Deletes an uploaded document (issued ones stay, NĐ 45/2020 Điều 15).
 pub async fn delete(state: &AppState, owner: OwnerId, id: Uuid) -> Result<(), DocumentError> {
-    let row = store::get(&state.db, owner, id).await?.ok_or(DocumentError::NotFound)?;
+    let row = store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)?;
     if Source::from_stored(&row.source) != Some(Source::Uploaded) {
         return Err(DocumentError::NotDeletable);
     }
@@ -278,7 +412,9 @@ fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView, DocumentE
     let open = |field: &str, sealed: &[u8]| open_field(key, row.owner_id, row.id, field, sealed);
     let stored = Status::from_stored(&row.status).ok_or(IntegrityError)?;
     let (status, status_changed_at) = match (stored, row.valid_until) {
-        (Status::Valid, Some(until)) if until < today_in_vietnam() => (Status::Expired, end_of_day_in_vietnam(until)),
+        (Status::Valid, Some(until)) if until < today_in_vietnam() => {
+            (Status::Expired, end_of_day_in_vietnam(until))
+        }
         _ => (stored, row.status_changed_at),
     };
     Ok(DocumentView {
@@ -286,7 +422,11 @@ fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView, DocumentE
         version: u32::try_from(row.version).map_err(|_| IntegrityError)?,
         type_code: row.type_code.clone(),
         title: open("title", &row.title_sealed)?,
-        number: row.number_sealed.as_deref().map(|n| open("number", n)).transpose()?,
+        number: row
+            .number_sealed
+            .as_deref()
+            .map(|n| open("number", n))
+            .transpose()?,
         issuing_agency: row.issuing_agency.clone(),
         issue_date: row.issue_date,
         valid_until: row.valid_until,

@@ -1,7 +1,9 @@
 //! Owner-scoped document queries. Every function takes the owner: there is no way to reach a
 //! document by id alone, so another owner's document is simply "not found".
 
-use sea_orm::{ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use sea_orm::{
+    ColumnTrait, DatabaseConnection, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+};
 use uuid::Uuid;
 
 use crate::ids::DocumentTypeCode;
@@ -18,16 +20,31 @@ pub struct ListFilter {
 }
 
 pub(super) async fn insert(db: &DatabaseConnection, row: ActiveModel) -> Result<(), DbErr> {
-    Entity::insert(row).exec_without_returning(db).await.map(|_| ())
+    Entity::insert(row)
+        .exec_without_returning(db)
+        .await
+        .map(|_| ())
 }
 
-pub(super) async fn get(db: &DatabaseConnection, owner: OwnerId, id: Uuid) -> Result<Option<Model>, DbErr> {
-    Entity::find().filter(Column::OwnerId.eq(owner.0)).filter(Column::Id.eq(id)).one(db).await
+pub(super) async fn get(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::OwnerId.eq(owner.0))
+        .filter(Column::Id.eq(id))
+        .one(db)
+        .await
 }
 
 /// Up to `limit + 1` rows, so the caller can tell whether another page follows. Ids are UUIDv7,
 /// so ordering by id is ordering by creation.
-pub(super) async fn list(db: &DatabaseConnection, owner: OwnerId, filter: &ListFilter) -> Result<Vec<Model>, DbErr> {
+pub(super) async fn list(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    filter: &ListFilter,
+) -> Result<Vec<Model>, DbErr> {
     let mut query = Entity::find().filter(Column::OwnerId.eq(owner.0));
     if let Some(type_code) = filter.type_code {
         query = query.filter(Column::TypeCode.eq(type_code.as_str()));
@@ -35,10 +52,38 @@ pub(super) async fn list(db: &DatabaseConnection, owner: OwnerId, filter: &ListF
     if let Some(cursor) = filter.cursor {
         query = query.filter(Column::Id.lt(cursor));
     }
-    query.order_by_desc(Column::Id).limit(filter.limit + 1).all(db).await
+    query
+        .order_by_desc(Column::Id)
+        .limit(filter.limit + 1)
+        .all(db)
+        .await
 }
 
-pub(super) async fn delete(db: &DatabaseConnection, owner: OwnerId, id: Uuid) -> Result<bool, DbErr> {
-    let result = Entity::delete_many().filter(Column::OwnerId.eq(owner.0)).filter(Column::Id.eq(id)).exec(db).await?;
+/// Applies `changes` to the owner's document; false if there is no such document.
+pub(super) async fn update(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    id: Uuid,
+    changes: ActiveModel,
+) -> Result<bool, DbErr> {
+    let result = Entity::update_many()
+        .set(changes)
+        .filter(Column::OwnerId.eq(owner.0))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected > 0)
+}
+
+pub(super) async fn delete(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<bool, DbErr> {
+    let result = Entity::delete_many()
+        .filter(Column::OwnerId.eq(owner.0))
+        .filter(Column::Id.eq(id))
+        .exec(db)
+        .await?;
     Ok(result.rows_affected > 0)
 }

@@ -29,7 +29,11 @@ pub struct SignIn {
 
 /// `POST /dev/sign-in`: `identifier` is a personal ID or tax code; the store is created at the
 /// first sign-in. Answers 303 to `/` with the session cookie set.
-pub async fn sign_in(State(state): State<AppState>, headers: HeaderMap, Form(form): Form<SignIn>) -> Result<Response, ApiError> {
+pub async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<SignIn>,
+) -> Result<Response, ApiError> {
     check_same_origin(&headers, &state.settings)?;
     let who = OwnerIdentifier::parse(&form.identifier)?;
     let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;

@@ -24,7 +24,11 @@ pub struct Session {
 /// The name of the session cookie: `__Host-` outside dev, so browsers insist on Secure, Path=/
 /// and no Domain.
 pub fn cookie_name(settings: &Settings) -> &'static str {
-    if settings.is_production() { "__Host-kho_session" } else { "kho_session" }
+    if settings.is_production() {
+        "__Host-kho_session"
+    } else {
+        "kho_session"
+    }
 }
 
 fn hash(token: &str) -> String {
@@ -32,7 +36,11 @@ fn hash(token: &str) -> String {
 }
 
 /// Starts a session for `owner`; returns the token for the cookie.
-pub async fn create(db: &DatabaseConnection, settings: &Settings, owner: OwnerId) -> Result<String, StoreError> {
+pub async fn create(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    owner: OwnerId,
+) -> Result<String, StoreError> {
     let token = random_token()?;
     let now = Utc::now();
     sessions::Entity::insert(sessions::ActiveModel {
@@ -49,25 +57,44 @@ pub async fn create(db: &DatabaseConnection, settings: &Settings, owner: OwnerId
 }
 
 /// The session a token belongs to, if it is still live; refreshes its idle timer.
-pub async fn lookup(db: &DatabaseConnection, settings: &Settings, token: &str) -> Result<Option<Session>, StoreError> {
-    let Some(row) = sessions::Entity::find_by_id(hash(token)).one(db).await? else { return Ok(None) };
+pub async fn lookup(
+    db: &DatabaseConnection,
+    settings: &Settings,
+    token: &str,
+) -> Result<Option<Session>, StoreError> {
+    let Some(row) = sessions::Entity::find_by_id(hash(token)).one(db).await? else {
+        return Ok(None);
+    };
     let now = Utc::now();
     let idle = Duration::minutes(i64::from(settings.session_idle_minutes));
     if !is_live(now, row.expires_at, row.last_seen_at, idle) {
-        sessions::Entity::delete_by_id(row.token_hash).exec(db).await?;
+        sessions::Entity::delete_by_id(row.token_hash)
+            .exec(db)
+            .await?;
         return Ok(None);
     }
     if now - row.last_seen_at > TOUCH_AFTER {
         sessions::Entity::update_many()
-            .set(sessions::ActiveModel { last_seen_at: Set(now), ..Default::default() })
+            .set(sessions::ActiveModel {
+                last_seen_at: Set(now),
+                ..Default::default()
+            })
             .filter(sessions::Column::TokenHash.eq(row.token_hash.as_str()))
             .exec(db)
             .await?;
     }
-    Ok(Some(Session { owner: OwnerId(row.owner_id), csrf_token: row.csrf_token }))
+    Ok(Some(Session {
+        owner: OwnerId(row.owner_id),
+        csrf_token: row.csrf_token,
+    }))
 }
 
-fn is_live(now: DateTime<Utc>, expires_at: DateTime<Utc>, last_seen_at: DateTime<Utc>, idle: Duration) -> bool {
+fn is_live(
+    now: DateTime<Utc>,
+    expires_at: DateTime<Utc>,
+    last_seen_at: DateTime<Utc>,
+    idle: Duration,
+) -> bool {
     now < expires_at && now - last_seen_at < idle
 }
 
@@ -85,8 +112,18 @@ mod tests {
     fn sessions_end_at_the_absolute_limit_and_when_idle() {
         let now = Utc::now();
         let idle = Duration::minutes(30);
-        assert!(is_live(now, now + Duration::hours(1), now - Duration::minutes(5), idle));
+        assert!(is_live(
+            now,
+            now + Duration::hours(1),
+            now - Duration::minutes(5),
+            idle
+        ));
         assert!(!is_live(now, now - Duration::seconds(1), now, idle));
-        assert!(!is_live(now, now + Duration::hours(1), now - Duration::minutes(31), idle));
+        assert!(!is_live(
+            now,
+            now + Duration::hours(1),
+            now - Duration::minutes(31),
+            idle
+        ));
     }
 }

@@ -19,7 +19,10 @@ impl AgencyCode {
         let shaped = matches!(parts.as_slice(), [l4, l3, l2, l1]
             if is_digits(l4, 3) && is_digits(l3, 2) && is_digits(l2, 2) && is_level_one(l1));
         if !shaped {
-            return Err(ParseError::new(WHAT, "must look like 000.00.00.H49 (QCVN 102:2016)"));
+            return Err(ParseError::new(
+                WHAT,
+                "must look like 000.00.00.H49 (QCVN 102:2016)",
+            ));
         }
         Ok(Self(s.to_owned()))
     }
@@ -48,13 +51,24 @@ mod tests {
 
     #[test]
     fn quang_ninh_peoples_committee_parses() {
-        assert_eq!(AgencyCode::parse("000.00.00.H49").unwrap().as_str(), "000.00.00.H49");
+        assert_eq!(
+            AgencyCode::parse("000.00.00.H49").unwrap().as_str(),
+            "000.00.00.H49"
+        );
         assert!(AgencyCode::parse("001.02.03.G12").is_ok());
     }
 
     #[test]
     fn wrong_shapes_are_refused() {
-        for bad in ["", "000.00.00", "000.00.00.h49", "00.00.00.H49", "000.00.00.H4", "000.00.00.H49.1", "000-00-00-H49"] {
+        for bad in [
+            "",
+            "000.00.00",
+            "000.00.00.h49",
+            "00.00.00.H49",
+            "000.00.00.H4",
+            "000.00.00.H49.1",
+            "000-00-00-H49",
+        ] {
             assert!(AgencyCode::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

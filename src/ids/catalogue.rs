@@ -24,7 +24,11 @@ static DOCUMENT_TYPES: LazyLock<Vec<DocumentType>> = LazyLock::new(|| {
         .filter_map(|row| match row.as_slice() {
             [code, usually, vi, en] => Some(DocumentType {
                 code,
-                usually: if *usually == "uploaded" { Usually::Uploaded } else { Usually::Issued },
+                usually: if *usually == "uploaded" {
+                    Usually::Uploaded
+                } else {
+                    Usually::Issued
+                },
                 name_vi: vi,
                 name_en: en,
             }),
@@ -35,7 +39,10 @@ static DOCUMENT_TYPES: LazyLock<Vec<DocumentType>> = LazyLock::new(|| {
 
 /// The rows of a simple comma-separated file, header skipped (no quoting: names hold no commas).
 fn csv_rows(text: &'static str) -> impl Iterator<Item = Vec<&'static str>> {
-    text.lines().skip(1).filter(|l| !l.trim().is_empty()).map(|l| l.split(',').map(str::trim).collect())
+    text.lines()
+        .skip(1)
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| l.split(',').map(str::trim).collect())
 }
 
 /// The name of a province code of birth registration, if it is one.
@@ -76,7 +83,10 @@ impl DocumentTypeCode {
             .iter()
             .find(|t| t.code == input.trim())
             .map(|t| Self(t.code))
-            .ok_or(ParseError::new("document type", "is not in the document-type catalogue"))
+            .ok_or(ParseError::new(
+                "document type",
+                "is not in the document-type catalogue",
+            ))
     }
 
     pub fn as_str(self) -> &'static str {
@@ -98,8 +108,17 @@ mod tests {
     #[test]
     fn the_starter_document_types_are_all_there() {
         assert_eq!(document_types().len(), 14);
-        assert_eq!(DocumentTypeCode::parse("birth-certificate").unwrap().as_str(), "birth-certificate");
+        assert_eq!(
+            DocumentTypeCode::parse("birth-certificate")
+                .unwrap()
+                .as_str(),
+            "birth-certificate"
+        );
         assert!(DocumentTypeCode::parse("banana").is_err());
-        assert!(document_types().iter().all(|t| !t.name_vi.is_empty() && !t.name_en.is_empty()));
+        assert!(
+            document_types()
+                .iter()
+                .all(|t| !t.name_vi.is_empty() && !t.name_en.is_empty())
+        );
     }
 }

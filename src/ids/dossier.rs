@@ -20,18 +20,33 @@ impl DossierCode {
         const WHAT: &str = "dossier code";
         let s = input.trim();
         let mut parts = s.split('-');
-        let (Some(agency), Some(date), Some(seq), None) = (parts.next(), parts.next(), parts.next(), parts.next()) else {
-            return Err(ParseError::new(WHAT, "must look like 000.00.00.H55-250703-0001"));
+        let (Some(agency), Some(date), Some(seq), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(ParseError::new(
+                WHAT,
+                "must look like 000.00.00.H55-250703-0001",
+            ));
         };
         let agency = AgencyCode::parse(agency)?;
         let received = is_digits(date, 6)
             .then(|| NaiveDate::parse_from_str(&format!("20{date}"), "%Y%m%d").ok())
             .flatten()
-            .ok_or(ParseError::new(WHAT, "the receipt date must be a real date written YYMMDD"))?;
+            .ok_or(ParseError::new(
+                WHAT,
+                "the receipt date must be a real date written YYMMDD",
+            ))?;
         if !is_digits(seq, 4) {
-            return Err(ParseError::new(WHAT, "the daily sequence must be four digits"));
+            return Err(ParseError::new(
+                WHAT,
+                "the daily sequence must be four digits",
+            ));
         }
-        Ok(Self { agency, received, code: s.to_owned() })
+        Ok(Self {
+            agency,
+            received,
+            code: s.to_owned(),
+        })
     }
 
     pub fn agency(&self) -> &AgencyCode {
@@ -65,14 +80,24 @@ impl ResultCode {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         const WHAT: &str = "result code";
         let s = input.trim();
-        let (dossier, n) = s
-            .rsplit_once("-KQ")
-            .ok_or(ParseError::new(WHAT, "must be a dossier code followed by -KQ and a number"))?;
-        let sequence = (!n.is_empty() && n.len() <= 3 && n.bytes().all(|b| b.is_ascii_digit()) && !n.starts_with('0'))
-            .then(|| n.parse::<u16>().ok())
-            .flatten()
-            .ok_or(ParseError::new(WHAT, "the result number after KQ must be 1 to 999"))?;
-        Ok(Self { dossier: DossierCode::parse(dossier)?, sequence })
+        let (dossier, n) = s.rsplit_once("-KQ").ok_or(ParseError::new(
+            WHAT,
+            "must be a dossier code followed by -KQ and a number",
+        ))?;
+        let sequence = (!n.is_empty()
+            && n.len() <= 3
+            && n.bytes().all(|b| b.is_ascii_digit())
+            && !n.starts_with('0'))
+        .then(|| n.parse::<u16>().ok())
+        .flatten()
+        .ok_or(ParseError::new(
+            WHAT,
+            "the result number after KQ must be 1 to 999",
+        ))?;
+        Ok(Self {
+            dossier: DossierCode::parse(dossier)?,
+            sequence,
+        })
     }
 
     pub fn dossier(&self) -> &DossierCode {
@@ -107,10 +132,23 @@ mod tests {
 
     #[test]
     fn impossible_dates_and_bad_sequences_are_refused() {
-        for bad in ["000.00.00.H55-250231-0001", "000.00.00.H55-250703-001", "000.00.00.H55-250703", "X-250703-0001"] {
-            assert!(DossierCode::parse(bad).is_err(), "{bad:?} should be refused");
+        for bad in [
+            "000.00.00.H55-250231-0001",
+            "000.00.00.H55-250703-001",
+            "000.00.00.H55-250703",
+            "X-250703-0001",
+        ] {
+            assert!(
+                DossierCode::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
-        for bad in ["000.00.00.H55-250703-0001", "000.00.00.H55-250703-0001-KQ", "000.00.00.H55-250703-0001-KQ0", "000.00.00.H55-250703-0001-KQ01"] {
+        for bad in [
+            "000.00.00.H55-250703-0001",
+            "000.00.00.H55-250703-0001-KQ",
+            "000.00.00.H55-250703-0001-KQ0",
+            "000.00.00.H55-250703-0001-KQ01",
+        ] {
             assert!(ResultCode::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -33,7 +33,10 @@ impl OwnerIdentifier {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         let s = input.trim();
         if is_digits(s, 9) {
-            return Err(ParseError::new("identifier", "a 9-digit CMND number cannot identify a new owner; use the 12-digit personal ID"));
+            return Err(ParseError::new(
+                "identifier",
+                "a 9-digit CMND number cannot identify a new owner; use the 12-digit personal ID",
+            ));
         }
         if is_digits(s, 12) {
             return PersonalId::parse(s).map(Self::Citizen);
@@ -41,7 +44,10 @@ impl OwnerIdentifier {
         match TaxCode::parse(s) {
             Ok(TaxCode::Personal(id)) => Ok(Self::Citizen(id)),
             Ok(code) => Ok(Self::Organisation(code)),
-            Err(_) => Err(ParseError::new("identifier", "must be a 12-digit personal ID or a 10- or 13-digit tax code")),
+            Err(_) => Err(ParseError::new(
+                "identifier",
+                "must be a 12-digit personal ID or a 10- or 13-digit tax code",
+            )),
         }
     }
 
@@ -83,9 +89,20 @@ mod tests {
 
     #[test]
     fn twelve_digits_are_a_citizen_and_tax_codes_an_organisation() {
-        assert_eq!(OwnerIdentifier::parse("035199000123").unwrap().kind(), OwnerKind::Citizen);
-        assert_eq!(OwnerIdentifier::parse("0100233488").unwrap().kind(), OwnerKind::Organisation);
-        assert_eq!(OwnerIdentifier::parse("0100233488-001").unwrap().canonical(), "organisation:0100233488-001");
+        assert_eq!(
+            OwnerIdentifier::parse("035199000123").unwrap().kind(),
+            OwnerKind::Citizen
+        );
+        assert_eq!(
+            OwnerIdentifier::parse("0100233488").unwrap().kind(),
+            OwnerKind::Organisation
+        );
+        assert_eq!(
+            OwnerIdentifier::parse("0100233488-001")
+                .unwrap()
+                .canonical(),
+            "organisation:0100233488-001"
+        );
     }
 
     #[test]

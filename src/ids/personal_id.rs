@@ -28,11 +28,17 @@ impl PersonalId {
             return Err(ParseError::new(WHAT, "must be exactly 12 digits"));
         }
         if province_name(&s[..3]).is_none() {
-            return Err(ParseError::new(WHAT, "the first three digits are not a known province code"));
+            return Err(ParseError::new(
+                WHAT,
+                "the first three digits are not a known province code",
+            ));
         }
         let id = Self(s.to_owned());
         if id.birth_year() > chrono::Utc::now().year() {
-            return Err(ParseError::new(WHAT, "the birth year it encodes is in the future"));
+            return Err(ParseError::new(
+                WHAT,
+                "the birth year it encodes is in the future",
+            ));
         }
         Ok(id)
     }
@@ -51,13 +57,18 @@ impl PersonalId {
     }
 
     pub fn sex(&self) -> Sex {
-        if self.century_digit() % 2 == 0 { Sex::Male } else { Sex::Female }
+        if self.century_digit() % 2 == 0 {
+            Sex::Male
+        } else {
+            Sex::Female
+        }
     }
 
     /// 0/1 → 1900s, 2/3 → 2000s, … 8/9 → 2300s, plus the two year digits.
     pub fn birth_year(&self) -> i32 {
         let century = 1900 + 100 * (self.century_digit() / 2);
-        let yy = i32::from(self.0.as_bytes()[4] - b'0') * 10 + i32::from(self.0.as_bytes()[5] - b'0');
+        let yy =
+            i32::from(self.0.as_bytes()[4] - b'0') * 10 + i32::from(self.0.as_bytes()[5] - b'0');
         century + yy
     }
 }
@@ -90,14 +101,31 @@ mod tests {
 
     #[test]
     fn century_digits_map_to_centuries() {
-        assert_eq!(PersonalId::parse("001099000001").unwrap().birth_year(), 1999);
-        assert_eq!(PersonalId::parse("001205000001").unwrap().birth_year(), 2005);
-        assert_eq!(PersonalId::parse("001305000001").unwrap().sex(), Sex::Female);
+        assert_eq!(
+            PersonalId::parse("001099000001").unwrap().birth_year(),
+            1999
+        );
+        assert_eq!(
+            PersonalId::parse("001205000001").unwrap().birth_year(),
+            2005
+        );
+        assert_eq!(
+            PersonalId::parse("001305000001").unwrap().sex(),
+            Sex::Female
+        );
     }
 
     #[test]
     fn refuses_wrong_length_letters_unknown_provinces_and_future_births() {
-        for bad in ["", "03519900012", "0351990001234", "03519900012a", "003199000123", "001499000123", "035 199 000 123"] {
+        for bad in [
+            "",
+            "03519900012",
+            "0351990001234",
+            "03519900012a",
+            "003199000123",
+            "001499000123",
+            "035 199 000 123",
+        ] {
             assert!(PersonalId::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -16,13 +16,19 @@ impl ProcedureCode {
     pub fn parse(input: &str) -> Result<Self, ParseError> {
         const WHAT: &str = "procedure code";
         let s = input.trim();
-        let shape = ParseError::new(WHAT, "must look like 1.011442, optionally followed by .<agency code>");
+        let shape = ParseError::new(
+            WHAT,
+            "must look like 1.011442, optionally followed by .<agency code>",
+        );
         let national = s.get(..8).filter(|n| is_national(n)).ok_or(shape.clone())?;
         let agency = match s.get(8..) {
             Some("") | None => None,
             Some(rest) => Some(AgencyCode::parse(rest.strip_prefix('.').ok_or(shape)?)?),
         };
-        Ok(Self { national: national.to_owned(), agency })
+        Ok(Self {
+            national: national.to_owned(),
+            agency,
+        })
     }
 
     /// The national part, `D.DDDDDD`, which the procedure catalogue is keyed by.
@@ -57,7 +63,10 @@ mod tests {
 
     #[test]
     fn national_and_agency_forms_parse() {
-        assert_eq!(ProcedureCode::parse("1.011442").unwrap().national(), "1.011442");
+        assert_eq!(
+            ProcedureCode::parse("1.011442").unwrap().national(),
+            "1.011442"
+        );
         let p = ProcedureCode::parse("1.011442.000.00.00.H38").unwrap();
         assert_eq!(p.agency().unwrap().as_str(), "000.00.00.H38");
         assert_eq!(p.to_string(), "1.011442.000.00.00.H38");
@@ -65,8 +74,19 @@ mod tests {
 
     #[test]
     fn wrong_shapes_are_refused() {
-        for bad in ["", "1.01144", "11.011442", "1.0114420", "1.011442.", "1.011442-000.00.00.H38", "1.011442.000.00.00"] {
-            assert!(ProcedureCode::parse(bad).is_err(), "{bad:?} should be refused");
+        for bad in [
+            "",
+            "1.01144",
+            "11.011442",
+            "1.0114420",
+            "1.011442.",
+            "1.011442-000.00.00.H38",
+            "1.011442.000.00.00",
+        ] {
+            assert!(
+                ProcedureCode::parse(bad).is_err(),
+                "{bad:?} should be refused"
+            );
         }
     }
 

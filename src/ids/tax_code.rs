@@ -37,8 +37,14 @@ impl TaxCode {
         let parent = parse_enterprise(parent)?;
         match suffix {
             None => Ok(Self::Enterprise(parent)),
-            Some(x) if is_digits(x, 3) && x != "000" => Ok(Self::Branch { parent, suffix: x.to_owned() }),
-            Some(_) => Err(ParseError::new(WHAT, "a branch suffix must be three digits from 001 to 999")),
+            Some(x) if is_digits(x, 3) && x != "000" => Ok(Self::Branch {
+                parent,
+                suffix: x.to_owned(),
+            }),
+            Some(_) => Err(ParseError::new(
+                WHAT,
+                "a branch suffix must be three digits from 001 to 999",
+            )),
         }
     }
 
@@ -50,7 +56,10 @@ impl TaxCode {
 
 fn parse_enterprise(s: &str) -> Result<String, ParseError> {
     if !is_digits(s, 10) {
-        return Err(ParseError::new(WHAT, "must be 10 digits, 10 digits-NNN for a branch, or a 12-digit personal ID"));
+        return Err(ParseError::new(
+            WHAT,
+            "must be 10 digits, 10 digits-NNN for a branch, or a 12-digit personal ID",
+        ));
     }
     let d: Vec<u32> = s.bytes().map(|b| u32::from(b - b'0')).collect();
     if d[2..9].iter().all(|&x| x == 0) {
@@ -95,7 +104,10 @@ mod tests {
 
     #[test]
     fn the_domain_example_is_valid() {
-        assert_eq!(TaxCode::parse("0100233488").unwrap(), TaxCode::Enterprise("0100233488".into()));
+        assert_eq!(
+            TaxCode::parse("0100233488").unwrap(),
+            TaxCode::Enterprise("0100233488".into())
+        );
     }
 
     #[test]
@@ -105,8 +117,14 @@ mod tests {
 
     #[test]
     fn branches_are_written_with_a_dash_either_way() {
-        assert_eq!(TaxCode::parse("0100233488-001").unwrap().to_string(), "0100233488-001");
-        assert_eq!(TaxCode::parse("0100233488001").unwrap().to_string(), "0100233488-001");
+        assert_eq!(
+            TaxCode::parse("0100233488-001").unwrap().to_string(),
+            "0100233488-001"
+        );
+        assert_eq!(
+            TaxCode::parse("0100233488001").unwrap().to_string(),
+            "0100233488-001"
+        );
         assert!(TaxCode::parse("0100233488-000").is_err());
         assert!(TaxCode::parse("0100233488-01").is_err());
     }
@@ -119,7 +137,15 @@ mod tests {
 
     #[test]
     fn zero_sequences_and_junk_are_refused() {
-        for bad in ["", "01", "0100000000", "01002334880", "abcdefghij", "0100233488-", "-001"] {
+        for bad in [
+            "",
+            "01",
+            "0100000000",
+            "01002334880",
+            "abcdefghij",
+            "0100233488-",
+            "-001",
+        ] {
             assert!(TaxCode::parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

@@ -17,15 +17,26 @@ pub struct ErasureReport {
 
 /// Erases the owner's store. Idempotent: erasing twice, or after a crash half-way, finishes
 /// the job.
-pub async fn erase(db: &DatabaseConnection, blobs: &Blobs, owner: OwnerId) -> Result<ErasureReport, StoreError> {
+pub async fn erase(
+    db: &DatabaseConnection,
+    blobs: &Blobs,
+    owner: OwnerId,
+) -> Result<ErasureReport, StoreError> {
     // 1. The key: committed on its own, before anything else, so a failure later still leaves
     //    nothing readable behind.
-    let key_destroyed = owner_keys::Entity::delete_by_id(owner.0).exec(db).await?.rows_affected > 0;
+    let key_destroyed = owner_keys::Entity::delete_by_id(owner.0)
+        .exec(db)
+        .await?
+        .rows_affected
+        > 0;
     tracing::info!(owner = %owner.0, key_destroyed, "owner data key destroyed");
     // 2. The sealed blobs, now unreadable anyway.
     let blobs_deleted = blobs.delete_prefix(&format!("owners/{}", owner.0)).await?;
     // 3. The rows: documents and sessions go with the owner (foreign keys cascade).
     owners::Entity::delete_by_id(owner.0).exec(db).await?;
     tracing::info!(owner = %owner.0, blobs_deleted, "owner erased");
-    Ok(ErasureReport { key_destroyed, blobs_deleted })
+    Ok(ErasureReport {
+        key_destroyed,
+        blobs_deleted,
+    })
 }

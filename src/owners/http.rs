@@ -12,7 +12,9 @@ use crate::error::{ApiError, Problem};
 use crate::identity::{OwnerSession, sessions};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(me, erase_me)).routes(routes!(sign_out))
+    OpenApiRouter::new()
+        .routes(routes!(me, erase_me))
+        .routes(routes!(sign_out))
 }
 
 /// The signed-in owner.
@@ -29,14 +31,26 @@ struct Me {
 /// Who is signed in, and the CSRF token of the session.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = Problem)))]
 async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json<Me>, ApiError> {
-    let identifier = super::identifier(&state.db, &state.keys, session.owner).await?.ok_or(ApiError::Unauthenticated)?;
-    Ok(Json(Me { kind: identifier.kind().as_str(), identifier: identifier.to_string(), csrf_token: session.csrf_token }))
+    let identifier = super::identifier(&state.db, &state.keys, session.owner)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    Ok(Json(Me {
+        kind: identifier.kind().as_str(),
+        identifier: identifier.to_string(),
+        csrf_token: session.csrf_token,
+    }))
 }
 
 /// End this session. Requires `X-CSRF-Token`.
 #[utoipa::path(post, path = "/v1/me/sign-out", tag = "me", responses((status = 204), (status = 401, body = Problem)))]
-async fn sign_out(State(state): State<AppState>, _session: OwnerSession, headers: HeaderMap) -> Result<StatusCode, ApiError> {
-    if let Some(token) = CookieJar::from_headers(&headers).get(sessions::cookie_name(&state.settings)) {
+async fn sign_out(
+    State(state): State<AppState>,
+    _session: OwnerSession,
+    headers: HeaderMap,
+) -> Result<StatusCode, ApiError> {
+    if let Some(token) =
+        CookieJar::from_headers(&headers).get(sessions::cookie_name(&state.settings))
+    {
         sessions::delete(&state.db, token.value()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
@@ -45,6 +59,11 @@ async fn sign_out(State(state): State<AppState>, _session: OwnerSession, headers
 /// Erase the owner's whole store: the data key is destroyed first, so nothing of it can be
 /// decrypted again; then the content and the rows. Requires `X-CSRF-Token`.
 #[utoipa::path(delete, path = "/v1/me", tag = "me", responses((status = 200, body = inline(super::ErasureReport)), (status = 403, body = Problem)))]
-async fn erase_me(State(state): State<AppState>, session: OwnerSession) -> Result<Json<super::ErasureReport>, ApiError> {
-    Ok(Json(super::erase(&state.db, &state.blobs, session.owner).await?))
+async fn erase_me(
+    State(state): State<AppState>,
+    session: OwnerSession,
+) -> Result<Json<super::ErasureReport>, ApiError> {
+    Ok(Json(
+        super::erase(&state.db, &state.blobs, session.owner).await?,
+    ))
 }

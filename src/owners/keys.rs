@@ -4,7 +4,8 @@
 use chrono::Utc;
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, QuerySelect,
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -15,23 +16,42 @@ use crate::storage::entities::owner_keys;
 
 /// Wraps a new owner's key under the active master key; returns the master key's id and the
 /// wrapped bytes.
-pub(super) fn wrap_new(ring: &KeyRing, owner: Uuid, key: &DataKey) -> Result<(String, Vec<u8>), StoreError> {
+pub(super) fn wrap_new(
+    ring: &KeyRing,
+    owner: Uuid,
+    key: &DataKey,
+) -> Result<(String, Vec<u8>), StoreError> {
     let (kek_id, kek) = ring.active_master()?;
     let wrapped = wrap_data_key(&kek, &kek_id, owner, key)?;
     Ok((kek_id, wrapped))
 }
 
 /// The owner's data key; `None` when the owner has no key (erased, or never existed).
-pub async fn data_key(db: &DatabaseConnection, ring: &KeyRing, owner: OwnerId) -> Result<Option<DataKey>, StoreError> {
-    let Some(row) = owner_keys::Entity::find_by_id(owner.0).one(db).await? else { return Ok(None) };
+pub async fn data_key(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    owner: OwnerId,
+) -> Result<Option<DataKey>, StoreError> {
+    let Some(row) = owner_keys::Entity::find_by_id(owner.0).one(db).await? else {
+        return Ok(None);
+    };
     let kek = ring.master(&row.kek_id)?;
-    Ok(Some(unwrap_data_key(&kek, &row.kek_id, owner.0, &row.wrapped)?))
+    Ok(Some(unwrap_data_key(
+        &kek,
+        &row.kek_id,
+        owner.0,
+        &row.wrapped,
+    )?))
 }
 
 /// Re-wraps up to `batch` owner keys that are not under the active master key. Returns how many
 /// it re-wrapped; 0 means rotation is complete. Safe to run from several processes at once and
 /// to interrupt: each key is updated only if it is still under the master key it was read with.
-pub async fn rewrap_batch(db: &DatabaseConnection, ring: &KeyRing, batch: u64) -> Result<u64, StoreError> {
+pub async fn rewrap_batch(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    batch: u64,
+) -> Result<u64, StoreError> {
     let (active_id, active) = ring.active_master()?;
     let rows = owner_keys::Entity::find()
         .filter(owner_keys::Column::KekId.ne(active_id.as_str()))
@@ -71,7 +91,10 @@ pub async fn kek_usage(db: &DatabaseConnection) -> Result<Vec<KekUsage>, StoreEr
     Ok(owner_keys::Entity::find()
         .select_only()
         .column(owner_keys::Column::KekId)
-        .column_as(Expr::expr(Func::count(Expr::col(owner_keys::Column::OwnerId))), "owners")
+        .column_as(
+            Expr::expr(Func::count(Expr::col(owner_keys::Column::OwnerId))),
+            "owners",
+        )
         .group_by(owner_keys::Column::KekId)
         .order_by_asc(owner_keys::Column::KekId)
         .into_model::<KekUsage>()

@@ -2,7 +2,10 @@
 //! the owner's own key.
 
 use chrono::Utc;
-use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr, TransactionTrait};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
+    TransactionTrait,
+};
 use uuid::Uuid;
 
 use super::{OwnerId, keys};
@@ -22,19 +25,37 @@ pub struct Owner {
 }
 
 fn from_row(row: &owners::Model) -> Owner {
-    let kind = if row.kind == OwnerKind::Organisation.as_str() { OwnerKind::Organisation } else { OwnerKind::Citizen };
-    Owner { id: OwnerId(row.id), kind }
+    let kind = if row.kind == OwnerKind::Organisation.as_str() {
+        OwnerKind::Organisation
+    } else {
+        OwnerKind::Citizen
+    };
+    Owner {
+        id: OwnerId(row.id),
+        kind,
+    }
 }
 
 /// The owner with this identifier, if their store exists.
-pub async fn find(db: &DatabaseConnection, ring: &KeyRing, who: &OwnerIdentifier) -> Result<Option<Owner>, StoreError> {
+pub async fn find(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    who: &OwnerIdentifier,
+) -> Result<Option<Owner>, StoreError> {
     let index = ring.blind_index().index(INDEX_DOMAIN, &who.canonical());
-    let row = owners::Entity::find().filter(owners::Column::IdentifierIndex.eq(index)).one(db).await?;
+    let row = owners::Entity::find()
+        .filter(owners::Column::IdentifierIndex.eq(index))
+        .one(db)
+        .await?;
     Ok(row.as_ref().map(from_row))
 }
 
 /// The owner with this identifier, creating an empty store (and its data key) the first time.
-pub async fn find_or_create(db: &DatabaseConnection, ring: &KeyRing, who: &OwnerIdentifier) -> Result<Owner, StoreError> {
+pub async fn find_or_create(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    who: &OwnerIdentifier,
+) -> Result<Owner, StoreError> {
     if let Some(owner) = find(db, ring, who).await? {
         return Ok(owner);
     }
@@ -46,7 +67,13 @@ pub async fn find_or_create(db: &DatabaseConnection, ring: &KeyRing, who: &Owner
         id: Set(id),
         kind: Set(who.kind().as_str().to_owned()),
         identifier_index: Set(ring.blind_index().index(INDEX_DOMAIN, &who.canonical())),
-        identifier_sealed: Set(seal_field(&key, id, id, IDENTIFIER_FIELD, &who.to_string())?),
+        identifier_sealed: Set(seal_field(
+            &key,
+            id,
+            id,
+            IDENTIFIER_FIELD,
+            &who.to_string(),
+        )?),
         created_at: Set(now),
     };
     let owner_key = owner_keys::ActiveModel {
@@ -57,12 +84,19 @@ pub async fn find_or_create(db: &DatabaseConnection, ring: &KeyRing, who: &Owner
         rewrapped_at: Set(None),
     };
     let txn = db.begin().await?;
-    let inserted = owners::Entity::insert(owner).exec_without_returning(&txn).await;
+    let inserted = owners::Entity::insert(owner)
+        .exec_without_returning(&txn)
+        .await;
     match inserted {
         Ok(_) => {
-            owner_keys::Entity::insert(owner_key).exec_without_returning(&txn).await?;
+            owner_keys::Entity::insert(owner_key)
+                .exec_without_returning(&txn)
+                .await?;
             txn.commit().await?;
-            Ok(Owner { id: OwnerId(id), kind: who.kind() })
+            Ok(Owner {
+                id: OwnerId(id),
+                kind: who.kind(),
+            })
         }
         // Two first sign-ins raced: the other one created the store.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
@@ -74,9 +108,23 @@ pub async fn find_or_create(db: &DatabaseConnection, ring: &KeyRing, who: &Owner
 }
 
 /// The owner's identifier, opened with their data key; `None` once the store is erased.
-pub async fn identifier(db: &DatabaseConnection, ring: &KeyRing, owner: OwnerId) -> Result<Option<OwnerIdentifier>, StoreError> {
-    let Some(row) = owners::Entity::find_by_id(owner.0).one(db).await? else { return Ok(None) };
-    let Some(key) = keys::data_key(db, ring, owner).await? else { return Ok(None) };
-    let text = open_field(&key, owner.0, owner.0, IDENTIFIER_FIELD, &row.identifier_sealed)?;
+pub async fn identifier(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    owner: OwnerId,
+) -> Result<Option<OwnerIdentifier>, StoreError> {
+    let Some(row) = owners::Entity::find_by_id(owner.0).one(db).await? else {
+        return Ok(None);
+    };
+    let Some(key) = keys::data_key(db, ring, owner).await? else {
+        return Ok(None);
+    };
+    let text = open_field(
+        &key,
+        owner.0,
+        owner.0,
+        IDENTIFIER_FIELD,
+        &row.identifier_sealed,
+    )?;
     Ok(OwnerIdentifier::parse(&text).ok())
 }

@@ -30,12 +30,21 @@ impl Blobs {
     pub fn open(url: &str) -> Result<Self, BlobError> {
         if url.starts_with("s3://") {
             let store = AmazonS3Builder::from_env().with_url(url).build()?;
-            return Ok(Self { store: Arc::new(store), part_size: S3_PART });
+            return Ok(Self {
+                store: Arc::new(store),
+                part_size: S3_PART,
+            });
         }
         let dir = url.strip_prefix("file://").unwrap_or(url);
-        std::fs::create_dir_all(dir).map_err(|source| BlobError::Generic { store: "local", source: Box::new(source) })?;
+        std::fs::create_dir_all(dir).map_err(|source| BlobError::Generic {
+            store: "local",
+            source: Box::new(source),
+        })?;
         let store = LocalFileSystem::new_with_prefix(dir)?;
-        Ok(Self { store: Arc::new(store), part_size: LOCAL_PART })
+        Ok(Self {
+            store: Arc::new(store),
+            part_size: LOCAL_PART,
+        })
     }
 
     /// The key of a document version's sealed content. Only opaque ids: no personal data.
@@ -46,11 +55,16 @@ impl Blobs {
     /// Starts writing a blob; nothing is visible under `key` until [`BlobWriter::finish`].
     pub async fn writer(&self, key: &str) -> Result<BlobWriter, BlobError> {
         let upload = self.store.put_multipart(&Path::from(key)).await?;
-        Ok(BlobWriter { inner: WriteMultipart::new_with_chunk_size(upload, self.part_size) })
+        Ok(BlobWriter {
+            inner: WriteMultipart::new_with_chunk_size(upload, self.part_size),
+        })
     }
 
     /// Streams a blob's bytes.
-    pub async fn read(&self, key: &str) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
+    pub async fn read(
+        &self,
+        key: &str,
+    ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
         Ok(self.store.get(&Path::from(key)).await?.into_stream())
     }
 
@@ -64,7 +78,12 @@ impl Blobs {
 
     /// Deletes every blob under `prefix` (an owner's whole store).
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError> {
-        let keys: Vec<Path> = self.store.list(Some(&Path::from(prefix))).map_ok(|meta| meta.location).try_collect().await?;
+        let keys: Vec<Path> = self
+            .store
+            .list(Some(&Path::from(prefix)))
+            .map_ok(|meta| meta.location)
+            .try_collect()
+            .await?;
         for key in &keys {
             self.delete(key.as_ref()).await?;
         }

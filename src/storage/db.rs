@@ -8,10 +8,12 @@ use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
 /// Connects to `url` (SQLite or PostgreSQL). For a SQLite file, creates its directory and turns
 /// on foreign keys and WAL so that readers do not block the writer.
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
-    if let Some(path) = sqlite_file(url) {
-        if let Some(dir) = std::path::Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
-        }
+    if let Some(dir) = sqlite_file(url)
+        .and_then(|path| std::path::Path::new(path).parent())
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| DbErr::Custom(format!("cannot create {}: {e}", dir.display())))?;
     }
     let mut options = ConnectOptions::new(url.to_owned());
     options
@@ -42,7 +44,9 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
 
 /// The file path of a `sqlite://path?…` URL, if it names a file.
 fn sqlite_file(url: &str) -> Option<&str> {
-    let rest = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:"))?;
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
     let path = rest.split('?').next()?;
     (!path.is_empty() && path != ":memory:").then_some(path)
 }
@@ -53,7 +57,10 @@ mod tests {
 
     #[test]
     fn sqlite_file_paths_are_found() {
-        assert_eq!(sqlite_file("sqlite://data/kho.db?mode=rwc"), Some("data/kho.db"));
+        assert_eq!(
+            sqlite_file("sqlite://data/kho.db?mode=rwc"),
+            Some("data/kho.db")
+        );
         assert_eq!(sqlite_file("sqlite::memory:"), None);
         assert_eq!(sqlite_file("postgres://x@y/z"), None);
     }

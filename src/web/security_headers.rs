@@ -19,7 +19,10 @@ const HEADERS: [(HeaderName, &str); 5] = [
     // Legacy framing protection for browsers without CSP frame-ancestors.
     (header::X_FRAME_OPTIONS, "DENY"),
     // Keep our windows out of other sites' reach (Spectre-class leaks).
-    (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    ),
 ];
 
 pub async fn security_headers(request: Request, next: Next) -> Response {

@@ -1,1 +1,16 @@
-fn main(){}
+//! Integration tests: the real app over real HTTP on port 0, a fresh database per test, every
+//! scenario on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod at_rest;
+mod bad_input;
+mod cli;
+mod documents;
+mod erase;
+mod http_basics;
+mod isolation;
+mod rotation;
+mod tampering;

@@ -1,0 +1,111 @@
+//! Erasure destroys the owner's key first: afterwards nothing of the owner can be decrypted, not
+//! even from a copy of the blobs taken before.
+
+use kho::crypto::{Binding, SegmentDecryptor, unwrap_data_key};
+use kho::storage::entities::{documents, owner_keys, owners, sessions};
+use reqwest::StatusCode;
+use sea_orm::{EntityTrait, PaginatorTrait};
+use serde_json::Value;
+
+use crate::on_both_backends;
+use crate::support::{TestApp, files_below, pdf_of_len};
+
+/// Tries every owner key left in the database on every saved blob; true if any opens.
+async fn any_key_in_the_database_opens(
+    app: &TestApp,
+    saved: &[(std::path::PathBuf, Vec<u8>)],
+) -> bool {
+    let keys = owner_keys::Entity::find().all(&app.state.db).await.unwrap();
+    for row in &keys {
+        let kek = app.state.keys.master(&row.kek_id).unwrap();
+        let key = unwrap_data_key(&kek, &row.kek_id, row.owner_id, &row.wrapped).unwrap();
+        for (path, bytes) in saved {
+            // owners/<owner>/<document>/v1: try the real binding and this key's owner.
+            let document: uuid::Uuid = path
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            let blob_owner: uuid::Uuid = path
+                .parent()
+                .unwrap()
+                .parent()
+                .unwrap()
+                .file_name()
+                .unwrap()
+                .to_str()
+                .unwrap()
+                .parse()
+                .unwrap();
+            for owner in [blob_owner, row.owner_id] {
+                let mut dec = SegmentDecryptor::new(
+                    &key,
+                    Binding {
+                        owner,
+                        document,
+                        version: 1,
+                    },
+                )
+                .unwrap();
+                let mut out = Vec::new();
+                if dec.push(bytes, &mut out).is_ok() && dec.finish(&mut out).is_ok() {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
+on_both_backends! {
+    async fn after_erase_nothing_of_the_owner_can_be_decrypted(app) {
+        let owner = app.sign_in("035199000123").await;
+        let neighbour = app.sign_in("0100233488").await;
+        for i in 0..3 {
+            owner.upload_ok("other", &format!("mine {i}"), pdf_of_len(100_000)).await;
+        }
+        let kept = neighbour.upload_ok("other", "theirs", pdf_of_len(1000)).await;
+        let neighbours_blob = app.blob_of(&kept);
+        let saved: Vec<_> = files_below(&app.blob_dir()).into_iter().filter(|p| *p != neighbours_blob)
+            .map(|p| { let b = std::fs::read(&p).unwrap(); (p, b) }).collect();
+        assert_eq!(saved.len(), 3);
+        assert!(any_key_in_the_database_opens(&app, &saved).await, "the check must be able to succeed before the erase");
+
+        let response = owner.client.delete(owner.url("/v1/me")).header("x-csrf-token", &owner.csrf).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::OK);
+        let report: Value = response.json().await.unwrap();
+        assert_eq!(report["key_destroyed"], true);
+        assert_eq!(report["blobs_deleted"], 3);
+
+        assert!(!any_key_in_the_database_opens(&app, &saved).await, "an erased owner's blobs can still be decrypted");
+        assert_eq!(owners::Entity::find().count(&app.state.db).await.unwrap(), 1);
+        assert_eq!(owner_keys::Entity::find().count(&app.state.db).await.unwrap(), 1);
+        assert_eq!(documents::Entity::find().count(&app.state.db).await.unwrap(), 1);
+        assert!(saved.iter().all(|(p, _)| !p.exists()), "the blobs are deleted too");
+        assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED, "the session ends with the store");
+        assert_eq!(sessions::Entity::find().count(&app.state.db).await.unwrap(), 1);
+        assert_eq!(neighbour.download(&kept).await.unwrap(), pdf_of_len(1000));
+
+        // Signing in again gives a new, empty store.
+        let again = app.sign_in("035199000123").await;
+        assert_eq!(again.list("").await["items"].as_array().unwrap().len(), 0);
+    }
+
+    async fn the_operator_erases_an_owner_with_the_cli(app) {
+        let owner = app.sign_in("035199000123").await;
+        let id = owner.upload_ok("other", "mine", pdf_of_len(1000)).await;
+        let blob = app.blob_of(&id);
+        let out = app.kho(&["owner", "erase", "035199000123"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(report["key_destroyed"], true);
+        assert!(!blob.exists());
+        assert_eq!(owner_keys::Entity::find().count(&app.state.db).await.unwrap(), 0);
+        let again = app.kho(&["owner", "erase", "035199000123"]);
+        assert!(!again.status.success(), "erasing an unknown owner says so");
+    }
+}

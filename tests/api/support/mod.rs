@@ -1,0 +1,224 @@
+//! `spawn_app` and the clients the tests drive it with.
+
+#![allow(dead_code)]
+
+mod owner_client;
+mod postgres;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use kho::app::{AppState, launch};
+use kho::config::{Profile, Settings};
+use secrecy::SecretString;
+use tempfile::TempDir;
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+pub use owner_client::OwnerClient;
+
+/// The metadata database a test runs against.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Generates, for each scenario, one test per backend: `scenario::sqlite` and
+/// `scenario::postgres`.
+#[macro_export]
+macro_rules! on_both_backends {
+    ($(async fn $name:ident($app:ident) $body:block)+) => {$(
+        mod $name {
+            #[allow(unused_imports)]
+            use super::*;
+            async fn scenario($app: $crate::support::TestApp) $body
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                if let Some(app) = $crate::support::spawn_app($crate::support::Backend::Sqlite).await { scenario(app).await }
+            }
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn postgres() {
+                if let Some(app) = $crate::support::spawn_app($crate::support::Backend::Postgres).await { scenario(app).await }
+            }
+        }
+    )+};
+}
+
+/// A running Kho with its own database, blob directory and copy of the dev keys.
+pub struct TestApp {
+    pub base: String,
+    pub dir: TempDir,
+    pub state: AppState,
+    pub backend: Backend,
+    pub database_url: String,
+    pg: Option<postgres::TestDatabase>,
+    shutdown: Option<oneshot::Sender<()>>,
+}
+
+/// Starts the app, or returns `None` (loudly) when PostgreSQL is wanted but not reachable and
+/// `KHO_TEST_REQUIRE_ALL` is not set. With `KHO_TEST_REQUIRE_ALL=1` a missing server fails.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    copy_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-dev"),
+        &dir.path().join("keys"),
+    );
+    let (database_url, pg) = match backend {
+        Backend::Sqlite => (
+            format!("sqlite://{}?mode=rwc", dir.path().join("kho.db").display()),
+            None,
+        ),
+        Backend::Postgres => {
+            let db = postgres::TestDatabase::create().await?;
+            (db.url.clone(), Some(db))
+        }
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let base = format!("http://{}", listener.local_addr().expect("local addr"));
+    let settings = settings(dir.path(), &database_url, &base);
+    let state = AppState::open(settings).await.expect("app state");
+    let (tx, rx) = oneshot::channel::<()>();
+    let served = state.clone();
+    tokio::spawn(async move {
+        launch(served, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server");
+    });
+    Some(TestApp {
+        base,
+        dir,
+        state,
+        backend,
+        database_url,
+        pg,
+        shutdown: Some(tx),
+    })
+}
+
+/// The settings of a test app: dev profile, everything under `dir`.
+pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
+    Settings {
+        profile: Profile::Dev,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        public_url: base.parse().expect("url"),
+        database_url: SecretString::from(database_url.to_owned()),
+        blob_url: dir.join("blobs").display().to_string(),
+        keys_dir: dir.join("keys"),
+        max_upload_bytes: 20 * 1024 * 1024,
+        dev_sign_in: Some(true),
+        oidc_issuer: None,
+        oidc_client_id: None,
+        oidc_client_secret: None,
+        oidc_identifier_claim: "personal_id".into(),
+        session_idle_minutes: 30,
+        session_absolute_hours: 12,
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    pub fn blob_dir(&self) -> PathBuf {
+        self.dir.path().join("blobs")
+    }
+
+    pub fn keys_dir(&self) -> PathBuf {
+        self.dir.path().join("keys")
+    }
+
+    /// Signs in through the dev sign-in, like a browser would, and returns that owner's client.
+    pub async fn sign_in(&self, identifier: &str) -> OwnerClient {
+        OwnerClient::sign_in(self, identifier).await
+    }
+
+    /// A client without a session.
+    pub fn anonymous(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client")
+    }
+
+    /// A second, independent app state on the same database, blobs and keys (a fresh process).
+    pub async fn fresh_state(&self) -> AppState {
+        AppState::open(settings(self.dir.path(), &self.database_url, &self.base))
+            .await
+            .expect("fresh state")
+    }
+
+    /// The paths of the sealed blob of a document.
+    pub fn blob_of(&self, document: &str) -> PathBuf {
+        let owners = self.blob_dir().join("owners");
+        for owner in std::fs::read_dir(&owners).expect("owners dir") {
+            let candidate = owner.expect("entry").path().join(document).join("v1");
+            if candidate.exists() {
+                return candidate;
+            }
+        }
+        panic!("no blob for document {document}");
+    }
+
+    /// Runs the `kho` binary against this app's database, blobs and keys.
+    pub fn kho(&self, args: &[&str]) -> std::process::Output {
+        std::process::Command::new(env!("CARGO_BIN_EXE_kho"))
+            .args(args)
+            .env_clear()
+            .env("PATH", std::env::var("PATH").unwrap_or_default())
+            .env("KHO_DATABASE_URL", &self.database_url)
+            .env("KHO_BLOB_URL", self.blob_dir())
+            .env("KHO_KEYS_DIR", self.keys_dir())
+            .env("KHO_LOG", "warn")
+            .output()
+            .expect("run kho")
+    }
+
+    pub fn shared(&self) -> Arc<Settings> {
+        self.state.settings.clone()
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+    }
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read dir") {
+        let entry = entry.expect("entry");
+        std::fs::copy(entry.path(), to.join(entry.file_name())).expect("copy");
+    }
+}
+
+/// Every file below `dir`, recursively.
+pub fn files_below(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return out;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(files_below(&path))
+        } else {
+            out.push(path)
+        }
+    }
+    out
+}
+
+/// A PDF-looking document of exactly `len` bytes (at least 9) with a recognisable pattern.
+pub fn pdf_of_len(len: usize) -> Vec<u8> {
+    let mut doc = b"%PDF-1.7\n".to_vec();
+    doc.extend((0..len.saturating_sub(doc.len())).map(|i| (i % 251) as u8));
+    doc.truncate(len);
+    doc
+}
