@@ -1,30 +1,18 @@
-//! The key ring: master keys (KEKs) and the blind-index key, read from a key directory.
-//!
-//! `keyring.toml` names the active master key and the blind-index key; each `<id>.key` holds
-//! base64 of 32 bytes. Running servers re-read the directory when the manifest changes or when
-//! they meet a key id they do not know, so `kho keys rotate` works while they serve.
+//! The key ring: master keys (KEKs) and the blind-index key, read from a key directory
+//! (format in `key_files`). Running servers re-read the directory when the manifest changes or
+//! when they meet a key id they do not know, so `kho keys rotate` works while they serve.
 
-use std::collections::BTreeMap;
-use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::SystemTime;
 
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use zeroize::Zeroizing;
 
-use super::{BlindIndexKey, random_bytes};
-
-const MANIFEST: &str = "keyring.toml";
-
-/// The keys shipped in `keys-dev/`: the production profile refuses them even when renamed.
-const DEV_KEYS: [&str; 2] = [
-    include_str!("../../keys-dev/dev-master-1.key"),
-    include_str!("../../keys-dev/dev-index-1.key"),
-];
-
+use super::BlindIndexKey;
+use super::key_files::{
+    Loaded, Manifest, create_private_dir, has_manifest, load_dir, manifest_modified, new_key_id,
+    remove_key, write_manifest, write_new_key,
+};
 /// Why the key ring cannot be used. Messages name files and ids, never key bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
@@ -59,26 +47,12 @@ pub enum KeyRingError {
     Random,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Manifest {
-    active_master: String,
-    blind_index: String,
-}
-
 /// One key of the ring as `kho keys status` shows it.
 #[derive(Debug, Clone, Serialize)]
 pub struct KeyStatus {
     pub id: String,
     pub purpose: &'static str,
     pub active: bool,
-}
-
-struct Loaded {
-    masters: BTreeMap<String, Zeroizing<[u8; 32]>>,
-    active: String,
-    blind_index: Arc<BlindIndexKey>,
-    blind_index_id: String,
-    manifest_modified: Option<SystemTime>,
 }
 
 /// The master keys and the blind-index key, shared by the whole process.
@@ -109,17 +83,12 @@ impl KeyRing {
 
     /// Creates a new key ring (one master key, one blind-index key) in an empty or new directory.
     pub fn init(dir: &Path) -> Result<(), KeyRingError> {
-        let io = |source| KeyRingError::Io {
-            path: dir.to_owned(),
-            source,
-        };
-        if dir.join(MANIFEST).exists() {
+        if has_manifest(dir) {
             return Err(KeyRingError::AlreadyInitialised {
                 dir: dir.to_owned(),
             });
         }
-        fs::create_dir_all(dir).map_err(io)?;
-        restrict(dir, 0o700).map_err(io)?;
+        create_private_dir(dir)?;
         let master = new_key_id("master");
         let index = new_key_id("index");
         write_new_key(dir, &master)?;
@@ -205,8 +174,7 @@ impl KeyRing {
         if !loaded.masters.contains_key(id) {
             return Err(KeyRingError::UnknownMaster { id: id.to_owned() });
         }
-        let path = self.dir.join(format!("{id}.key"));
-        fs::remove_file(&path).map_err(|source| KeyRingError::Io { path, source })?;
+        remove_key(&self.dir, id)?;
         self.reload()
     }
 
@@ -234,197 +202,11 @@ impl KeyRing {
     }
 }
 
-fn manifest_modified(dir: &Path) -> Option<SystemTime> {
-    fs::metadata(dir.join(MANIFEST))
-        .and_then(|m| m.modified())
-        .ok()
-}
-
-fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingError> {
-    let manifest_path = dir.join(MANIFEST);
-    let manifest_modified = manifest_modified(dir);
-    let text = fs::read_to_string(&manifest_path).map_err(|source| KeyRingError::Io {
-        path: manifest_path.clone(),
-        source,
-    })?;
-    let manifest: Manifest = toml::from_str(&text).map_err(|e| KeyRingError::Manifest {
-        path: manifest_path.clone(),
-        reason: e.message().to_owned(),
-    })?;
-    let mut keys = BTreeMap::new();
-    let entries = fs::read_dir(dir).map_err(|source| KeyRingError::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| KeyRingError::Io {
-                path: dir.to_owned(),
-                source,
-            })?
-            .path();
-        let Some(id) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".key"))
-        else {
-            continue;
-        };
-        let id = id.to_owned();
-        check_id(&id)?;
-        let key = read_key(&path, production)?;
-        if production && (id.starts_with("dev-") || is_dev_key(&key)) {
-            return Err(KeyRingError::DevKeyInProduction { id });
-        }
-        keys.insert(id, key);
-    }
-    let missing = |id: &str| KeyRingError::Missing {
-        dir: dir.to_owned(),
-        id: id.to_owned(),
-    };
-    let index = keys
-        .remove(&manifest.blind_index)
-        .ok_or_else(|| missing(&manifest.blind_index))?;
-    if !keys.contains_key(&manifest.active_master) {
-        return Err(missing(&manifest.active_master));
-    }
-    Ok(Loaded {
-        masters: keys,
-        active: manifest.active_master,
-        blind_index: Arc::new(BlindIndexKey::new(index)),
-        blind_index_id: manifest.blind_index,
-        manifest_modified,
-    })
-}
-
-fn read_key(path: &Path, production: bool) -> Result<Zeroizing<[u8; 32]>, KeyRingError> {
-    let io = |source| KeyRingError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    if production && readable_by_others(path).map_err(io)? {
-        return Err(KeyRingError::ReadableByOthers {
-            path: path.to_owned(),
-        });
-    }
-    let text = Zeroizing::new(fs::read_to_string(path).map_err(io)?);
-    let bytes =
-        Zeroizing::new(
-            STANDARD
-                .decode(text.trim())
-                .map_err(|_| KeyRingError::Malformed {
-                    path: path.to_owned(),
-                })?,
-        );
-    let key: [u8; 32] = bytes
-        .as_slice()
-        .try_into()
-        .map_err(|_| KeyRingError::Malformed {
-            path: path.to_owned(),
-        })?;
-    Ok(Zeroizing::new(key))
-}
-
-fn is_dev_key(key: &[u8; 32]) -> bool {
-    DEV_KEYS.iter().any(|dev| {
-        STANDARD
-            .decode(dev.trim())
-            .is_ok_and(|d| d.as_slice() == key.as_slice())
-    })
-}
-
-fn check_id(id: &str) -> Result<(), KeyRingError> {
-    let ok = (1..=64).contains(&id.len())
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
-    if ok {
-        Ok(())
-    } else {
-        Err(KeyRingError::BadId { id: id.to_owned() })
-    }
-}
-
-fn new_key_id(purpose: &str) -> String {
-    format!(
-        "{purpose}-{}",
-        chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f")
-    )
-}
-
-fn write_new_key(dir: &Path, id: &str) -> Result<(), KeyRingError> {
-    use std::io::Write;
-    let key: Zeroizing<[u8; 32]> =
-        Zeroizing::new(random_bytes().map_err(|_| KeyRingError::Random)?);
-    let text = Zeroizing::new(format!("{}\n", STANDARD.encode(key.as_slice())));
-    let path = dir.join(format!("{id}.key"));
-    let io = |source| KeyRingError::Io {
-        path: path.clone(),
-        source,
-    };
-    let mut file = owner_only_options().open(&path).map_err(io)?;
-    file.write_all(text.as_bytes()).map_err(io)?;
-    file.sync_all().map_err(io)
-}
-
-/// Replaces the manifest atomically (write a temporary file, then rename over it).
-fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), KeyRingError> {
-    let path = dir.join(MANIFEST);
-    let tmp = dir.join(format!("{MANIFEST}.tmp"));
-    let body = toml::to_string(manifest).map_err(|e| KeyRingError::Manifest {
-        path: path.clone(),
-        reason: e.to_string(),
-    })?;
-    let text = format!(
-        "# Which keys of this directory are in use; `kho keys rotate` rewrites this file.\n{body}"
-    );
-    fs::write(&tmp, text).map_err(|source| KeyRingError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    fs::rename(&tmp, &path).map_err(|source| KeyRingError::Io { path, source })
-}
-
-#[cfg(unix)]
-fn owner_only_options() -> fs::OpenOptions {
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true).mode(0o600);
-    options
-}
-
-#[cfg(not(unix))]
-fn owner_only_options() -> fs::OpenOptions {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    options
-}
-
-#[cfg(unix)]
-fn readable_by_others(path: &Path) -> std::io::Result<bool> {
-    use std::os::unix::fs::PermissionsExt;
-    Ok(fs::metadata(path)?.permissions().mode() & 0o077 != 0)
-}
-
-#[cfg(not(unix))]
-fn readable_by_others(_path: &Path) -> std::io::Result<bool> {
-    Ok(false)
-}
-
-#[cfg(unix)]
-fn restrict(dir: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(dir, fs::Permissions::from_mode(mode))
-}
-
-#[cfg(not(unix))]
-fn restrict(_dir: &Path, _mode: u32) -> std::io::Result<()> {
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::crypto::key_files::{DEV_KEYS, owner_only_options};
+    use std::fs;
 
     fn dev_dir() -> PathBuf {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-dev")

@@ -3,6 +3,7 @@
 
 mod blind_index;
 mod fields;
+mod key_files;
 mod keyring;
 mod owner_keys;
 mod segments;

@@ -2,16 +2,19 @@
 //! authenticated segment by segment), delete.
 
 mod content_type;
+mod download;
 pub mod http;
 mod model;
 mod service;
 mod store;
+mod upload;
+mod view;
 
 pub use content_type::{ContentType, sniff};
+pub use download::{Download, download};
 pub use model::{
     Corrections, DocumentList, DocumentView, NewDocument, Source, Status, Verification,
 };
-pub use service::{
-    BodyError, DocumentError, Download, correct, delete, download, get, list, upload,
-};
+pub use service::{DocumentError, correct, delete, get, list};
 pub use store::ListFilter;
+pub use upload::{BodyError, upload};

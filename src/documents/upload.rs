@@ -1,0 +1,192 @@
+//! Upload: stream → sniff the format → seal segment by segment → blob → row. Nothing is stored
+//! unless all of it is accepted.
+
+use bytes::Bytes;
+use chrono::Utc;
+use futures_util::stream::{Stream, StreamExt};
+use sea_orm::ActiveValue::Set;
+use sha2::{Digest, Sha256};
+use uuid::Uuid;
+
+use super::content_type::{SNIFF_LEN, sniff};
+use super::model::{DocumentView, NewDocument, Source, Status, Verification};
+use super::service::{DocumentError, owner_key};
+use super::store;
+use super::view::view;
+use crate::app::AppState;
+use crate::crypto::{Binding, DataKey, SEGMENT_SIZE, SegmentEncryptor, seal_field};
+use crate::owners::OwnerId;
+use crate::storage::blobs::{BlobWriter, Blobs};
+use crate::storage::entities::documents;
+
+/// How much of a refused upload is read and discarded so the client gets the answer instead of
+/// a reset connection; beyond this the connection is simply closed.
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+/// Why reading an upload's body stopped early.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BodyError {
+    /// The transport's own size limit tripped.
+    TooLarge,
+    /// The body broke off or was malformed; the text says how.
+    Interrupted(String),
+}
+
+/// Stores a document the owner uploads. Nothing is stored unless all of it is accepted: the blob
+/// is aborted on any failure, and the row is written only after the blob is complete.
+pub async fn upload<S>(
+    state: &AppState,
+    owner: OwnerId,
+    meta: NewDocument,
+    mut body: S,
+) -> Result<DocumentView, DocumentError>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+{
+    let key = owner_key(state, owner).await?;
+    let id = Uuid::now_v7();
+    let binding = Binding {
+        owner: owner.0,
+        document: id,
+        version: 1,
+    };
+    let blob_key = Blobs::document_key(owner.0, id, 1);
+    let mut writer = state.blobs.writer(&blob_key).await?;
+    let sealed = match seal_into(
+        &mut writer,
+        &key,
+        &binding,
+        &mut body,
+        state.settings.max_upload_bytes,
+    )
+    .await
+    {
+        Ok(sealed) => sealed,
+        Err(e) => {
+            if let Err(abort) = writer.abort().await {
+                tracing::warn!(error = %abort, "could not abort a refused upload");
+            }
+            if matches!(
+                e,
+                DocumentError::TooLarge { .. } | DocumentError::Unsupported
+            ) {
+                drain(&mut body).await;
+            }
+            return Err(e);
+        }
+    };
+    writer.finish().await?;
+    let now = Utc::now();
+    let row = documents::ActiveModel {
+        id: Set(id),
+        owner_id: Set(owner.0),
+        version: Set(1),
+        type_code: Set(meta.type_code.as_str().to_owned()),
+        title_sealed: Set(seal_field(&key, owner.0, id, "title", meta.title.as_str())?),
+        number_sealed: Set(meta
+            .number
+            .as_ref()
+            .map(|n| seal_field(&key, owner.0, id, "number", n.as_str()))
+            .transpose()?),
+        issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
+        issue_date: Set(meta.issue_date),
+        valid_until: Set(meta.valid_until),
+        result_code: Set(None),
+        source: Set(Source::Uploaded.as_str().to_owned()),
+        verification: Set(Verification::Unverified.as_str().to_owned()),
+        status: Set(Status::Valid.as_str().to_owned()),
+        status_changed_at: Set(now),
+        content_type: Set(sealed.content_type.to_owned()),
+        size: Set(
+            i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge {
+                limit: state.settings.max_upload_bytes,
+            })?,
+        ),
+        sha256: Set(sealed.sha256),
+        blob_key: Set(blob_key.clone()),
+        created_at: Set(now),
+    };
+    if let Err(e) = store::insert(&state.db, row.clone()).await {
+        if let Err(cleanup) = state.blobs.delete(&blob_key).await {
+            tracing::warn!(error = %cleanup, "could not delete the blob of a failed upload");
+        }
+        return Err(e.into());
+    }
+    let row = store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)?;
+    view(&key, &row)
+}
+
+/// What sealing the content learnt about it.
+struct Sealed {
+    content_type: &'static str,
+    size: u64,
+    sha256: String,
+}
+
+async fn seal_into<S>(
+    writer: &mut BlobWriter,
+    key: &DataKey,
+    binding: &Binding,
+    body: &mut S,
+    limit: u64,
+) -> Result<Sealed, DocumentError>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+{
+    let mut out = Vec::with_capacity(2 * SEGMENT_SIZE);
+    let mut encryptor = SegmentEncryptor::new(key, binding, &mut out)?;
+    let mut head = Vec::with_capacity(SNIFF_LEN);
+    let mut hasher = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = body.next().await {
+        let chunk = chunk.map_err(|e| match e {
+            BodyError::TooLarge => DocumentError::TooLarge { limit },
+            BodyError::Interrupted(why) => DocumentError::Body(why),
+        })?;
+        size += chunk.len() as u64;
+        if size > limit {
+            return Err(DocumentError::TooLarge { limit });
+        }
+        if head.len() < SNIFF_LEN {
+            let take = (SNIFF_LEN - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+            if head.len() == SNIFF_LEN && sniff(&head).is_none() {
+                return Err(DocumentError::Unsupported);
+            }
+        }
+        hasher.update(&chunk);
+        encryptor.push(&chunk, &mut out)?;
+        if out.len() >= SEGMENT_SIZE {
+            writer.write(&out).await?;
+            out.clear();
+        }
+    }
+    let content_type = match sniff(&head) {
+        Some(t) => t.mime(),
+        None if size == 0 => return Err(DocumentError::Empty),
+        None => return Err(DocumentError::Unsupported),
+    };
+    encryptor.finish(&mut out)?;
+    writer.write(&out).await?;
+    Ok(Sealed {
+        content_type,
+        size,
+        sha256: hex::encode(hasher.finalize()),
+    })
+}
+
+/// Reads and discards what is left of a refused body, up to [`DRAIN_LIMIT`].
+async fn drain<S>(body: &mut S)
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+{
+    let mut drained = 0u64;
+    while let Some(Ok(chunk)) = body.next().await {
+        drained += chunk.len() as u64;
+        if drained > DRAIN_LIMIT {
+            break;
+        }
+    }
+}

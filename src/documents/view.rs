@@ -1,0 +1,62 @@
+//! The owner's view of a stored row: sealed fields opened, validity computed for today in
+//! Vietnam's time zone.
+
+use chrono::{Days, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
+
+use super::model::{DocumentView, Source, Status, Verification};
+use super::service::DocumentError;
+use crate::crypto::{DataKey, IntegrityError, open_field};
+use crate::storage::entities::documents;
+
+/// The owner's view of a row: sealed fields opened, validity computed for today.
+pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView, DocumentError> {
+    let open = |field: &str, sealed: &[u8]| open_field(key, row.owner_id, row.id, field, sealed);
+    let stored = Status::from_stored(&row.status).ok_or(IntegrityError)?;
+    let (status, status_changed_at) = match (stored, row.valid_until) {
+        (Status::Valid, Some(until)) if until < today_in_vietnam() => {
+            (Status::Expired, end_of_day_in_vietnam(until))
+        }
+        _ => (stored, row.status_changed_at),
+    };
+    Ok(DocumentView {
+        id: row.id,
+        version: u32::try_from(row.version).map_err(|_| IntegrityError)?,
+        type_code: row.type_code.clone(),
+        title: open("title", &row.title_sealed)?,
+        number: row
+            .number_sealed
+            .as_deref()
+            .map(|n| open("number", n))
+            .transpose()?,
+        issuing_agency: row.issuing_agency.clone(),
+        issue_date: row.issue_date,
+        valid_until: row.valid_until,
+        result_code: row.result_code.clone(),
+        source: Source::from_stored(&row.source).ok_or(IntegrityError)?,
+        verification: Verification::from_stored(&row.verification).ok_or(IntegrityError)?,
+        status,
+        status_changed_at,
+        content_type: row.content_type.clone(),
+        size: u64::try_from(row.size).map_err(|_| IntegrityError)?,
+        sha256: row.sha256.clone(),
+        created_at: row.created_at,
+    })
+}
+
+fn vietnam() -> FixedOffset {
+    // UTC+7 has no daylight saving; a fixed offset is exact for Asia/Ho_Chi_Minh.
+    FixedOffset::east_opt(7 * 3600).unwrap_or(Utc.fix())
+}
+
+fn today_in_vietnam() -> NaiveDate {
+    Utc::now().with_timezone(&vietnam()).date_naive()
+}
+
+/// The moment a document valid until `day` (inclusive) stops being valid.
+fn end_of_day_in_vietnam(day: NaiveDate) -> chrono::DateTime<Utc> {
+    day.checked_add_days(Days::new(1))
+        .and_then(|next| next.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| vietnam().from_local_datetime(&midnight).single())
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(Utc::now)
+}
