@@ -43,6 +43,10 @@ pub enum StartError {
     Keys(#[from] crate::crypto::KeyRingError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error(
+        "the database schema is {0} migration(s) behind: run `kho migrate` first (production never migrates at start-up)"
+    )]
+    PendingMigrations(usize),
 }
 
 impl AppState {
@@ -53,6 +57,11 @@ impl AppState {
         let db = db::connect(settings.database_url()).await?;
         if !settings.is_production() {
             db::migrate(&db).await?;
+        } else {
+            let pending = db::pending_migrations(&db).await?;
+            if pending > 0 {
+                return Err(StartError::PendingMigrations(pending));
+            }
         }
         let blobs = Blobs::open(&settings.blob_url)?;
         Ok(Self {

@@ -5,7 +5,7 @@ use clap::Subcommand;
 use crate::config::Settings;
 use crate::crypto::KeyRing;
 use crate::ids::OwnerIdentifier;
-use crate::owners;
+use crate::owners::{self, OwnerId};
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
 
@@ -13,7 +13,8 @@ use crate::storage::db;
 pub enum OwnerCommand {
     /// Erase an owner's store: destroy its data key, then its content and rows.
     Erase {
-        /// The owner's personal ID or tax code.
+        /// The owner's personal ID or tax code, or the owner id that Kho's logs show (to replay
+        /// erasures after restoring a backup).
         identifier: String,
     },
 }
@@ -23,14 +24,20 @@ pub async fn run(
     settings: Settings,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let OwnerCommand::Erase { identifier } = command;
-    let who = OwnerIdentifier::parse(&identifier)?;
     let ring = KeyRing::load(&settings.keys_dir, settings.is_production())?;
     let db = db::connect(settings.database_url()).await?;
     let blobs = Blobs::open(&settings.blob_url)?;
-    let Some(owner) = owners::find(&db, &ring, &who).await? else {
-        return Err("no store for that identifier".into());
+    let owner = match uuid::Uuid::parse_str(&identifier) {
+        Ok(id) => OwnerId(id),
+        Err(_) => {
+            let who = OwnerIdentifier::parse(&identifier)?;
+            owners::find(&db, &ring, &who)
+                .await?
+                .ok_or("no store for that identifier")?
+                .id
+        }
     };
-    let report = owners::erase(&db, &blobs, owner.id).await?;
+    let report = owners::erase(&db, &blobs, owner).await?;
     println!("{}", serde_json::to_string(&report)?);
     Ok(())
 }

@@ -5,8 +5,7 @@ use futures_util::stream::{self, BoxStream, StreamExt};
 use uuid::Uuid;
 
 use super::model::DocumentView;
-use super::service::{DocumentError, owner_key};
-use super::store;
+use super::service::{DocumentError, owned_row, owner_key};
 use super::view::view;
 use crate::app::AppState;
 use crate::crypto::{Binding, IntegrityError, SegmentDecryptor};
@@ -27,9 +26,7 @@ pub async fn download(
     owner: OwnerId,
     id: Uuid,
 ) -> Result<Download, DocumentError> {
-    let row = store::get(&state.db, owner, id)
-        .await?
-        .ok_or(DocumentError::NotFound)?;
+    let row = owned_row(state, owner, id).await?;
     let key = owner_key(state, owner).await?;
     let view = view(&key, &row)?;
     let blob = match state.blobs.read(&row.blob_key).await {

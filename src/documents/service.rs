@@ -59,15 +59,24 @@ pub(super) async fn owner_key(state: &AppState, owner: OwnerId) -> Result<DataKe
         .ok_or(DocumentError::NotFound)
 }
 
+/// The owner's row of document `id`; another owner's is as absent as a missing one.
+pub(super) async fn owned_row(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<documents::Model, DocumentError> {
+    store::get(&state.db, owner, id)
+        .await?
+        .ok_or(DocumentError::NotFound)
+}
+
 /// One document's metadata.
 pub async fn get(
     state: &AppState,
     owner: OwnerId,
     id: Uuid,
 ) -> Result<DocumentView, DocumentError> {
-    let row = store::get(&state.db, owner, id)
-        .await?
-        .ok_or(DocumentError::NotFound)?;
+    let row = owned_row(state, owner, id).await?;
     view(&owner_key(state, owner).await?, &row)
 }
 
@@ -101,9 +110,7 @@ pub async fn correct(
     id: Uuid,
     changes: Corrections,
 ) -> Result<DocumentView, DocumentError> {
-    let row = store::get(&state.db, owner, id)
-        .await?
-        .ok_or(DocumentError::NotFound)?;
+    let row = owned_row(state, owner, id).await?;
     if Source::from_stored(&row.source) != Some(Source::Uploaded) {
         return Err(DocumentError::NotEditable);
     }
@@ -128,9 +135,7 @@ pub async fn correct(
 
 /// Deletes an uploaded document (issued ones stay, NĐ 45/2020 Điều 15).
 pub async fn delete(state: &AppState, owner: OwnerId, id: Uuid) -> Result<(), DocumentError> {
-    let row = store::get(&state.db, owner, id)
-        .await?
-        .ok_or(DocumentError::NotFound)?;
+    let row = owned_row(state, owner, id).await?;
     if Source::from_stored(&row.source) != Some(Source::Uploaded) {
         return Err(DocumentError::NotDeletable);
     }

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::content_type::{SNIFF_LEN, sniff};
 use super::model::{DocumentView, NewDocument, Source, Status, Verification};
-use super::service::{DocumentError, owner_key};
+use super::service::{DocumentError, owned_row, owner_key};
 use super::store;
 use super::view::view;
 use crate::app::AppState;
@@ -112,10 +112,7 @@ where
         }
         return Err(e.into());
     }
-    let row = store::get(&state.db, owner, id)
-        .await?
-        .ok_or(DocumentError::NotFound)?;
-    view(&key, &row)
+    view(&key, &owned_row(state, owner, id).await?)
 }
 
 /// What sealing the content learnt about it.

@@ -4,16 +4,19 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use futures_util::stream::{BoxStream, TryStreamExt};
+use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
 use object_store::aws::AmazonS3Builder;
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
-use object_store::{ObjectStore, ObjectStoreExt, WriteMultipart};
+use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt, WriteMultipart};
+use tokio_util::io::ReaderStream;
 
 pub use object_store::Error as BlobError;
 
 /// Part size for local files: small, so an upload holds little in memory.
 const LOCAL_PART: usize = 1024 * 1024;
+/// Read size for local files.
+const LOCAL_READ: usize = 256 * 1024;
 /// Part size for S3: the smallest the S3 API allows for all but the last part.
 const S3_PART: usize = 5 * 1024 * 1024;
 
@@ -60,12 +63,24 @@ impl Blobs {
         })
     }
 
-    /// Streams a blob's bytes.
+    /// Streams a blob's bytes. Local files are read [`LOCAL_READ`] bytes at a time: object_store's
+    /// own file stream reads 8 KiB per blocking call, which costs a third of download throughput.
     pub async fn read(
         &self,
         key: &str,
     ) -> Result<BoxStream<'static, Result<Bytes, BlobError>>, BlobError> {
-        Ok(self.store.get(&Path::from(key)).await?.into_stream())
+        let result = self.store.get(&Path::from(key)).await?;
+        Ok(match result.payload {
+            GetResultPayload::File(file, _) => {
+                ReaderStream::with_capacity(tokio::fs::File::from_std(file), LOCAL_READ)
+                    .map_err(|source| BlobError::Generic {
+                        store: "local",
+                        source: Box::new(source),
+                    })
+                    .boxed()
+            }
+            GetResultPayload::Stream(stream) => stream,
+        })
     }
 
     /// Deletes one blob; a missing blob is not an error.

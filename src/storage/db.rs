@@ -37,6 +37,11 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
 }
 
+/// How many migrations have not been applied yet (read-only: creates nothing).
+pub async fn pending_migrations(db: &DatabaseConnection) -> Result<usize, DbErr> {
+    Ok(Migrator::get_pending_migrations_read_only(db).await?.len())
+}
+
 /// Whether the database answers, for the readiness probe.
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()

@@ -86,6 +86,21 @@ fn production_runs_with_keys_made_by_keys_init() {
         !kho(&["keys", "init"], &env).status.success(),
         "init refuses to overwrite a key ring"
     );
+    let unmigrated = kho(
+        &["serve"],
+        &[
+            env[0],
+            env[1],
+            env[2],
+            env[3],
+            ("KHO_LISTEN", "127.0.0.1:0"),
+        ],
+    );
+    assert!(!unmigrated.status.success());
+    assert!(
+        String::from_utf8_lossy(&unmigrated.stderr).contains("kho migrate"),
+        "production names the missing step"
+    );
     assert!(kho(&["migrate"], &env).status.success());
     let status = kho(&["keys", "status"], &env);
     assert!(

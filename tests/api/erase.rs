@@ -10,6 +10,12 @@ use serde_json::Value;
 use crate::on_both_backends;
 use crate::support::{TestApp, files_below, pdf_of_len};
 
+/// The UUID named by the `up`-th ancestor of a blob path (`owners/<owner>/<document>/v1`).
+fn uuid_at(path: &std::path::Path, up: usize) -> uuid::Uuid {
+    let dir = path.ancestors().nth(up).unwrap();
+    dir.file_name().unwrap().to_str().unwrap().parse().unwrap()
+}
+
 /// Tries every owner key left in the database on every saved blob; true if any opens.
 async fn any_key_in_the_database_opens(
     app: &TestApp,
@@ -21,26 +27,8 @@ async fn any_key_in_the_database_opens(
         let key = unwrap_data_key(&kek, &row.kek_id, row.owner_id, &row.wrapped).unwrap();
         for (path, bytes) in saved {
             // owners/<owner>/<document>/v1: try the real binding and this key's owner.
-            let document: uuid::Uuid = path
-                .parent()
-                .unwrap()
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            let blob_owner: uuid::Uuid = path
-                .parent()
-                .unwrap()
-                .parent()
-                .unwrap()
-                .file_name()
-                .unwrap()
-                .to_str()
-                .unwrap()
-                .parse()
-                .unwrap();
+            let document = uuid_at(path, 1);
+            let blob_owner = uuid_at(path, 2);
             for owner in [blob_owner, row.owner_id] {
                 let mut dec = SegmentDecryptor::new(
                     &key,
@@ -99,6 +87,8 @@ on_both_backends! {
         let owner = app.sign_in("035199000123").await;
         let id = owner.upload_ok("other", "mine", pdf_of_len(1000)).await;
         let blob = app.blob_of(&id);
+        let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
+        let owner_id = kho::owners::find(&app.state.db, &app.state.keys, &who).await.unwrap().unwrap().id.0.to_string();
         let out = app.kho(&["owner", "erase", "035199000123"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let report: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -106,6 +96,11 @@ on_both_backends! {
         assert!(!blob.exists());
         assert_eq!(owner_keys::Entity::find().count(&app.state.db).await.unwrap(), 0);
         let again = app.kho(&["owner", "erase", "035199000123"]);
-        assert!(!again.status.success(), "erasing an unknown owner says so");
+        assert!(!again.status.success(), "erasing an unknown identifier says so");
+        // Replaying an erasure by owner id (after a backup restore) is safe and idempotent.
+        let replay = app.kho(&["owner", "erase", &owner_id]);
+        assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
+        let report: Value = serde_json::from_slice(&replay.stdout).unwrap();
+        assert_eq!(report["key_destroyed"], false);
     }
 }
