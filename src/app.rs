@@ -19,6 +19,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::Settings;
 use crate::crypto::KeyRing;
 use crate::error::{self, ApiError};
+use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
 use crate::{documents, identity, owners, web};
@@ -30,6 +31,8 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub blobs: Blobs,
     pub keys: Arc<KeyRing>,
+    /// The OpenID Provider login, when one is configured.
+    pub oidc: Option<Arc<OidcClient>>,
 }
 
 /// Failure to start: the message says which part and why.
@@ -43,6 +46,8 @@ pub enum StartError {
     Keys(#[from] crate::crypto::KeyRingError),
     #[error("server: {0}")]
     Io(#[from] std::io::Error),
+    #[error("login: {0}")]
+    Oidc(#[from] crate::identity::oidc::OidcError),
     #[error(
         "the database schema is {0} migration(s) behind: run `kho migrate` first (production never migrates at start-up)"
     )]
@@ -64,11 +69,13 @@ impl AppState {
             }
         }
         let blobs = Blobs::open(&settings.blob_url)?;
+        let oidc = OidcClient::from_settings(&settings)?.map(Arc::new);
         Ok(Self {
             settings: Arc::new(settings),
             db,
             blobs,
             keys,
+            oidc,
         })
     }
 }
@@ -100,6 +107,12 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route("/auth/login", get(identity::oidc::http::login))
+        .route("/auth/callback", get(identity::oidc::http::callback))
+        .route(
+            "/auth/logout",
+            axum::routing::post(identity::oidc::http::logout),
+        )
         .route(
             "/openapi.json",
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),

@@ -53,6 +53,12 @@ pub struct Settings {
     pub oidc_client_secret: Option<SecretString>,
     /// `KHO_OIDC_IDENTIFIER_CLAIM`: the ID-token claim that carries the owner's identifier.
     pub oidc_identifier_claim: String,
+    /// `KHO_OIDC_SCOPES`: the scopes asked for at login, space-separated (`openid` is implied).
+    pub oidc_scopes: String,
+    /// `KHO_OIDC_OFFICIAL_CLAIM`: the ID-token claim that lists a person's roles.
+    pub oidc_official_claim: String,
+    /// `KHO_OIDC_OFFICIAL_VALUE`: the value of that claim that makes a person an official.
+    pub oidc_official_value: String,
     /// `KHO_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
     pub session_idle_minutes: u32,
     /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
@@ -69,6 +75,9 @@ struct Defaults {
     keys_dir: &'static str,
     max_upload_bytes: u64,
     oidc_identifier_claim: &'static str,
+    oidc_scopes: &'static str,
+    oidc_official_claim: &'static str,
+    oidc_official_value: &'static str,
     session_idle_minutes: u32,
     session_absolute_hours: u32,
 }
@@ -82,6 +91,9 @@ const DEFAULTS: Defaults = Defaults {
     keys_dir: "keys-dev",
     max_upload_bytes: 20 * 1024 * 1024,
     oidc_identifier_claim: "personal_id",
+    oidc_scopes: "profile",
+    oidc_official_claim: "roles",
+    oidc_official_value: "official",
     session_idle_minutes: 30,
     session_absolute_hours: 12,
 };
@@ -186,7 +198,7 @@ impl Settings {
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 14] = [
+    const FIELDS: [&str; 17] = [
         "profile",
         "listen",
         "public_url",
@@ -199,6 +211,9 @@ fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         "oidc_client_id",
         "oidc_client_secret",
         "oidc_identifier_claim",
+        "oidc_scopes",
+        "oidc_official_claim",
+        "oidc_official_value",
         "session_idle_minutes",
         "session_absolute_hours",
     ];

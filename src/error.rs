@@ -155,11 +155,13 @@ pub async fn problem_for_bare_errors(
 ) -> Response {
     let response = next.run(request).await;
     let status = response.status();
-    let is_problem = response
+    // Only bare or plain-text bodies (routing, extractor rejections) are replaced: JSON problems
+    // and HTML pages meant for people stay as they are.
+    let is_bare = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().ends_with(b"json"));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        .is_none_or(|v| v.as_bytes().starts_with(b"text/plain"));
+    if !(status.is_client_error() || status.is_server_error()) || !is_bare {
         return response;
     }
     let slug = match status {

@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261123_000001_owners;
 mod m20261123_000002_documents;
 mod m20261123_000003_sessions;
+mod m20261123_000004_login;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000001_owners::Migration),
             Box::new(m20261123_000002_documents::Migration),
             Box::new(m20261123_000003_sessions::Migration),
+            Box::new(m20261123_000004_login::Migration),
         ]
     }
 }

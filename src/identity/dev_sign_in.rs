@@ -3,11 +3,11 @@
 
 use axum::Form;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
-use axum_extra::extract::cookie::{Cookie, SameSite};
+use axum::http::HeaderMap;
+use axum::response::{Html, Response};
 use serde::Deserialize;
 
+use super::oidc::http::{redirect_with_cookies, session_cookie};
 use super::session_auth::check_same_origin;
 use super::sessions;
 use crate::app::AppState;
@@ -37,15 +37,6 @@ pub async fn sign_in(
     check_same_origin(&headers, &state.settings)?;
     let who = OwnerIdentifier::parse(&form.identifier)?;
     let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;
-    let token = sessions::create(&state.db, &state.settings, owner.id).await?;
-    let cookie = Cookie::build((sessions::cookie_name(&state.settings), token))
-        .http_only(true)
-        .secure(state.settings.is_production())
-        .same_site(SameSite::Lax)
-        .path("/")
-        .build();
-    let mut response = (StatusCode::SEE_OTHER, [(header::LOCATION, "/")]).into_response();
-    let value = HeaderValue::from_str(&cookie.to_string()).map_err(ApiError::internal)?;
-    response.headers_mut().insert(header::SET_COOKIE, value);
-    Ok(response)
+    let token = sessions::create(&state.db, &state.settings, owner.id, false).await?;
+    Ok(redirect_with_cookies("/", &[session_cookie(&state, token)]))
 }

@@ -1,5 +1,7 @@
-//! The `OwnerSession` extractor: a live session, and for state-changing methods a matching
-//! `X-CSRF-Token` and a same-origin request (`Origin`, else `Sec-Fetch-Site`).
+//! Session extractors. `SignedIn` is a live session; `OwnerSession` adds, for state-changing
+//! methods, a matching `X-CSRF-Token` and a same-origin request (`Origin`, else
+//! `Sec-Fetch-Site`). Handlers of HTML forms take `SignedIn` and check the form's token with
+//! [`check_csrf`].
 
 use axum::extract::FromRequestParts;
 use axum::http::HeaderMap;
@@ -7,20 +9,21 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
-use super::sessions;
+use super::sessions::{self, Session};
 use crate::app::AppState;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::owners::OwnerId;
 
-/// The signed-in owner of this request.
+/// A request with a live session, before any CSRF check.
 #[derive(Debug, Clone)]
-pub struct OwnerSession {
-    pub owner: OwnerId,
-    pub csrf_token: String,
+pub struct SignedIn {
+    /// The cookie's token, to end the session with.
+    pub token: String,
+    pub session: Session,
 }
 
-impl FromRequestParts<AppState> for OwnerSession {
+impl FromRequestParts<AppState> for SignedIn {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -30,10 +33,32 @@ impl FromRequestParts<AppState> for OwnerSession {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
             .get(sessions::cookie_name(&state.settings))
-            .ok_or(ApiError::Unauthenticated)?;
-        let session = sessions::lookup(&state.db, &state.settings, token.value())
+            .ok_or(ApiError::Unauthenticated)?
+            .value()
+            .to_owned();
+        let session = sessions::lookup(&state.db, &state.settings, &token)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
+        Ok(Self { token, session })
+    }
+}
+
+/// The signed-in owner of this request.
+#[derive(Debug, Clone)]
+pub struct OwnerSession {
+    pub owner: OwnerId,
+    pub csrf_token: String,
+    pub official: bool,
+}
+
+impl FromRequestParts<AppState> for OwnerSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let SignedIn { session, .. } = SignedIn::from_request_parts(parts, state).await?;
         if !parts.method.is_safe() {
             check_same_origin(&parts.headers, &state.settings)?;
             let sent = parts
@@ -41,26 +66,33 @@ impl FromRequestParts<AppState> for OwnerSession {
                 .get("x-csrf-token")
                 .map(|v| v.as_bytes())
                 .unwrap_or_default();
-            if sent.is_empty() {
-                return Err(ApiError::CsrfRejected(
-                    "this request changes data: send the session's csrf_token in X-CSRF-Token",
-                ));
-            }
-            if !bool::from(sent.ct_eq(session.csrf_token.as_bytes())) {
-                return Err(ApiError::CsrfRejected(
-                    "the X-CSRF-Token does not belong to this session",
-                ));
-            }
+            check_csrf(&session, sent)?;
         }
         Ok(Self {
             owner: session.owner,
             csrf_token: session.csrf_token,
+            official: session.official,
         })
     }
 }
 
+/// The token sent (header or form field) must be this session's CSRF token.
+pub fn check_csrf(session: &Session, sent: &[u8]) -> Result<(), ApiError> {
+    if sent.is_empty() {
+        return Err(ApiError::CsrfRejected(
+            "this request changes data: send the session's csrf_token (X-CSRF-Token or the csrf_token field)",
+        ));
+    }
+    if !bool::from(sent.ct_eq(session.csrf_token.as_bytes())) {
+        return Err(ApiError::CsrfRejected(
+            "the CSRF token does not belong to this session",
+        ));
+    }
+    Ok(())
+}
+
 /// Refuses requests a browser marks as coming from another site.
-pub(crate) fn check_same_origin(headers: &HeaderMap, settings: &Settings) -> Result<(), ApiError> {
+pub fn check_same_origin(headers: &HeaderMap, settings: &Settings) -> Result<(), ApiError> {
     const FOREIGN: ApiError =
         ApiError::CsrfRejected("requests from another origin cannot change data");
     if let Some(origin) = headers.get("origin") {

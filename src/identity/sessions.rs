@@ -19,6 +19,8 @@ const TOUCH_AFTER: Duration = Duration::seconds(60);
 pub struct Session {
     pub owner: OwnerId,
     pub csrf_token: String,
+    /// Signed in with the official role (from the OpenID Provider's role claim).
+    pub official: bool,
 }
 
 /// The name of the session cookie: `__Host-` outside dev, so browsers insist on Secure, Path=/
@@ -35,11 +37,13 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-/// Starts a session for `owner`; returns the token for the cookie.
+/// Starts a session for `owner`; returns the token for the cookie. Always a new token: a session
+/// id is never carried over from before sign-in.
 pub async fn create(
     db: &DatabaseConnection,
     settings: &Settings,
     owner: OwnerId,
+    official: bool,
 ) -> Result<String, StoreError> {
     let token = random_token()?;
     let now = Utc::now();
@@ -50,6 +54,7 @@ pub async fn create(
         created_at: Set(now),
         last_seen_at: Set(now),
         expires_at: Set(now + Duration::hours(i64::from(settings.session_absolute_hours))),
+        official: Set(official),
     })
     .exec_without_returning(db)
     .await?;
@@ -86,6 +91,7 @@ pub async fn lookup(
     Ok(Some(Session {
         owner: OwnerId(row.owner_id),
         csrf_token: row.csrf_token,
+        official: row.official,
     }))
 }
 

@@ -26,6 +26,8 @@ struct Me {
     kind: &'static str,
     /// Send this in `X-CSRF-Token` with every request that changes data.
     csrf_token: String,
+    /// Signed in with the official role.
+    official: bool,
 }
 
 /// Who is signed in, and the CSRF token of the session.
@@ -38,6 +40,7 @@ async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json
         kind: identifier.kind().as_str(),
         identifier: identifier.to_string(),
         csrf_token: session.csrf_token,
+        official: session.official,
     }))
 }
 

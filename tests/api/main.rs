@@ -12,5 +12,6 @@ mod documents;
 mod erase;
 mod http_basics;
 mod isolation;
+mod login;
 mod rotation;
 mod tampering;

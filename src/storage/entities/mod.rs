@@ -2,6 +2,7 @@
 //! scope every owner-data query by owner.
 
 pub mod documents;
+pub mod login_flows;
 pub mod owner_keys;
 pub mod owners;
 pub mod sessions;

@@ -12,6 +12,7 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
+    pub official: bool,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

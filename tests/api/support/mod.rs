@@ -2,8 +2,10 @@
 
 #![allow(dead_code)]
 
+pub mod browser;
 mod owner_client;
 mod postgres;
+pub mod provider;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -16,6 +18,7 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 pub use owner_client::OwnerClient;
+pub use provider::{OpenIdProvider, ProviderOptions};
 
 /// The metadata database a test runs against.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,21 +31,25 @@ pub enum Backend {
 /// `scenario::postgres`.
 #[macro_export]
 macro_rules! on_both_backends {
-    ($(async fn $name:ident($app:ident) $body:block)+) => {$(
+    (@spawn $spawn:ident; $(async fn $name:ident($app:ident) $body:block)+) => {$(
         mod $name {
             #[allow(unused_imports)]
             use super::*;
-            async fn scenario($app: $crate::support::TestApp) $body
+            #[allow(unused_mut)]
+            async fn scenario(mut $app: $crate::support::TestApp) $body
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::support::spawn_app($crate::support::Backend::Sqlite).await { scenario(app).await }
+                if let Some(app) = $crate::support::$spawn($crate::support::Backend::Sqlite).await { scenario(app).await }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::support::spawn_app($crate::support::Backend::Postgres).await { scenario(app).await }
+                if let Some(app) = $crate::support::$spawn($crate::support::Backend::Postgres).await { scenario(app).await }
             }
         }
     )+};
+    ($(async fn $name:ident($app:ident) $body:block)+) => {
+        $crate::on_both_backends!(@spawn spawn_app; $(async fn $name($app) $body)+);
+    };
 }
 
 /// A running Kho with its own database, blob directory and copy of the dev keys.
@@ -52,6 +59,8 @@ pub struct TestApp {
     pub state: AppState,
     pub backend: Backend,
     pub database_url: String,
+    /// The OpenID Provider, for apps started with [`spawn_app_with_provider`].
+    pub provider: Option<OpenIdProvider>,
     pg: Option<postgres::TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -59,6 +68,15 @@ pub struct TestApp {
 /// Starts the app, or returns `None` (loudly) when PostgreSQL is wanted but not reachable and
 /// `KHO_TEST_REQUIRE_ALL` is not set. With `KHO_TEST_REQUIRE_ALL=1` a missing server fails.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    spawn(backend, false).await
+}
+
+/// Starts the app with a real OpenID Provider for login (the dev sign-in stays on too).
+pub async fn spawn_app_with_provider(backend: Backend) -> Option<TestApp> {
+    spawn(backend, true).await
+}
+
+async fn spawn(backend: Backend, with_provider: bool) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-dev"),
@@ -76,26 +94,53 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     };
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
-    let settings = settings(dir.path(), &database_url, &base);
+    let mut settings = settings(dir.path(), &database_url, &base);
+    let provider = if with_provider {
+        let provider = OpenIdProvider::start(&base, ProviderOptions::default())?;
+        settings.oidc_issuer = Some(provider.issuer.parse().expect("issuer URL"));
+        settings.oidc_client_id = Some(provider::CLIENT_ID.into());
+        settings.oidc_client_secret = Some(SecretString::from(provider::CLIENT_SECRET));
+        Some(provider)
+    } else {
+        None
+    };
     let state = AppState::open(settings).await.expect("app state");
-    let (tx, rx) = oneshot::channel::<()>();
-    let served = state.clone();
-    tokio::spawn(async move {
-        launch(served, listener, async move {
-            let _ = rx.await;
-        })
-        .await
-        .expect("server");
-    });
+    let shutdown = serve(state.clone(), listener);
     Some(TestApp {
         base,
         dir,
         state,
         backend,
         database_url,
+        provider,
         pg,
-        shutdown: Some(tx),
+        shutdown: Some(shutdown),
     })
+}
+
+/// Serves `state` on `listener` until the returned sender is dropped or used.
+fn serve(state: AppState, listener: TcpListener) -> oneshot::Sender<()> {
+    let (tx, rx) = oneshot::channel::<()>();
+    tokio::spawn(async move {
+        launch(state, listener, async move {
+            let _ = rx.await;
+        })
+        .await
+        .expect("server");
+    });
+    tx
+}
+
+/// Another `kho serve` process on the same database, blobs and keys.
+pub struct SecondProcess {
+    pub base: String,
+    _shutdown: oneshot::Sender<()>,
+}
+
+impl SecondProcess {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
 }
 
 /// The settings of a test app: dev profile, everything under `dir`.
@@ -113,6 +158,9 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         oidc_client_id: None,
         oidc_client_secret: None,
         oidc_identifier_claim: "personal_id".into(),
+        oidc_scopes: "profile".into(),
+        oidc_official_claim: "roles".into(),
+        oidc_official_value: "official".into(),
         session_idle_minutes: 30,
         session_absolute_hours: 12,
     }
@@ -144,11 +192,30 @@ impl TestApp {
             .expect("client")
     }
 
-    /// A second, independent app state on the same database, blobs and keys (a fresh process).
+    /// A second, independent app state on the same database, blobs, keys and provider (what a
+    /// fresh process would load).
     pub async fn fresh_state(&self) -> AppState {
-        AppState::open(settings(self.dir.path(), &self.database_url, &self.base))
+        AppState::open(self.state.settings.as_ref().clone())
             .await
             .expect("fresh state")
+    }
+
+    /// A second server process sharing this one's database, blobs, keys and provider.
+    pub async fn second_process(&self) -> SecondProcess {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+        let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        SecondProcess {
+            base,
+            _shutdown: serve(self.fresh_state().await, listener),
+        }
+    }
+
+    /// Restarts the OpenID Provider at the same issuer with new keys and `options`.
+    pub fn restart_provider(&mut self, options: ProviderOptions) {
+        self.provider
+            .as_mut()
+            .expect("an app with a provider")
+            .restart(options);
     }
 
     /// The paths of the sealed blob of a document.

@@ -16,7 +16,7 @@ pub struct OwnerClient {
 impl OwnerClient {
     pub async fn sign_in(app: &TestApp, identifier: &str) -> Self {
         // No connection reuse: a download the server aborts (on purpose, when content fails its
-        // integrity check) must not leave a half-closed connection in the pool for the next test step.
+        // integrity check) must not leave a half-closed connection in the pool for the next step.
         let client = Client::builder()
             .cookie_store(true)
             .redirect(reqwest::redirect::Policy::none())
@@ -34,6 +34,13 @@ impl OwnerClient {
             StatusCode::SEE_OTHER,
             "sign-in of {identifier}"
         );
+        let owner = Self::from_session(app, client).await;
+        assert_eq!(owner.identifier, identifier);
+        owner
+    }
+
+    /// Wraps a client that holds a session (from any kind of sign-in).
+    pub async fn from_session(app: &TestApp, client: Client) -> Self {
         let me: Value = client
             .get(app.url("/v1/me"))
             .send()
@@ -42,12 +49,12 @@ impl OwnerClient {
             .json()
             .await
             .expect("me json");
-        assert_eq!(me["identifier"], identifier);
         let csrf = me["csrf_token"].as_str().expect("csrf token").to_owned();
+        let identifier = me["identifier"].as_str().expect("identifier").to_owned();
         Self {
             client,
             csrf,
-            identifier: identifier.to_owned(),
+            identifier,
             base: app.base.clone(),
         }
     }

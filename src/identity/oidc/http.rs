@@ -1,0 +1,181 @@
+//! `/auth/login`, `/auth/callback`, `/auth/logout`: the browser side of OpenID Connect login.
+
+use askama::Template;
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::Deserialize;
+
+use super::OidcError;
+use super::flow::{self, Callback, LoginError};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::identity::session_auth::{SignedIn, check_csrf, check_same_origin};
+use crate::identity::sessions;
+use crate::owners;
+
+const LOGIN_COOKIE: &str = "kho_login";
+
+/// `GET /auth/login`: sends the browser to the OpenID Provider.
+pub async fn login(State(state): State<AppState>) -> Result<Response, ApiError> {
+    let oidc = state.oidc.as_ref().ok_or(ApiError::NotFound)?;
+    let (url, browser) = match flow::start(&state.db, oidc).await {
+        Ok(started) => started,
+        Err(e) => return Ok(failure_page(&e)),
+    };
+    let cookie = Cookie::build((LOGIN_COOKIE, browser))
+        .http_only(true)
+        .secure(state.settings.is_production())
+        .same_site(SameSite::Lax)
+        .path("/auth")
+        .max_age(time_minutes(10))
+        .build();
+    Ok(redirect_with_cookies(url.as_str(), &[cookie]))
+}
+
+/// `GET /auth/callback`: finishes the login and starts a new session.
+pub async fn callback(
+    State(state): State<AppState>,
+    jar: CookieJar,
+    Query(callback): Query<Callback>,
+) -> Result<Response, ApiError> {
+    let oidc = state.oidc.as_ref().ok_or(ApiError::NotFound)?;
+    let browser = jar.get(LOGIN_COOKIE).map(|c| c.value().to_owned());
+    let person = match flow::finish(
+        &state.db,
+        oidc,
+        &state.settings,
+        browser.as_deref(),
+        &callback,
+    )
+    .await
+    {
+        Ok(person) => person,
+        Err(e) => return Ok(failure_page(&e)),
+    };
+    let owner = owners::find_or_create(&state.db, &state.keys, &person.identifier).await?;
+    let token = sessions::create(&state.db, &state.settings, owner.id, person.official).await?;
+    tracing::info!(owner = %owner.id.0, official = person.official, "signed in through OpenID Connect");
+    let session = session_cookie(&state, token);
+    let spent = Cookie::build((LOGIN_COOKIE, ""))
+        .path("/auth")
+        .max_age(time_minutes(0))
+        .build();
+    Ok(redirect_with_cookies("/", &[session, spent]))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct LogoutForm {
+    csrf_token: Option<String>,
+}
+
+/// `POST /auth/logout` (form field `csrf_token`, or `X-CSRF-Token`): ends the session on the
+/// server — for every Kho process — then logs out at the provider when it offers that.
+pub async fn logout(
+    State(state): State<AppState>,
+    signed_in: SignedIn,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, ApiError> {
+    check_same_origin(&headers, &state.settings)?;
+    let sent = headers
+        .get("x-csrf-token")
+        .map(|v| v.as_bytes().to_vec())
+        .or(form.csrf_token.map(String::into_bytes))
+        .unwrap_or_default();
+    check_csrf(&signed_in.session, &sent)?;
+    sessions::delete(&state.db, &signed_in.token).await?;
+    let target = match &state.oidc {
+        Some(oidc) => oidc
+            .end_session_url()
+            .await
+            .map_or_else(|| "/".to_owned(), |u| u.to_string()),
+        None => "/".to_owned(),
+    };
+    let ended = Cookie::build((sessions::cookie_name(&state.settings), ""))
+        .path("/")
+        .max_age(time_minutes(0))
+        .build();
+    Ok(redirect_with_cookies(&target, &[ended]))
+}
+
+/// The session cookie after a successful sign-in (shared with the dev sign-in).
+pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
+    Cookie::build((sessions::cookie_name(&state.settings), token))
+        .http_only(true)
+        .secure(state.settings.is_production())
+        .same_site(SameSite::Lax)
+        .path("/")
+        .build()
+}
+
+/// A 303 to `location` that sets `cookies`.
+pub fn redirect_with_cookies(location: &str, cookies: &[Cookie<'_>]) -> Response {
+    let mut response = StatusCode::SEE_OTHER.into_response();
+    if let Ok(value) = HeaderValue::from_str(location) {
+        response.headers_mut().insert(header::LOCATION, value);
+    }
+    for cookie in cookies {
+        if let Ok(value) = HeaderValue::from_str(&cookie.to_string()) {
+            response.headers_mut().append(header::SET_COOKIE, value);
+        }
+    }
+    response
+}
+
+fn time_minutes(minutes: i64) -> cookie::time::Duration {
+    cookie::time::Duration::minutes(minutes)
+}
+
+#[derive(Template)]
+#[template(path = "sign_in_failed.html")]
+struct SignInFailed {
+    reason_vi: &'static str,
+    reason_en: String,
+}
+
+/// A page in plain words; the precise cause goes to the log only.
+fn failure_page(error: &LoginError) -> Response {
+    tracing::warn!(error = %error, "sign-in failed");
+    let (status, reason_vi, reason_en) = match error {
+        LoginError::Refused(refusal) => (
+            StatusCode::FORBIDDEN,
+            "Tài khoản định danh không cung cấp số định danh cá nhân hoặc mã số thuế hợp lệ, nên không thể mở kho dữ liệu.",
+            format!(
+                "Your identity account did not provide a valid personal ID or tax code, so no store can be opened ({refusal})."
+            ),
+        ),
+        LoginError::Oidc(OidcError::IdToken(_) | OidcError::NoIdToken) => (
+            StatusCode::BAD_REQUEST,
+            "Không xác minh được phản hồi của hệ thống định danh, nên không thể đăng nhập.",
+            "The identity provider's answer did not pass verification, so you cannot be signed in."
+                .to_owned(),
+        ),
+        LoginError::Oidc(_) => (
+            StatusCode::BAD_GATEWAY,
+            "Không xác minh được phản hồi của hệ thống định danh. Vui lòng thử lại.",
+            "The identity provider's answer could not be verified. Please try again.".to_owned(),
+        ),
+        LoginError::Store(_) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Đã xảy ra lỗi. Vui lòng thử lại.",
+            "Something went wrong on our side. Please try again.".to_owned(),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
+            format!("This sign-in is not valid or has expired ({other}). Please sign in again."),
+        ),
+    };
+    let page = SignInFailed {
+        reason_vi,
+        reason_en,
+    };
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(_) => status.into_response(),
+    }
+}
