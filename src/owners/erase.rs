@@ -6,6 +6,7 @@ use sea_orm::{DatabaseConnection, EntityTrait};
 use super::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::blobs::Blobs;
+use crate::storage::db;
 use crate::storage::entities::{owner_keys, owners};
 
 /// What an erasure removed.
@@ -34,6 +35,8 @@ pub async fn erase(
     let blobs_deleted = blobs.delete_prefix(&format!("owners/{}", owner.0)).await?;
     // 3. The rows: documents and sessions go with the owner (foreign keys cascade).
     owners::Entity::delete_by_id(owner.0).exec(db).await?;
+    // 4. What deleted rows leave in the database files (see `scrub_deleted`).
+    db::scrub_deleted(db).await?;
     tracing::info!(owner = %owner.0, blobs_deleted, "owner erased");
     Ok(ErasureReport {
         key_destroyed,

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use kho_migrations::{Migrator, MigratorTrait};
-use sea_orm::{ConnectOptions, Database, DatabaseConnection, DbErr};
+use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, DbBackend, DbErr};
 
 /// Connects to `url` (SQLite or PostgreSQL). For a SQLite file, creates its directory and turns
 /// on foreign keys and WAL so that readers do not block the writer.
@@ -28,6 +28,9 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("journal_mode", "WAL")
                 .pragma("synchronous", "NORMAL")
+                // Deleted rows are overwritten with zeros, not left in free pages: erasing an
+                // owner must not leave their wrapped key readable in the file.
+                .pragma("secure_delete", "ON")
         });
     Database::connect(options).await
 }
@@ -35,6 +38,18 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Applies every pending migration.
 pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
     Migrator::up(db, None).await
+}
+
+/// Removes what deleted rows leave behind in the database's files, after an erasure. SQLite
+/// (with `secure_delete`) has zeroed the rows in its pages; checkpointing with TRUNCATE moves
+/// them into the main file and empties the write-ahead log. PostgreSQL: VACUUM prunes the dead
+/// row versions of the tables that held the owner's key and identifier index.
+pub async fn scrub_deleted(db: &DatabaseConnection) -> Result<(), DbErr> {
+    match db.get_database_backend() {
+        DbBackend::Sqlite => db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.map(|_| ()),
+        DbBackend::Postgres => db.execute_unprepared("VACUUM owner_keys, owners").await.map(|_| ()),
+        _ => Ok(()),
+    }
 }
 
 /// How many migrations have not been applied yet (read-only: creates nothing).

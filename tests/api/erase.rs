@@ -8,7 +8,7 @@ use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::Value;
 
 use crate::on_both_backends;
-use crate::support::{TestApp, files_below, pdf_of_len};
+use crate::support::{Backend, TestApp, files_below, pdf_of_len};
 
 /// The UUID named by the `up`-th ancestor of a blob path (`owners/<owner>/<document>/v1`).
 fn uuid_at(path: &std::path::Path, up: usize) -> uuid::Uuid {
@@ -62,6 +62,9 @@ on_both_backends! {
             .map(|p| { let b = std::fs::read(&p).unwrap(); (p, b) }).collect();
         assert_eq!(saved.len(), 3);
         assert!(any_key_in_the_database_opens(&app, &saved).await, "the check must be able to succeed before the erase");
+        let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
+        let erased = kho::owners::find(&app.state.db, &app.state.keys, &who).await.unwrap().unwrap().id.0;
+        let wrapped = owner_keys::Entity::find_by_id(erased).one(&app.state.db).await.unwrap().unwrap().wrapped;
 
         let response = owner.client.delete(owner.url("/v1/me")).header("x-csrf-token", &owner.csrf).send().await.unwrap();
         assert_eq!(response.status(), StatusCode::OK);
@@ -70,6 +73,13 @@ on_both_backends! {
         assert_eq!(report["blobs_deleted"], 3);
 
         assert!(!any_key_in_the_database_opens(&app, &saved).await, "an erased owner's blobs can still be decrypted");
+        if app.backend == Backend::Sqlite {
+            // Not in the rows, and not in what the database files still hold either.
+            for file in files_below(app.dir.path()).into_iter().filter(|f| !f.starts_with(app.blob_dir())) {
+                let bytes = std::fs::read(&file).unwrap();
+                assert!(!bytes.windows(wrapped.len()).any(|w| w == wrapped.as_slice()), "the wrapped key survives in {}", file.display());
+            }
+        }
         assert_eq!(owners::Entity::find().count(&app.state.db).await.unwrap(), 1);
         assert_eq!(owner_keys::Entity::find().count(&app.state.db).await.unwrap(), 1);
         assert_eq!(documents::Entity::find().count(&app.state.db).await.unwrap(), 1);
