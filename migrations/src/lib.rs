@@ -6,6 +6,7 @@ mod m20261123_000001_owners;
 mod m20261123_000002_documents;
 mod m20261123_000003_sessions;
 mod m20261123_000004_login;
+mod m20261123_000005_session_upkeep;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000002_documents::Migration),
             Box::new(m20261123_000003_sessions::Migration),
             Box::new(m20261123_000004_login::Migration),
+            Box::new(m20261123_000005_session_upkeep::Migration),
         ]
     }
 }

@@ -10,9 +10,23 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::open(settings).await?;
     let listener = TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, profile = ?state.settings.profile, "kho is listening");
+    tokio::spawn(purge_sessions(state.clone()));
     launch(state, listener, shutdown_signal()).await?;
     tracing::info!("kho stopped");
     Ok(())
+}
+
+/// Every ten minutes, deletes sessions that have ended (any process may do it; it is idempotent).
+async fn purge_sessions(state: AppState) {
+    let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    loop {
+        every.tick().await;
+        match crate::identity::sessions::purge_expired(&state.db, &state.settings).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
+            Err(e) => tracing::warn!(error = %e, "could not purge ended sessions"),
+        }
+    }
 }
 
 async fn shutdown_signal() {

@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::path::Path;
 use std::sync::Arc;
-use std::time::SystemTime;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -34,18 +33,17 @@ pub(super) struct Loaded {
     pub active: String,
     pub blind_index: Arc<BlindIndexKey>,
     pub blind_index_id: String,
-    pub manifest_modified: Option<SystemTime>,
+    /// The manifest as read, to notice a rotation by another process.
+    pub manifest_text: String,
 }
 
-pub(super) fn manifest_modified(dir: &Path) -> Option<SystemTime> {
-    fs::metadata(dir.join(MANIFEST))
-        .and_then(|m| m.modified())
-        .ok()
+/// The manifest's text, if it can be read (a few hundred bytes: cheap to compare).
+pub(super) fn manifest_text(dir: &Path) -> Option<String> {
+    fs::read_to_string(dir.join(MANIFEST)).ok()
 }
 
 pub(super) fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingError> {
     let manifest_path = dir.join(MANIFEST);
-    let manifest_modified = manifest_modified(dir);
     let text = fs::read_to_string(&manifest_path).map_err(|source| KeyRingError::Io {
         path: manifest_path.clone(),
         source,
@@ -96,7 +94,7 @@ pub(super) fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingEr
         active: manifest.active_master,
         blind_index: Arc::new(BlindIndexKey::new(index)),
         blind_index_id: manifest.blind_index,
-        manifest_modified,
+        manifest_text: text,
     })
 }
 
@@ -148,11 +146,15 @@ pub(super) fn check_id(id: &str) -> Result<(), KeyRingError> {
     }
 }
 
-pub(super) fn new_key_id(purpose: &str) -> String {
-    format!(
-        "{purpose}-{}",
-        chrono::Utc::now().format("%Y%m%d-%H%M%S-%3f")
-    )
+/// `<purpose>-<UTC time>-<random>`: sortable, and unique even for two keys made in the same
+/// millisecond.
+pub(super) fn new_key_id(purpose: &str) -> Result<String, KeyRingError> {
+    let suffix: [u8; 3] = random_bytes().map_err(|_| KeyRingError::Random)?;
+    Ok(format!(
+        "{purpose}-{}-{}",
+        chrono::Utc::now().format("%Y%m%d-%H%M%S"),
+        hex::encode(suffix)
+    ))
 }
 
 pub(super) fn write_new_key(dir: &Path, id: &str) -> Result<(), KeyRingError> {
@@ -181,11 +183,21 @@ pub(super) fn write_manifest(dir: &Path, manifest: &Manifest) -> Result<(), KeyR
     let text = format!(
         "# Which keys of this directory are in use; `kho keys rotate` rewrites this file.\n{body}"
     );
-    fs::write(&tmp, text).map_err(|source| KeyRingError::Io {
-        path: tmp.clone(),
-        source,
-    })?;
-    fs::rename(&tmp, &path).map_err(|source| KeyRingError::Io { path, source })
+    let io = |path: &Path| {
+        let path = path.to_owned();
+        move |source| KeyRingError::Io { path, source }
+    };
+    {
+        use std::io::Write;
+        let mut file = fs::File::create(&tmp).map_err(io(&tmp))?;
+        file.write_all(text.as_bytes()).map_err(io(&tmp))?;
+        // On disk before the rename, so a crash cannot leave an empty manifest behind.
+        file.sync_all().map_err(io(&tmp))?;
+    }
+    fs::rename(&tmp, &path).map_err(io(&path))?;
+    fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(io(dir))
 }
 
 #[cfg(unix)]

@@ -10,7 +10,7 @@ use zeroize::Zeroizing;
 
 use super::BlindIndexKey;
 use super::key_files::{
-    Loaded, Manifest, create_private_dir, has_manifest, load_dir, manifest_modified, new_key_id,
+    Loaded, Manifest, create_private_dir, has_manifest, load_dir, manifest_text, new_key_id,
     remove_key, write_manifest, write_new_key,
 };
 /// Why the key ring cannot be used. Messages name files and ids, never key bytes.
@@ -89,8 +89,8 @@ impl KeyRing {
             });
         }
         create_private_dir(dir)?;
-        let master = new_key_id("master");
-        let index = new_key_id("index");
+        let master = new_key_id("master")?;
+        let index = new_key_id("index")?;
         write_new_key(dir, &master)?;
         write_new_key(dir, &index)?;
         write_manifest(
@@ -151,7 +151,7 @@ impl KeyRing {
     /// Adds a new master key and makes it the active one; returns its id.
     pub fn add_master(&self) -> Result<String, KeyRingError> {
         let loaded = self.snapshot();
-        let id = new_key_id("master");
+        let id = new_key_id("master")?;
         write_new_key(&self.dir, &id)?;
         write_manifest(
             &self.dir,
@@ -195,7 +195,7 @@ impl KeyRing {
     }
 
     fn refresh_if_changed(&self) -> Result<(), KeyRingError> {
-        if manifest_modified(&self.dir) != self.snapshot().manifest_modified {
+        if manifest_text(&self.dir).as_deref() != Some(self.snapshot().manifest_text.as_str()) {
             self.reload()?;
         }
         Ok(())
@@ -249,7 +249,6 @@ mod tests {
         ));
         let ring = KeyRing::load(dir.path(), true).unwrap();
         let (first, first_key) = ring.active_master().unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(5));
         let second = ring.add_master().unwrap();
         assert_ne!(first, second);
         assert_eq!(ring.active_master().unwrap().0, second);
@@ -268,7 +267,6 @@ mod tests {
         KeyRing::init(dir.path()).unwrap();
         let server = KeyRing::load(dir.path(), true).unwrap();
         let operator = KeyRing::load(dir.path(), true).unwrap();
-        std::thread::sleep(std::time::Duration::from_millis(20));
         let new = operator.add_master().unwrap();
         assert!(server.master(&new).is_ok());
         assert_eq!(server.active_master().unwrap().0, new);

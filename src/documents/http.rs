@@ -2,11 +2,11 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::multipart::Field;
+use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -144,10 +144,25 @@ async fn upload_document(
         return Err(ApiError::TooLarge { limit });
     }
     let mut fields = UploadFields::default();
-    while let Some(field) = multipart.next_field().await? {
+    let too_large = |e: MultipartError| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::TooLarge { limit }
+        } else {
+            e.into()
+        }
+    };
+    while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name == "file" {
-            let meta = fields.parse()?;
+            let meta = match fields.parse() {
+                Ok(meta) => meta,
+                Err(refused) => {
+                    // Read what the client is still sending, so it gets this answer rather than
+                    // a reset connection; the body limit bounds how much.
+                    while let Ok(Some(_)) = field.chunk().await {}
+                    return Err(refused);
+                }
+            };
             let body = field.map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                     BodyError::TooLarge
@@ -232,9 +247,15 @@ impl UploadFields {
     }
 }
 
+/// A `YYYY-MM-DD` date from 1900 to 2200: chrono would take signed years that PostgreSQL's
+/// `date` cannot hold, and no document of a living owner is dated outside that span.
 fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
-    NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))
+    let date = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
+        .map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))?;
+    if !(1900..=2200).contains(&date.year()) {
+        return Err(ParseError::new(what, "must be a date from 1900 to 2200"));
+    }
+    Ok(date)
 }
 
 /// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.

@@ -143,7 +143,7 @@ pub async fn delete(state: &AppState, owner: OwnerId, id: Uuid) -> Result<(), Do
         return Err(DocumentError::NotFound);
     }
     if let Err(e) = state.blobs.delete(&row.blob_key).await {
-        tracing::warn!(error = %e, document = %id, "row deleted but its sealed blob was not; it is unreadable without the row");
+        tracing::warn!(error = %e, document = %id, "row deleted but its sealed blob was not: it stays until the owner is erased or an operator removes it");
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 //! owner, the CSRF token and the times that bound the session.
 
 use chrono::{DateTime, Duration, Utc};
+use sea_orm::sea_query::ExprTrait;
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 
@@ -102,6 +103,24 @@ fn is_live(
     idle: Duration,
 ) -> bool {
     now < expires_at && now - last_seen_at < idle
+}
+
+/// Deletes sessions past their absolute end, and idle ones; returns how many.
+pub async fn purge_expired(
+    db: &DatabaseConnection,
+    settings: &Settings,
+) -> Result<u64, StoreError> {
+    let now = Utc::now();
+    let idle_since = now - Duration::minutes(i64::from(settings.session_idle_minutes));
+    let gone = sessions::Entity::delete_many()
+        .filter(
+            sessions::Column::ExpiresAt
+                .lt(now)
+                .or(sessions::Column::LastSeenAt.lt(idle_since)),
+        )
+        .exec(db)
+        .await?;
+    Ok(gone.rows_affected)
 }
 
 /// Ends the session of `token` (sign-out).

@@ -57,7 +57,17 @@ pub async fn find_or_create(
     who: &OwnerIdentifier,
 ) -> Result<Owner, StoreError> {
     if let Some(owner) = find(db, ring, who).await? {
-        return Ok(owner);
+        if owner_keys::Entity::find_by_id(owner.id.0)
+            .one(db)
+            .await?
+            .is_some()
+        {
+            return Ok(owner);
+        }
+        // An erasure stopped after destroying the key: what is left can never be read again.
+        // Finish it, so that the person gets a fresh store instead of a locked one.
+        tracing::warn!(owner = %owner.id.0, "finishing an interrupted erasure at sign-in");
+        owners::Entity::delete_by_id(owner.id.0).exec(db).await?;
     }
     let id = Uuid::now_v7();
     let key = DataKey::generate()?;

@@ -46,8 +46,14 @@ pub async fn migrate(db: &DatabaseConnection) -> Result<(), DbErr> {
 /// row versions of the tables that held the owner's key and identifier index.
 pub async fn scrub_deleted(db: &DatabaseConnection) -> Result<(), DbErr> {
     match db.get_database_backend() {
-        DbBackend::Sqlite => db.execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)").await.map(|_| ()),
-        DbBackend::Postgres => db.execute_unprepared("VACUUM owner_keys, owners").await.map(|_| ()),
+        DbBackend::Sqlite => db
+            .execute_unprepared("PRAGMA wal_checkpoint(TRUNCATE)")
+            .await
+            .map(|_| ()),
+        DbBackend::Postgres => db
+            .execute_unprepared("VACUUM owner_keys, owners")
+            .await
+            .map(|_| ()),
         _ => Ok(()),
     }
 }

@@ -95,6 +95,8 @@ on_both_backends! {
             (vec![("type", "other"), ("title", "x"), ("issuing_agency", "H49")], "invalid-field"),
             (vec![("type", "other"), ("title", "x"), ("issue_date", "31/12/2024")], "invalid-field"),
             (vec![("type", "other"), ("title", "x"), ("issue_date", "2024-02-30")], "invalid-field"),
+            (vec![("type", "other"), ("title", "x"), ("issue_date", "-5000-01-01")], "invalid-field"),
+            (vec![("type", "other"), ("title", "x"), ("valid_until", "+99999-01-01")], "invalid-field"),
             (vec![("type", "other"), ("title", "x"), ("issue_date", "2024-01-02"), ("valid_until", "2024-01-01")], "bad-request"),
             (vec![("type", "other"), ("title", "x"), ("colour", "red")], "bad-request"),
             (vec![("type", "other"), ("type", "other"), ("title", "x")], "bad-request"),

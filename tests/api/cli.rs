@@ -36,24 +36,58 @@ fn help_lists_every_command() {
 }
 
 #[test]
-fn production_refuses_the_dev_keys_with_a_message_that_says_what_to_do() {
+fn production_refuses_the_dev_keys_even_with_safe_permissions() {
+    use std::os::unix::fs::PermissionsExt;
     let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    std::fs::create_dir(&keys).unwrap();
+    for entry in
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-dev"))
+            .unwrap()
+    {
+        let entry = entry.unwrap();
+        let to = keys.join(entry.file_name());
+        std::fs::copy(entry.path(), &to).unwrap();
+        std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
     let db = format!("sqlite://{}?mode=rwc", dir.path().join("kho.db").display());
-    let out = kho(
-        &["serve"],
-        &[
-            ("KHO_PROFILE", "production"),
-            ("KHO_PUBLIC_URL", "https://kho.example"),
-            ("KHO_DATABASE_URL", &db),
-            ("KHO_LISTEN", "127.0.0.1:0"),
-        ],
-    );
+    let keys = keys.display().to_string();
+    let env = [
+        ("KHO_PROFILE", "production"),
+        ("KHO_PUBLIC_URL", "https://kho.example"),
+        ("KHO_DATABASE_URL", db.as_str()),
+        ("KHO_KEYS_DIR", keys.as_str()),
+    ];
+    let out = kho(&["serve"], &env);
     assert!(!out.status.success());
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
-        stderr.contains("kho keys init") || stderr.contains("chmod 600"),
+        stderr.contains("development key") && stderr.contains("kho keys init"),
         "{stderr}"
     );
+}
+
+#[test]
+fn production_refuses_key_files_others_can_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let keys = dir.path().join("keys");
+    let keys_str = keys.display().to_string();
+    let env = [
+        ("KHO_PROFILE", "production"),
+        ("KHO_PUBLIC_URL", "https://kho.example"),
+        ("KHO_KEYS_DIR", keys_str.as_str()),
+    ];
+    assert!(kho(&["keys", "init"], &env).status.success());
+    for entry in std::fs::read_dir(&keys).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "key") {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        }
+    }
+    let out = kho(&["keys", "status"], &env);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("chmod 600"));
 }
 
 #[test]

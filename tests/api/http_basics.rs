@@ -1,6 +1,7 @@
 //! Health, readiness, the OpenAPI document, errors for unknown routes, and security headers.
 
 use reqwest::StatusCode;
+use sea_orm::QueryFilter;
 use serde_json::Value;
 
 use crate::on_both_backends;
@@ -45,6 +46,23 @@ on_both_backends! {
         assert_eq!(headers["x-content-type-options"], "nosniff");
         assert_eq!(headers["x-frame-options"], "DENY");
         assert!(!headers["x-request-id"].is_empty());
+    }
+
+    async fn ended_sessions_are_purged(app) {
+        use kho::storage::entities::sessions;
+        use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
+        let stale = app.sign_in("035199000123").await;
+        let live = app.sign_in("0100233488").await;
+        let past = chrono::Utc::now() - chrono::Duration::days(1);
+        let owner = kho::owners::find(&app.state.db, &app.state.keys, &kho::ids::OwnerIdentifier::parse(&stale.identifier).unwrap()).await.unwrap().unwrap();
+        sessions::Entity::update_many()
+            .set(sessions::ActiveModel { expires_at: Set(past), ..Default::default() })
+            .filter(<sessions::Column as sea_orm::ColumnTrait>::eq(&sessions::Column::OwnerId, owner.id.0))
+            .exec(&app.state.db).await.unwrap();
+        assert_eq!(kho::identity::sessions::purge_expired(&app.state.db, &app.state.settings).await.unwrap(), 1);
+        assert_eq!(sessions::Entity::find().count(&app.state.db).await.unwrap(), 1);
+        assert_eq!(stale.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+        assert_eq!(live.get("/v1/me").await.status(), StatusCode::OK);
     }
 
     async fn sign_out_ends_the_session(app) {

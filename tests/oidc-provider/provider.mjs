@@ -18,6 +18,8 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import Provider from 'oidc-provider';
 
+const step = (what) => console.error(`${new Date().toISOString()} ${what}`);
+step('loaded');
 const config = JSON.parse(readFileSync(process.argv[2], 'utf8'));
 
 if (config.clock_skew_seconds) {
@@ -25,19 +27,22 @@ if (config.clock_skew_seconds) {
   Date.now = () => realNow() + config.clock_skew_seconds * 1000;
 }
 
-function rsaJwk() {
-  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+// P-256 (ES256): generated at once, unlike RSA, whose prime search stalled starts under load.
+function signingJwk() {
+  const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = privateKey.export({ format: 'jwk' });
-  return { ...jwk, kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'RS256' };
+  return { ...jwk, kid: randomBytes(8).toString('hex'), use: 'sig', alg: 'ES256' };
 }
-const publicPart = ({ d, p, q, dp, dq, qi, ...pub }) => pub;
+const publicPart = ({ d, ...pub }) => pub;
 
-const signingKey = rsaJwk();
-const decoyKeys = config.publish_decoy_keys ? { keys: [publicPart(rsaJwk())] } : null;
+const signingKey = signingJwk();
+step('keys made');
+const decoyKeys = config.publish_decoy_keys ? { keys: [publicPart(signingJwk())] } : null;
 
 const server = http.createServer();
 await new Promise((resolve) => server.listen(config.port ?? 0, '127.0.0.1', resolve));
 const issuer = `http://127.0.0.1:${server.address().port}`;
+step(`bound ${issuer}`);
 
 const accounts = config.accounts ?? {};
 const provider = new Provider(issuer, {
@@ -77,6 +82,7 @@ if (decoyKeys) {
 }
 
 const callback = provider.callback();
+step('provider ready');
 
 async function readForm(req) {
   let body = '';

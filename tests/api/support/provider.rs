@@ -140,7 +140,7 @@ fn spawn(
             "redirect_uris": [format!("{redirect_base}/auth/callback")],
             "post_logout_redirect_uris": [format!("{redirect_base}/")],
             "token_endpoint_auth_method": "client_secret_basic",
-            "id_token_signed_response_alg": "RS256"
+            "id_token_signed_response_alg": "ES256"
         }],
         "accounts": accounts(),
         "clock_skew_seconds": options.clock_skew_seconds,
@@ -149,11 +149,49 @@ fn spawn(
     });
     let path = dir.path().join("provider.json");
     std::fs::write(&path, config.to_string()).map_err(|e| e.to_string())?;
+    // A start occasionally stalls before the provider is built (seen on this 2-core VM, cause not
+    // found yet): each stall is reported with Node's diagnostic report, then the start is retried.
+    let mut stalls = Vec::new();
+    for _ in 0..3 {
+        match start_once(dir, &path) {
+            Ok((child, issuer)) => {
+                if !stalls.is_empty() {
+                    eprintln!(
+                        "the test OpenID Provider started after {} stalled start(s): {stalls:?}",
+                        stalls.len()
+                    );
+                }
+                let port = issuer
+                    .rsplit(':')
+                    .next()
+                    .and_then(|p| p.parse().ok())
+                    .ok_or("no port in the issuer")?;
+                return Ok((child, issuer, port));
+            }
+            Err(why) => stalls.push(why),
+        }
+    }
+    Err(format!(
+        "the provider did not start three times: {stalls:?}"
+    ))
+}
+
+fn start_once(
+    dir: &tempfile::TempDir,
+    config: &std::path::Path,
+) -> Result<(Child, String), String> {
+    let log = dir.path().join("provider.log");
     let mut child = Command::new("node")
+        .args([
+            "--report-on-signal",
+            "--report-signal=SIGUSR2",
+            "--report-compact",
+        ])
+        .arg(format!("--report-directory={}", dir.path().display()))
         .arg(provider_dir().join("provider.mjs"))
-        .arg(&path)
+        .arg(config)
         .stdout(Stdio::piped())
-        .stderr(Stdio::null())
+        .stderr(std::fs::File::create(&log).map_err(|e| e.to_string())?)
         .spawn()
         .map_err(|e| format!("node is not available: {e}"))?;
     let stdout = child.stdout.take().ok_or("no stdout")?;
@@ -165,17 +203,53 @@ fn spawn(
             }
         }
     });
-    let issuer = match rx.recv_timeout(Duration::from_secs(30)) {
-        Ok(issuer) => issuer,
-        Err(_) => {
+    match rx.recv_timeout(Duration::from_secs(10)) {
+        Ok(issuer) => Ok((child, issuer)),
+        Err(e) => {
+            let _ = Command::new("kill")
+                .args(["-USR2", &child.id().to_string()])
+                .status();
+            std::thread::sleep(Duration::from_millis(1500));
             let _ = child.kill();
-            return Err("the provider did not start within 30 s".into());
+            let _ = child.wait();
+            let stderr = std::fs::read_to_string(&log).unwrap_or_default();
+            let report = std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+                .find(|e| e.file_name().to_string_lossy().starts_with("report."))
+                .and_then(|e| std::fs::read_to_string(e.path()).ok())
+                .map(|r| stack_of(&r))
+                .unwrap_or_default();
+            Err(format!(
+                "no start within 10 s ({e}); stderr: {stderr}; stack: {report}"
+            ))
         }
+    }
+}
+
+/// The JavaScript and top native frames of a Node diagnostic report.
+fn stack_of(report: &str) -> String {
+    let Ok(report) = serde_json::from_str::<Value>(report) else {
+        return "unreadable report".into();
     };
-    let port = issuer
-        .rsplit(':')
-        .next()
-        .and_then(|p| p.parse().ok())
-        .ok_or("no port in the issuer")?;
-    Ok((child, issuer, port))
+    let js = report["javascriptStack"]["stack"].as_array().map(|s| {
+        s.iter()
+            .take(8)
+            .filter_map(Value::as_str)
+            .collect::<Vec<_>>()
+            .join(" | ")
+    });
+    let native = report["nativeStack"].as_array().map(|s| {
+        s.iter()
+            .take(12)
+            .filter_map(|f| f["symbol"].as_str())
+            .collect::<Vec<_>>()
+            .join(" | ")
+    });
+    format!(
+        "js: {} native: {}",
+        js.unwrap_or_default(),
+        native.unwrap_or_default()
+    )
 }
