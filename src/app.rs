@@ -22,7 +22,7 @@ use crate::error::{self, ApiError};
 use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::{documents, identity, owners, web};
+use crate::{clients, documents, identity, owners, web};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -70,6 +70,7 @@ impl AppState {
         }
         let blobs = Blobs::open(&settings.blob_url)?;
         let oidc = OidcClient::from_settings(&settings)?.map(Arc::new);
+        clients::prepare().await;
         Ok(Self {
             settings: Arc::new(settings),
             db,
@@ -107,6 +108,10 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(web::index))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
+        .route(
+            "/oauth/introspect",
+            axum::routing::post(clients::http::introspect),
+        )
         .route("/auth/login", get(identity::oidc::http::login))
         .route("/auth/callback", get(identity::oidc::http::callback))
         .route(

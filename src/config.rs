@@ -59,6 +59,9 @@ pub struct Settings {
     pub oidc_official_claim: String,
     /// `KHO_OIDC_OFFICIAL_VALUE`: the value of that claim that makes a person an official.
     pub oidc_official_value: String,
+    /// `KHO_CLIENTS_REQUIRE_PRIVATE_KEY_JWT`: refuse client secrets; portals and issuers must
+    /// authenticate with `private_key_jwt`.
+    pub clients_require_private_key_jwt: bool,
     /// `KHO_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
     pub session_idle_minutes: u32,
     /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
@@ -78,6 +81,7 @@ struct Defaults {
     oidc_scopes: &'static str,
     oidc_official_claim: &'static str,
     oidc_official_value: &'static str,
+    clients_require_private_key_jwt: bool,
     session_idle_minutes: u32,
     session_absolute_hours: u32,
 }
@@ -94,6 +98,7 @@ const DEFAULTS: Defaults = Defaults {
     oidc_scopes: "profile",
     oidc_official_claim: "roles",
     oidc_official_value: "official",
+    clients_require_private_key_jwt: false,
     session_idle_minutes: 30,
     session_absolute_hours: 12,
 };
@@ -198,7 +203,7 @@ impl Settings {
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 17] = [
+    const FIELDS: [&str; 18] = [
         "profile",
         "listen",
         "public_url",
@@ -214,6 +219,7 @@ fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         "oidc_scopes",
         "oidc_official_claim",
         "oidc_official_value",
+        "clients_require_private_key_jwt",
         "session_idle_minutes",
         "session_absolute_hours",
     ];

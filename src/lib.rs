@@ -2,6 +2,7 @@
 
 pub mod app; // the router, shared state and server launch
 pub mod cli; // the `kho` command line
+pub mod clients; // OAuth clients (portals, issuers): register, authenticate
 pub mod config; // typed settings from defaults, a TOML file and KHO_* variables
 pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, blind indexes
 pub mod documents; // owners' documents: upload, list, download, delete

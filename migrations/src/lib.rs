@@ -7,6 +7,7 @@ mod m20261123_000002_documents;
 mod m20261123_000003_sessions;
 mod m20261123_000004_login;
 mod m20261123_000005_session_upkeep;
+mod m20261123_000006_clients;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -20,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000003_sessions::Migration),
             Box::new(m20261123_000004_login::Migration),
             Box::new(m20261123_000005_session_upkeep::Migration),
+            Box::new(m20261123_000006_clients::Migration),
         ]
     }
 }

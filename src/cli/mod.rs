@@ -1,5 +1,6 @@
 //! The `kho` command line: one file per command group.
 
+mod client;
 mod keys;
 mod owner;
 mod serve;
@@ -30,6 +31,9 @@ pub enum Command {
     Serve,
     /// Apply pending database migrations.
     Migrate,
+    /// Register, list and disable OAuth clients (portals and issuers).
+    #[command(subcommand)]
+    Client(client::ClientCommand),
     /// Inspect and rotate the key ring.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
@@ -48,6 +52,7 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
             println!("{{\"migrated\":true}}");
             Ok(())
         }
+        Command::Client(command) => client::run(command, settings).await,
         Command::Keys(command) => keys::run(command, settings).await,
         Command::Owner(command) => owner::run(command, settings).await,
     }

@@ -8,6 +8,7 @@ mod support;
 mod at_rest;
 mod bad_input;
 mod cli;
+mod clients;
 mod documents;
 mod erase;
 mod http_basics;

@@ -161,6 +161,7 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         oidc_scopes: "profile".into(),
         oidc_official_claim: "roles".into(),
         oidc_official_value: "official".into(),
+        clients_require_private_key_jwt: false,
         session_idle_minutes: 30,
         session_absolute_hours: 12,
     }

@@ -1,0 +1,15 @@
+//! OAuth clients — portals that ask for consent and fetch documents, issuers that push results —
+//! registered by the operator, and how they prove who they are: `private_key_jwt` (RFC 7523) or a
+//! client secret kept only as an Argon2id hash.
+
+mod assertion;
+mod authenticate;
+pub mod http;
+mod registry;
+mod secrets;
+
+pub use authenticate::{ClientAuthError, authenticate};
+pub use registry::{
+    ClientView, KeySource, NewClient, RegisterError, Registered, Role, add, disable, list,
+};
+pub use secrets::prepare;
