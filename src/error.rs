@@ -29,6 +29,9 @@ pub enum ApiError {
     /// 403: a state-changing request without a valid CSRF token or from a foreign origin.
     #[error("{0}")]
     CsrfRejected(&'static str),
+    /// 403: signed in, but not allowed (a mandate's scope or dates).
+    #[error("{0}")]
+    Forbidden(&'static str),
     /// 404: no such resource for this caller — also when it belongs to someone else.
     #[error("not found")]
     NotFound,
@@ -63,6 +66,7 @@ impl ApiError {
             Self::InvalidField(_) => (StatusCode::BAD_REQUEST, "invalid-field"),
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::CsrfRejected(_) => (StatusCode::FORBIDDEN, "csrf-rejected"),
+            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),

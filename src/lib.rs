@@ -8,8 +8,9 @@ pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, bl
 pub mod documents; // owners' documents: upload, list, download, delete
 pub mod error; // the one HTTP error type, as problem+json
 pub mod extract; // extractors whose rejections are problem+json
-pub mod identity; // sessions, CSRF and origin checks, the dev sign-in
+pub mod identity; // sessions, CSRF and origin checks, OpenID Connect login, the dev sign-in
 pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
+pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging

@@ -8,6 +8,7 @@ mod m20261123_000003_sessions;
 mod m20261123_000004_login;
 mod m20261123_000005_session_upkeep;
 mod m20261123_000006_clients;
+mod m20261123_000007_mandates;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000004_login::Migration),
             Box::new(m20261123_000005_session_upkeep::Migration),
             Box::new(m20261123_000006_clients::Migration),
+            Box::new(m20261123_000007_mandates::Migration),
         ]
     }
 }

@@ -2,6 +2,7 @@
 
 mod client;
 mod keys;
+mod mandate;
 mod owner;
 mod serve;
 
@@ -37,6 +38,9 @@ pub enum Command {
     /// Inspect and rotate the key ring.
     #[command(subcommand)]
     Keys(keys::KeysCommand),
+    /// Record, list and revoke mandates (acting for someone else).
+    #[command(subcommand)]
+    Mandate(mandate::MandateCommand),
     /// Act on one owner's store.
     #[command(subcommand)]
     Owner(owner::OwnerCommand),
@@ -54,6 +58,7 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         }
         Command::Client(command) => client::run(command, settings).await,
         Command::Keys(command) => keys::run(command, settings).await,
+        Command::Mandate(command) => mandate::run(command, settings).await,
         Command::Owner(command) => owner::run(command, settings).await,
     }
 }

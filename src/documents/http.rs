@@ -21,6 +21,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::identity::OwnerSession;
 use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
+use crate::mandates::Scope;
 use crate::storage::StoreError;
 
 /// Room for the metadata fields and multipart framing on top of the document itself.
@@ -86,6 +87,7 @@ async fn list_documents(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<DocumentList>, ApiError> {
+    session.require(Scope::Read)?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be from 1 to 200".into()));
@@ -135,6 +137,7 @@ async fn upload_document(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
+    session.require(Scope::Manage)?;
     let limit = state.settings.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -279,6 +282,7 @@ async fn get_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
+    session.require(Scope::Read)?;
     Ok(Json(super::get(&state, session.owner, id).await?))
 }
 
@@ -300,6 +304,7 @@ async fn correct_document(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CorrectionsBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
+    session.require(Scope::Manage)?;
     let changes = Corrections {
         title: body
             .title
@@ -331,6 +336,7 @@ async fn delete_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
+    session.require(Scope::Manage)?;
     super::delete(&state, session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -345,6 +351,7 @@ async fn download_content(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    session.require(Scope::Read)?;
     let view = super::get(&state, session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
     let matches = headers

@@ -13,6 +13,7 @@ use super::sessions::{self, Session};
 use crate::app::AppState;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::mandates::{self, Scope, Scopes};
 use crate::owners::OwnerId;
 
 /// A request with a live session, before any CSRF check.
@@ -43,12 +44,40 @@ impl FromRequestParts<AppState> for SignedIn {
     }
 }
 
-/// The signed-in owner of this request.
+/// The owner this request acts on, and who acts: the owner themself, or a person under a
+/// mandate that is checked again on every request (dates, revocation, majority).
 #[derive(Debug, Clone)]
 pub struct OwnerSession {
     pub owner: OwnerId,
     pub csrf_token: String,
     pub official: bool,
+    /// The signed-in person's own store.
+    pub person: OwnerId,
+    /// The mandate acted under, if any.
+    pub mandate: Option<uuid::Uuid>,
+    pub scopes: Scopes,
+}
+
+impl OwnerSession {
+    /// Refuses what the mandate acted under does not allow.
+    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
+        if self.scopes.allows(scope) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden(
+                "your mandate for this owner does not allow this",
+            ))
+        }
+    }
+
+    /// Refuses anyone but the owner themself (say, erasing the whole store).
+    pub fn require_self(&self) -> Result<(), ApiError> {
+        if self.mandate.is_none() {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden("only the owner themself can do this"))
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for OwnerSession {
@@ -68,10 +97,22 @@ impl FromRequestParts<AppState> for OwnerSession {
                 .unwrap_or_default();
             check_csrf(&session, sent)?;
         }
+        let scopes = match session.mandate {
+            None => Scopes::all(),
+            Some(id) => {
+                let mandate = mandates::active(&state.db, id).await?.filter(|m| m.owner_id == session.owner.0).ok_or(ApiError::Forbidden(
+                    "the mandate you act under has ended or was revoked: act as yourself again (POST /v1/me/act-as)",
+                ))?;
+                Scopes::from_stored(&mandate.scopes)
+            }
+        };
         Ok(Self {
             owner: session.owner,
             csrf_token: session.csrf_token,
             official: session.official,
+            person: session.person,
+            mandate: session.mandate,
+            scopes,
         })
     }
 }

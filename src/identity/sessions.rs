@@ -22,6 +22,10 @@ pub struct Session {
     pub csrf_token: String,
     /// Signed in with the official role (from the OpenID Provider's role claim).
     pub official: bool,
+    /// The signed-in person's own store (the same as `owner` unless acting for someone).
+    pub person: OwnerId,
+    /// The mandate the person acts under, if acting for someone else.
+    pub mandate: Option<uuid::Uuid>,
 }
 
 /// The name of the session cookie: `__Host-` outside dev, so browsers insist on Secure, Path=/
@@ -56,6 +60,8 @@ pub async fn create(
         last_seen_at: Set(now),
         expires_at: Set(now + Duration::hours(i64::from(settings.session_absolute_hours))),
         official: Set(official),
+        person_id: Set(None),
+        mandate_id: Set(None),
     })
     .exec_without_returning(db)
     .await?;
@@ -93,6 +99,8 @@ pub async fn lookup(
         owner: OwnerId(row.owner_id),
         csrf_token: row.csrf_token,
         official: row.official,
+        person: OwnerId(row.person_id.unwrap_or(row.owner_id)),
+        mandate: row.mandate_id,
     }))
 }
 
@@ -121,6 +129,28 @@ pub async fn purge_expired(
         .exec(db)
         .await?;
     Ok(gone.rows_affected)
+}
+
+/// Makes the session of `token` act for `owner` under `mandate`, or for the person themself.
+pub async fn act_as(
+    db: &DatabaseConnection,
+    token: &str,
+    session: &Session,
+    owner: OwnerId,
+    mandate: Option<uuid::Uuid>,
+) -> Result<(), StoreError> {
+    let person = (owner != session.person).then_some(session.person.0);
+    sessions::Entity::update_many()
+        .set(sessions::ActiveModel {
+            owner_id: Set(owner.0),
+            person_id: Set(person),
+            mandate_id: Set(mandate),
+            ..Default::default()
+        })
+        .filter(sessions::Column::TokenHash.eq(hash(token)))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Ends the session of `token` (sign-out).

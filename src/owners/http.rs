@@ -28,6 +28,11 @@ struct Me {
     csrf_token: String,
     /// Signed in with the official role.
     official: bool,
+    /// When acting for this owner under a mandate: the signed-in person's own identifier.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acting_person: Option<String>,
+    /// What this session may do for the owner.
+    scopes: crate::mandates::Scopes,
 }
 
 /// Who is signed in, and the CSRF token of the session.
@@ -41,6 +46,13 @@ async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json
         identifier: identifier.to_string(),
         csrf_token: session.csrf_token,
         official: session.official,
+        acting_person: match session.mandate {
+            Some(_) => super::identifier(&state.db, &state.keys, session.person)
+                .await?
+                .map(|i| i.to_string()),
+            None => None,
+        },
+        scopes: session.scopes,
     }))
 }
 
@@ -66,6 +78,7 @@ async fn erase_me(
     State(state): State<AppState>,
     session: OwnerSession,
 ) -> Result<Json<super::ErasureReport>, ApiError> {
+    session.require_self()?;
     Ok(Json(
         super::erase(&state.db, &state.blobs, session.owner).await?,
     ))

@@ -36,13 +36,18 @@ fn from_row(row: &owners::Model) -> Owner {
     }
 }
 
+/// The keyed blind index of an identifier: how owners (and their representatives) are found.
+pub fn identifier_index(ring: &KeyRing, who: &OwnerIdentifier) -> String {
+    ring.blind_index().index(INDEX_DOMAIN, &who.canonical())
+}
+
 /// The owner with this identifier, if their store exists.
 pub async fn find(
     db: &DatabaseConnection,
     ring: &KeyRing,
     who: &OwnerIdentifier,
 ) -> Result<Option<Owner>, StoreError> {
-    let index = ring.blind_index().index(INDEX_DOMAIN, &who.canonical());
+    let index = identifier_index(ring, who);
     let row = owners::Entity::find()
         .filter(owners::Column::IdentifierIndex.eq(index))
         .one(db)
@@ -76,7 +81,7 @@ pub async fn find_or_create(
     let owner = owners::ActiveModel {
         id: Set(id),
         kind: Set(who.kind().as_str().to_owned()),
-        identifier_index: Set(ring.blind_index().index(INDEX_DOMAIN, &who.canonical())),
+        identifier_index: Set(identifier_index(ring, who)),
         identifier_sealed: Set(seal_field(
             &key,
             id,

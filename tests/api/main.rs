@@ -14,5 +14,6 @@ mod erase;
 mod http_basics;
 mod isolation;
 mod login;
+mod mandates;
 mod rotation;
 mod tampering;

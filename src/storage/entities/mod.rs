@@ -5,6 +5,7 @@ pub mod client_assertions;
 pub mod clients;
 pub mod documents;
 pub mod login_flows;
+pub mod mandates;
 pub mod owner_keys;
 pub mod owners;
 pub mod sessions;

@@ -13,6 +13,10 @@ pub struct Model {
     pub last_seen_at: DateTimeUtc,
     pub expires_at: DateTimeUtc,
     pub official: bool,
+    /// The signed-in person's own store, when acting for another owner (`owner_id`).
+    pub person_id: Option<Uuid>,
+    /// The mandate the person acts under, re-checked on every request.
+    pub mandate_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -98,6 +98,11 @@ impl OwnerClient {
         response.json().await.expect("json")
     }
 
+    /// The status of listing documents (for refusals).
+    pub async fn list_status(&self) -> StatusCode {
+        self.get("/v1/me/documents").await.status()
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.client.get(self.url(path)).send().await.expect("get")
     }

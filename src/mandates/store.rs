@@ -1,0 +1,246 @@
+//! Mandates in the database. The representative is stored as a blind index (to find the
+//! mandates of a signed-in person) and sealed with the owner's key (so the owner can see who).
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{
+    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::{Basis, Kind, Scopes, is_active, majority};
+use crate::crypto::{KeyRing, open_field, seal_field};
+use crate::ids::{OwnerIdentifier, PersonalId};
+use crate::owners::{self, OwnerId};
+use crate::storage::StoreError;
+use crate::storage::entities::{mandates, owners as owner_rows};
+
+/// A mandate to record, parsed at the edge.
+#[derive(Debug, Clone)]
+pub struct NewMandate {
+    pub owner: OwnerIdentifier,
+    pub representative: PersonalId,
+    pub kind: Kind,
+    pub scopes: Scopes,
+    pub basis: Basis,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    /// For a guardianship: the child's date of birth, from the birth certificate.
+    pub child_born: Option<NaiveDate>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum MandateError {
+    #[error("a guardianship is for a citizen: the owner must be a personal ID")]
+    GuardianOfOrganisation,
+    #[error(
+        "a guardianship needs the child's date of birth (--child-born), from the birth certificate"
+    )]
+    NoBirthDate,
+    #[error("the date of birth does not match the birth year in the child's personal ID")]
+    BirthDateMismatch,
+    #[error("the child is already of age: a guardianship cannot start")]
+    AlreadyOfAge,
+    #[error("a representative mandate is for an organisation: the owner must be a tax code")]
+    RepresentativeOfCitizen,
+    #[error("a mandate needs at least one scope")]
+    NoScopes,
+    #[error("the mandate ends before it starts")]
+    EndsBeforeStart,
+    #[error("no one can hold a mandate for themself")]
+    OwnMandate,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for MandateError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// Records a mandate; creates the owner's store if it does not exist yet. A guardianship's end
+/// is capped at the child's majority.
+pub async fn add(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    mandate: NewMandate,
+) -> Result<Uuid, MandateError> {
+    let mut until = mandate.valid_until;
+    match (&mandate.kind, &mandate.owner) {
+        (Kind::Guardian, OwnerIdentifier::Citizen(child)) => {
+            let born = mandate.child_born.ok_or(MandateError::NoBirthDate)?;
+            if chrono::Datelike::year(&born) != child.birth_year() {
+                return Err(MandateError::BirthDateMismatch);
+            }
+            let of_age = majority(born).ok_or(MandateError::BirthDateMismatch)?;
+            if of_age <= Utc::now() {
+                return Err(MandateError::AlreadyOfAge);
+            }
+            until = Some(until.map_or(of_age, |u| u.min(of_age)));
+        }
+        (Kind::Guardian, OwnerIdentifier::Organisation(_)) => {
+            return Err(MandateError::GuardianOfOrganisation);
+        }
+        (Kind::Representative, OwnerIdentifier::Citizen(_)) => {
+            return Err(MandateError::RepresentativeOfCitizen);
+        }
+        _ => {}
+    }
+    if mandate.scopes.to_stored().is_empty() {
+        return Err(MandateError::NoScopes);
+    }
+    if until.is_some_and(|u| u <= mandate.valid_from) {
+        return Err(MandateError::EndsBeforeStart);
+    }
+    let representative = OwnerIdentifier::Citizen(mandate.representative.clone());
+    if representative == mandate.owner {
+        return Err(MandateError::OwnMandate);
+    }
+    let owner = owners::find_or_create(db, ring, &mandate.owner).await?;
+    let key = owners::data_key(db, ring, owner.id)
+        .await?
+        .ok_or(StoreError::Integrity(crate::crypto::IntegrityError))?;
+    let id = Uuid::now_v7();
+    mandates::Entity::insert(mandates::ActiveModel {
+        id: Set(id),
+        owner_id: Set(owner.id.0),
+        representative_index: Set(owners::identifier_index(ring, &representative)),
+        representative_sealed: Set(seal_field(
+            &key,
+            owner.id.0,
+            id,
+            "representative",
+            mandate.representative.as_str(),
+        )
+        .map_err(StoreError::from)?),
+        kind: Set(mandate.kind.as_str().to_owned()),
+        scopes: Set(mandate.scopes.to_stored()),
+        basis: Set(mandate.basis.as_str().to_owned()),
+        valid_from: Set(mandate.valid_from),
+        valid_until: Set(until),
+        created_at: Set(Utc::now()),
+        revoked_at: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    tracing::info!(mandate = %id, owner = %owner.id.0, kind = %mandate.kind, "mandate recorded");
+    Ok(id)
+}
+
+/// A mandate as the operator (and, later, the owner) sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct MandateView {
+    pub id: Uuid,
+    /// The owner acted for.
+    pub owner: String,
+    /// The representative's personal ID.
+    pub representative: String,
+    pub kind: String,
+    pub scopes: String,
+    pub basis: String,
+    pub valid_from: DateTime<Utc>,
+    pub valid_until: Option<DateTime<Utc>>,
+    pub revoked_at: Option<DateTime<Utc>>,
+    pub active: bool,
+}
+
+async fn view(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    row: mandates::Model,
+) -> Result<MandateView, StoreError> {
+    let owner = OwnerId(row.owner_id);
+    let key = owners::data_key(db, ring, owner)
+        .await?
+        .ok_or(StoreError::Integrity(crate::crypto::IntegrityError))?;
+    let identifier = owners::identifier(db, ring, owner)
+        .await?
+        .map(|i| i.to_string())
+        .unwrap_or_default();
+    Ok(MandateView {
+        representative: open_field(
+            &key,
+            row.owner_id,
+            row.id,
+            "representative",
+            &row.representative_sealed,
+        )?,
+        owner: identifier,
+        active: is_active(Utc::now(), row.valid_from, row.valid_until, row.revoked_at),
+        id: row.id,
+        kind: row.kind,
+        scopes: row.scopes,
+        basis: row.basis,
+        valid_from: row.valid_from,
+        valid_until: row.valid_until,
+        revoked_at: row.revoked_at,
+    })
+}
+
+/// Every mandate of an owner, newest first.
+pub async fn list_for_owner(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    owner: &OwnerIdentifier,
+) -> Result<Vec<MandateView>, StoreError> {
+    let Some(found) = owners::find(db, ring, owner).await? else {
+        return Ok(Vec::new());
+    };
+    let rows = mandates::Entity::find()
+        .filter(mandates::Column::OwnerId.eq(found.id.0))
+        .order_by_desc(mandates::Column::Id)
+        .all(db)
+        .await?;
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        views.push(view(db, ring, row).await?);
+    }
+    Ok(views)
+}
+
+/// Ends a mandate now; every session acting under it stops at its next request.
+pub async fn revoke(db: &DatabaseConnection, id: Uuid) -> Result<bool, StoreError> {
+    let done = mandates::Entity::update_many()
+        .set(mandates::ActiveModel {
+            revoked_at: Set(Some(Utc::now())),
+            ..Default::default()
+        })
+        .filter(mandates::Column::Id.eq(id))
+        .filter(mandates::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(done.rows_affected > 0)
+}
+
+/// The mandate `id` if it acts now.
+pub async fn active(
+    db: &DatabaseConnection,
+    id: Uuid,
+) -> Result<Option<mandates::Model>, StoreError> {
+    let row = mandates::Entity::find_by_id(id).one(db).await?;
+    Ok(row.filter(|m| is_active(Utc::now(), m.valid_from, m.valid_until, m.revoked_at)))
+}
+
+/// The active mandates held by the person whose own store is `person`.
+pub async fn active_for_person(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    person: OwnerId,
+) -> Result<Vec<MandateView>, StoreError> {
+    let Some(me) = owner_rows::Entity::find_by_id(person.0).one(db).await? else {
+        return Ok(Vec::new());
+    };
+    let rows = mandates::Entity::find()
+        .filter(mandates::Column::RepresentativeIndex.eq(me.identifier_index))
+        .all(db)
+        .await?;
+    let mut views = Vec::new();
+    for row in rows
+        .into_iter()
+        .filter(|m| is_active(Utc::now(), m.valid_from, m.valid_until, m.revoked_at))
+    {
+        views.push(view(db, ring, row).await?);
+    }
+    Ok(views)
+}
