@@ -106,6 +106,12 @@ impl FromRequestParts<AppState> for OwnerSession {
                 Scopes::from_stored(&mandate.scopes)
             }
         };
+        let span = tracing::Span::current();
+        span.record("owner", tracing::field::display(session.owner.0));
+        span.record("person", tracing::field::display(session.person.0));
+        if let Some(mandate) = session.mandate {
+            span.record("mandate", tracing::field::display(mandate));
+        }
         Ok(Self {
             owner: session.owner,
             csrf_token: session.csrf_token,

@@ -147,6 +147,19 @@ on_both_backends! {
         assert_eq!(with_assertion(&app.base, &assertion(&key, &client_id, &app.base, 60, "g")).await.0, StatusCode::UNAUTHORIZED, "disabled");
     }
 
+    async fn a_client_may_publish_its_keys_at_a_url(app) {
+        let key = client_key("published-key");
+        let jwks = json!({"keys": [key.jwk]});
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}/jwks.json", listener.local_addr().unwrap());
+        let router = axum::Router::new().route("/jwks.json", axum::routing::get(move || async move { axum::Json(jwks) }));
+        tokio::spawn(async move { axum::serve(listener, router).await.unwrap() });
+        let client_id = register(&app, &["--jwks-uri", &url])["client_id"].as_str().unwrap().to_owned();
+        assert_eq!(with_assertion(&app.base, &assertion(&key, &client_id, &app.base, 60, "u1")).await.0, StatusCode::OK);
+        let stranger = client_key("published-key");
+        assert_eq!(with_assertion(&app.base, &assertion(&stranger, &client_id, &app.base, 60, "u2")).await.0, StatusCode::UNAUTHORIZED);
+    }
+
     async fn a_wrong_secret_and_an_unknown_client_get_identical_answers(app) {
         let registered = register(&app, &["--secret"]);
         let client_id = registered["client_id"].as_str().unwrap();
