@@ -20,7 +20,7 @@ fn help_lists_every_command() {
     let out = kho(&["--help"], &[]);
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for command in ["serve", "migrate", "client", "keys", "owner"] {
+    for command in ["serve", "migrate", "client", "keys", "mandate", "owner"] {
         assert!(
             help.contains(command),
             "`kho --help` does not mention {command}:\n{help}"

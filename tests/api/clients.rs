@@ -199,3 +199,15 @@ on_both_backends! {
         assert_eq!(String::from_utf8(app.kho(&["client", "list"]).stdout).unwrap().trim(), "[]");
     }
 }
+
+on_both_backends! { @spawn spawn_app_requiring_private_key_jwt;
+    async fn a_deployment_can_require_private_key_jwt(app) {
+        let registered = register(&app, &["--secret"]);
+        let (id, secret) = (registered["client_id"].as_str().unwrap(), registered["client_secret"].as_str().unwrap());
+        let (status, body, _) = introspect_with(&app.base, &[("token", "t")], Some((id, secret))).await;
+        assert_eq!((status, body), (StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"})), "a correct secret is refused");
+        let key = client_key("k1");
+        let client_id = register_jwks(&app, &key);
+        assert_eq!(with_assertion(&app.base, &assertion(&key, &client_id, &app.base, 60, "j")).await.0, StatusCode::OK);
+    }
+}

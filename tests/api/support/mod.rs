@@ -76,7 +76,20 @@ pub async fn spawn_app_with_provider(backend: Backend) -> Option<TestApp> {
     spawn(backend, true).await
 }
 
+/// Starts the app configured as the production profile would for clients: secrets refused.
+pub async fn spawn_app_requiring_private_key_jwt(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, false, |s| s.clients_require_private_key_jwt = true).await
+}
+
 async fn spawn(backend: Backend, with_provider: bool) -> Option<TestApp> {
+    spawn_with(backend, with_provider, |_| {}).await
+}
+
+async fn spawn_with(
+    backend: Backend,
+    with_provider: bool,
+    configure: fn(&mut Settings),
+) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(
         &Path::new(env!("CARGO_MANIFEST_DIR")).join("keys-dev"),
@@ -95,6 +108,7 @@ async fn spawn(backend: Backend, with_provider: bool) -> Option<TestApp> {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
     let mut settings = settings(dir.path(), &database_url, &base);
+    configure(&mut settings);
     let provider = if with_provider {
         let provider = OpenIdProvider::start(&base, ProviderOptions::default())?;
         settings.oidc_issuer = Some(provider.issuer.parse().expect("issuer URL"));
