@@ -22,7 +22,7 @@ use crate::error::{self, ApiError};
 use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::{clients, documents, identity, mandates, owners, web};
+use crate::{audit, clients, documents, identity, mandates, owners, web};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -96,6 +96,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(owners::http::router())
         .merge(mandates::http::router())
+        .merge(audit::http::router())
         .merge(documents::http::router(state.settings.max_upload_bytes))
         .split_for_parts()
 }

@@ -1,6 +1,7 @@
 //! Kho: the citizen e-data store behind "provide information once".
 
 pub mod app; // the router, shared state and server launch
+pub mod audit; // the access log: every read by anyone but the owner, hash-chained
 pub mod cli; // the `kho` command line
 pub mod clients; // OAuth clients (portals, issuers): register, authenticate
 pub mod config; // typed settings from defaults, a TOML file and KHO_* variables

@@ -9,6 +9,7 @@ mod m20261123_000004_login;
 mod m20261123_000005_session_upkeep;
 mod m20261123_000006_clients;
 mod m20261123_000007_mandates;
+mod m20261123_000008_access_log;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000005_session_upkeep::Migration),
             Box::new(m20261123_000006_clients::Migration),
             Box::new(m20261123_000007_mandates::Migration),
+            Box::new(m20261123_000008_access_log::Migration),
         ]
     }
 }

@@ -17,6 +17,7 @@ use super::{
     NewDocument,
 };
 use crate::app::AppState;
+use crate::audit::http::authorize_read;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::identity::OwnerSession;
@@ -87,7 +88,7 @@ async fn list_documents(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<DocumentList>, ApiError> {
-    session.require(Scope::Read)?;
+    authorize_read(&state, &session, "list_documents", None).await?;
     let limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::BadRequest("limit must be from 1 to 200".into()));
@@ -282,7 +283,7 @@ async fn get_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    session.require(Scope::Read)?;
+    authorize_read(&state, &session, "read_document", Some(id)).await?;
     Ok(Json(super::get(&state, session.owner, id).await?))
 }
 
@@ -351,7 +352,7 @@ async fn download_content(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    session.require(Scope::Read)?;
+    authorize_read(&state, &session, "download_document", Some(id)).await?;
     let view = super::get(&state, session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
     let matches = headers

@@ -11,6 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::sessions::{self, Session};
 use crate::app::AppState;
+use crate::audit::{self, Access, Actor, Outcome};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::mandates::{self, Scope, Scopes};
@@ -100,9 +101,26 @@ impl FromRequestParts<AppState> for OwnerSession {
         let scopes = match session.mandate {
             None => Scopes::all(),
             Some(id) => {
-                let mandate = mandates::active(&state.db, id).await?.filter(|m| m.owner_id == session.owner.0).ok_or(ApiError::Forbidden(
-                    "the mandate you act under has ended or was revoked: act as yourself again (POST /v1/me/act-as)",
-                ))?;
+                let Some(mandate) = mandates::active(&state.db, id)
+                    .await?
+                    .filter(|m| m.owner_id == session.owner.0)
+                else {
+                    let refused = Access {
+                        owner: session.owner,
+                        actor: Actor::Representative {
+                            person: session.person,
+                            mandate: id,
+                        },
+                        action: "act_under_mandate",
+                        document: None,
+                        outcome: Outcome::Denied,
+                        detail: Some("the mandate has ended or was revoked"),
+                    };
+                    audit::append(&state.db, refused).await?;
+                    return Err(ApiError::Forbidden(
+                        "the mandate you act under has ended or was revoked: act as yourself again (POST /v1/me/act-as)",
+                    ));
+                };
                 Scopes::from_stored(&mandate.scopes)
             }
         };

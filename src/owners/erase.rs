@@ -1,13 +1,13 @@
 //! Erasing an owner (crypto-shredding): the data key goes first, so that from that moment
 //! nothing of the owner can be decrypted; then the blobs; then the rows.
 
-use sea_orm::{DatabaseConnection, EntityTrait};
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 
 use super::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::storage::entities::{owner_keys, owners};
+use crate::storage::entities::{access_log, owner_keys, owners};
 
 /// What an erasure removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -35,6 +35,11 @@ pub async fn erase(
     let blobs_deleted = blobs.delete_prefix(&format!("owners/{}", owner.0)).await?;
     // 3. The rows: documents and sessions go with the owner (foreign keys cascade).
     owners::Entity::delete_by_id(owner.0).exec(db).await?;
+    // The access log has no foreign key (it is append-only); it goes with the store it describes.
+    access_log::Entity::delete_many()
+        .filter(access_log::Column::OwnerId.eq(owner.0))
+        .exec(db)
+        .await?;
     // 4. What deleted rows leave in the database files (see `scrub_deleted`).
     db::scrub_deleted(db).await?;
     tracing::info!(owner = %owner.0, blobs_deleted, "owner erased");

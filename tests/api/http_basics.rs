@@ -22,6 +22,9 @@ on_both_backends! {
             ("/v1/me/documents", &["get", "post"]),
             ("/v1/me/documents/{id}", &["get", "patch", "delete"]),
             ("/v1/me/documents/{id}/content", &["get"]),
+            ("/v1/me/mandates", &["get"]),
+            ("/v1/me/act-as", &["post"]),
+            ("/v1/me/access-log", &["get"]),
         ] {
             for method in methods {
                 assert!(paths[path][method].is_object(), "{method} {path} is not described");

@@ -127,3 +127,47 @@ on_both_backends! {
         assert!(mandate(&app, &["--owner", COMPANY, "--representative", READER, "--kind", "guardian", "--scope", "read", "--basis", "birth-certificate", "--child-born", "2010-01-01"]).is_err());
     }
 }
+
+on_both_backends! {
+    async fn the_access_log_names_the_representative_and_the_owner_and_keeps_denials(app) {
+        use kho::audit::verify_chain;
+        use kho::storage::entities::access_log;
+        use sea_orm::{ActiveValue::Set, EntityTrait, QueryOrder};
+
+        let reader_mandate = mandate(&app, &["--owner", COMPANY, "--representative", READER, "--kind", "representative", "--scope", "read", "--basis", "business-registration"]).unwrap();
+        mandate(&app, &["--owner", COMPANY, "--representative", MANAGER, "--kind", "representative", "--scope", "read,manage", "--basis", "business-registration"]).unwrap();
+        let manager = app.sign_in(MANAGER).await;
+        assert_eq!(act_as(&manager, Some(COMPANY)).await, StatusCode::NO_CONTENT);
+        let id = manager.upload_ok("business-registration", "GCN", pdf_of_len(100)).await;
+
+        let reader = app.sign_in(READER).await;
+        assert_eq!(act_as(&reader, Some(COMPANY)).await, StatusCode::NO_CONTENT);
+        reader.list("").await;
+        assert_eq!(reader.download(&id).await.unwrap(), pdf_of_len(100));
+        assert!(app.kho(&["mandate", "revoke", reader_mandate["mandate_id"].as_str().unwrap()]).status.success());
+        assert_eq!(reader.list_status().await, StatusCode::FORBIDDEN);
+
+        let log: Value = manager.get("/v1/me/access-log").await.json().await.unwrap();
+        let entries = log["entries"].as_array().unwrap();
+        let by_reader: Vec<&Value> = entries.iter().filter(|e| e["actor"]["person"] == READER).collect();
+        let actions: Vec<(&str, &str)> = by_reader.iter().rev().map(|e| (e["action"].as_str().unwrap(), e["outcome"].as_str().unwrap())).collect();
+        assert_eq!(actions, [("list_documents", "allowed"), ("download_document", "allowed"), ("act_under_mandate", "denied")]);
+        assert_eq!(by_reader[1]["document"], id.as_str());
+        assert_eq!(by_reader[0]["actor"]["kind"], "representative");
+        assert_eq!(by_reader[0]["actor"]["mandate"], reader_mandate["mandate_id"]);
+        // The log is the owner's (the company's): the reader's own store has none.
+        assert_eq!(act_as(&reader, None).await, StatusCode::NO_CONTENT);
+        assert_eq!(reader.get("/v1/me/access-log").await.json::<Value>().await.unwrap()["entries"], json!([]));
+
+        // The chain holds, and an edit made in the database is caught at its entry.
+        let rows = access_log::Entity::find().order_by_asc(access_log::Column::Seq).all(&app.state.db).await.unwrap();
+        assert!(rows.len() >= 4);
+        assert_eq!(verify_chain(&rows), Ok(()));
+        let tampered = rows[1].clone();
+        let mut edit: access_log::ActiveModel = tampered.clone().into();
+        edit.outcome = Set("denied".into());
+        access_log::Entity::update(edit).exec(&app.state.db).await.unwrap();
+        let rows = access_log::Entity::find().order_by_asc(access_log::Column::Seq).all(&app.state.db).await.unwrap();
+        assert_eq!(verify_chain(&rows).unwrap_err().seq, tampered.seq);
+    }
+}

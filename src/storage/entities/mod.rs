@@ -1,6 +1,7 @@
 //! sea-orm models of the tables the migrations create. Used only by the `store` modules, which
 //! scope every owner-data query by owner.
 
+pub mod access_log;
 pub mod client_assertions;
 pub mod clients;
 pub mod documents;

@@ -1,0 +1,153 @@
+//! `GET /v1/me/access-log`, and `authorize_read`, which every read of an owner's data goes
+//! through: for anyone but the owner, the access is logged — allowed or denied — before any data
+//! is returned.
+
+use std::collections::HashMap;
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+
+use super::{Access, Actor, Outcome, append, entries};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem};
+use crate::extract::ApiQuery;
+use crate::identity::OwnerSession;
+use crate::mandates::Scope;
+use crate::owners::{self, OwnerId};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(access_log))
+}
+
+/// Lets a read happen only once it is logged (for anyone but the owner), and only if the
+/// session's scopes include reading. A refusal is logged too.
+pub async fn authorize_read(
+    state: &AppState,
+    session: &OwnerSession,
+    action: &'static str,
+    document: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let allowed = session.scopes.allows(Scope::Read);
+    if let Some(mandate) = session.mandate {
+        let outcome = if allowed {
+            Outcome::Allowed
+        } else {
+            Outcome::Denied
+        };
+        let detail = (!allowed).then_some("the mandate does not allow reading");
+        let access = Access {
+            owner: session.owner,
+            actor: Actor::Representative {
+                person: session.person,
+                mandate,
+            },
+            action,
+            document,
+            outcome,
+            detail,
+        };
+        append(&state.db, access).await?;
+    }
+    session.require(Scope::Read)
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+struct Params {
+    /// Page size, 1 to 500 (default 100).
+    limit: Option<u64>,
+    /// The `next_before` of the previous page.
+    before: Option<i64>,
+}
+
+/// Who accessed: a representative (by personal ID, and the mandate), later portals and officials.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ActorView {
+    kind: String,
+    /// The representative's personal ID.
+    person: Option<String>,
+    mandate: Option<Uuid>,
+    client: Option<String>,
+}
+
+/// One entry, with the hashes that chain it to the one before.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct EntryView {
+    seq: i64,
+    at: String,
+    actor: ActorView,
+    action: String,
+    document: Option<Uuid>,
+    outcome: String,
+    detail: Option<String>,
+    prev_hash: String,
+    hash: String,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AccessLogPage {
+    /// Newest first.
+    entries: Vec<EntryView>,
+    /// Pass as `before` for the next page; absent on the last.
+    next_before: Option<i64>,
+}
+
+/// Every read of this owner's data by anyone but the owner, newest first.
+#[utoipa::path(get, path = "/v1/me/access-log", tag = "me", params(Params),
+    responses((status = 200, body = AccessLogPage), (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn access_log(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiQuery(params): ApiQuery<Params>,
+) -> Result<Json<AccessLogPage>, ApiError> {
+    let limit = params.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::BadRequest("limit must be from 1 to 500".into()));
+    }
+    authorize_read(&state, &session, "read_access_log", None).await?;
+    let rows = entries(&state.db, session.owner, limit, params.before).await?;
+    let mut people: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut views = Vec::with_capacity(rows.len());
+    for row in rows {
+        let person = match row.actor_person {
+            Some(id) => match people.get(&id) {
+                Some(known) => known.clone(),
+                None => {
+                    let identifier = owners::identifier(&state.db, &state.keys, OwnerId(id))
+                        .await?
+                        .map(|i| i.to_string());
+                    people.insert(id, identifier.clone());
+                    identifier
+                }
+            },
+            None => None,
+        };
+        views.push(EntryView {
+            seq: row.seq,
+            at: row.at,
+            actor: ActorView {
+                kind: row.actor_kind,
+                person,
+                mandate: row.actor_mandate,
+                client: row.actor_client,
+            },
+            action: row.action,
+            document: row.document_id,
+            outcome: row.outcome,
+            detail: row.detail,
+            prev_hash: row.prev_hash,
+            hash: row.hash,
+        });
+    }
+    let next_before = if views.len() as u64 == limit {
+        views.last().map(|e| e.seq)
+    } else {
+        None
+    };
+    Ok(Json(AccessLogPage {
+        entries: views,
+        next_before,
+    }))
+}
