@@ -25,3 +25,15 @@ impl From<PathRejection> for ApiError {
 #[derive(Debug, axum::extract::FromRequest)]
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct ApiJson<T>(pub T);
+
+/// A page size from a query: `default` when absent, refused outside `1..=max`.
+pub fn page_limit(requested: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
+    let limit = requested.unwrap_or(default);
+    if (1..=max).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(ApiError::BadRequest(format!(
+            "limit must be from 1 to {max}"
+        )))
+    }
+}

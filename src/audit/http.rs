@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::{Access, Actor, Outcome, append, entries};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::extract::ApiQuery;
+use crate::extract::{ApiQuery, page_limit};
 use crate::identity::OwnerSession;
 use crate::mandates::Scope;
 use crate::owners::{self, OwnerId};
@@ -102,10 +102,7 @@ async fn access_log(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<AccessLogPage>, ApiError> {
-    let limit = params.limit.unwrap_or(100);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be from 1 to 500".into()));
-    }
+    let limit = page_limit(params.limit, 100, 500)?;
     authorize_read(&state, &session, "read_access_log", None).await?;
     let rows = entries(&state.db, session.owner, limit, params.before).await?;
     let mut people: HashMap<Uuid, Option<String>> = HashMap::new();

@@ -19,7 +19,7 @@ use super::{
 use crate::app::AppState;
 use crate::audit::http::authorize_read;
 use crate::error::{ApiError, Problem};
-use crate::extract::{ApiJson, ApiPath, ApiQuery};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
 use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
 use crate::mandates::Scope;
@@ -88,16 +88,13 @@ async fn list_documents(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<DocumentList>, ApiError> {
-    authorize_read(&state, &session, "list_documents", None).await?;
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::BadRequest("limit must be from 1 to 200".into()));
-    }
+    let limit = page_limit(params.limit, 50, 200)?;
     let type_code = params
         .type_code
         .as_deref()
         .map(DocumentTypeCode::parse)
         .transpose()?;
+    authorize_read(&state, &session, "list_documents", None).await?;
     let filter = ListFilter {
         type_code,
         cursor: params.cursor,
