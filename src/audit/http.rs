@@ -1,6 +1,6 @@
-//! `GET /v1/me/access-log`, and `authorize_read`, which every read of an owner's data goes
-//! through: for anyone but the owner, the access is logged — allowed or denied — before any data
-//! is returned.
+//! `GET /v1/me/access-log`, and `authorize_read` / `authorize_write`, which every read and
+//! change of an owner's data goes through: for anyone but the owner, the access is logged —
+//! allowed or denied — before any data is returned or changed.
 
 use std::collections::HashMap;
 
@@ -15,8 +15,7 @@ use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
 use crate::identity::OwnerSession;
-use crate::mandates::Scope;
-use crate::owners::{self, OwnerId};
+use crate::mandates::{self, Scope};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(access_log))
@@ -52,6 +51,38 @@ pub async fn authorize_read(
         append(&state.db, access).await?;
     }
     session.require(Scope::Read)
+}
+
+/// Lets a change by anyone but the owner happen only once it is logged, and only under a
+/// mandate that allows managing documents; a refusal is logged too.
+pub async fn authorize_write(
+    state: &AppState,
+    session: &OwnerSession,
+    action: &'static str,
+    document: Option<Uuid>,
+) -> Result<(), ApiError> {
+    let allowed = session.scopes.allows(Scope::Manage);
+    if let Some(mandate) = session.mandate {
+        let outcome = if allowed {
+            Outcome::Allowed
+        } else {
+            Outcome::Denied
+        };
+        let detail = (!allowed).then_some("the mandate does not allow managing documents");
+        let access = Access {
+            owner: session.owner,
+            actor: Actor::Representative {
+                person: session.person,
+                mandate,
+            },
+            action,
+            document,
+            outcome,
+            detail,
+        };
+        append(&state.db, access).await?;
+    }
+    session.require(Scope::Manage)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -108,15 +139,17 @@ async fn access_log(
     let mut people: HashMap<Uuid, Option<String>> = HashMap::new();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        let person = match row.actor_person {
+        // The representative as the owner's own mandate records them (sealed with the owner's
+        // key), so the log stays readable whatever became of the representative's store.
+        let person = match row.actor_mandate {
             Some(id) => match people.get(&id) {
                 Some(known) => known.clone(),
                 None => {
-                    let identifier = owners::identifier(&state.db, &state.keys, OwnerId(id))
-                        .await?
-                        .map(|i| i.to_string());
-                    people.insert(id, identifier.clone());
-                    identifier
+                    let found =
+                        mandates::representative_of(&state.db, &state.keys, session.owner, id)
+                            .await?;
+                    people.insert(id, found.clone());
+                    found
                 }
             },
             None => None,

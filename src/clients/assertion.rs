@@ -3,6 +3,10 @@
 //! `aud` = this server, `exp` within five minutes, and a `jti` never seen before — stored in the
 //! database, so a replay to another Kho process is refused too.
 
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
+use std::time::{Duration, Instant};
+
 use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode, decode_header};
@@ -68,7 +72,16 @@ pub fn claimed_client(jwt: &str) -> Option<String> {
         .map(|t| t.claims.iss)
 }
 
-async fn keys_of(client: &clients::Model) -> Result<JwkSet, AssertionError> {
+/// Keys fetched from clients' `jwks_uri`s: kept five minutes, fetched again sooner only for an
+/// unknown key id and then at most every 30 s, so anonymous assertions cannot make Kho fetch at
+/// will.
+static FETCHED: LazyLock<Mutex<HashMap<String, (Instant, JwkSet)>>> =
+    LazyLock::new(|| Mutex::new(HashMap::new()));
+const KEEP: Duration = Duration::from_secs(300);
+const REFETCH_AFTER: Duration = Duration::from_secs(30);
+const MAX_JWKS_BYTES: usize = 64 * 1024;
+
+async fn keys_of(client: &clients::Model, kid: Option<&str>) -> Result<JwkSet, AssertionError> {
     if let Some(text) = &client.jwks {
         return serde_json::from_str(text).map_err(|e| AssertionError::Keys(e.to_string()));
     }
@@ -76,21 +89,42 @@ async fn keys_of(client: &clients::Model) -> Result<JwkSet, AssertionError> {
         .jwks_uri
         .as_deref()
         .ok_or(AssertionError::UnknownKey)?;
+    let cached = FETCHED.lock().ok().and_then(|c| c.get(uri).cloned());
+    if let Some((at, set)) = cached {
+        let knows_kid = kid.is_none_or(|k| set.find(k).is_some());
+        if at.elapsed() < REFETCH_AFTER || (at.elapsed() < KEEP && knows_kid) {
+            return Ok(set);
+        }
+    }
+    let set = fetch_jwks(uri).await?;
+    if let Ok(mut cache) = FETCHED.lock() {
+        cache.insert(uri.to_owned(), (Instant::now(), set.clone()));
+    }
+    Ok(set)
+}
+
+async fn fetch_jwks(uri: &str) -> Result<JwkSet, AssertionError> {
+    let keys = |e: &dyn std::fmt::Display| AssertionError::Keys(e.to_string());
     let http = openidconnect::reqwest::Client::builder()
         .redirect(openidconnect::reqwest::redirect::Policy::none())
-        .timeout(std::time::Duration::from_secs(5))
+        .timeout(Duration::from_secs(5))
         .build()
-        .map_err(|e| AssertionError::Keys(e.to_string()))?;
-    let response = http
-        .get(uri)
-        .send()
-        .await
-        .map_err(|e| AssertionError::Keys(e.to_string()))?;
-    let body = response
-        .bytes()
-        .await
-        .map_err(|e| AssertionError::Keys(e.to_string()))?;
-    serde_json::from_slice(&body).map_err(|e| AssertionError::Keys(e.to_string()))
+        .map_err(|e| keys(&e))?;
+    let mut response = http.get(uri).send().await.map_err(|e| keys(&e))?;
+    if response.status() != openidconnect::reqwest::StatusCode::OK {
+        return Err(keys(&format!(
+            "the JWKS URL answered {}",
+            response.status()
+        )));
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(|e| keys(&e))? {
+        body.extend_from_slice(&chunk);
+        if body.len() > MAX_JWKS_BYTES {
+            return Err(keys(&"the JWKS is larger than 64 KiB"));
+        }
+    }
+    serde_json::from_slice(&body).map_err(|e| keys(&e))
 }
 
 /// Verifies `jwt` as an assertion of `client` for one of `audiences`, and uses up its `jti`.
@@ -104,7 +138,7 @@ pub async fn verify(
     if !ASYMMETRIC.contains(&header.alg) {
         return Err(AssertionError::Algorithm(header.alg));
     }
-    let keys = keys_of(client).await?;
+    let keys = keys_of(client, header.kid.as_deref()).await?;
     let jwk = match &header.kid {
         Some(kid) => keys.find(kid),
         None if keys.keys.len() == 1 => keys.keys.first(),

@@ -65,6 +65,8 @@ pub enum RegisterError {
     EmptyJwks,
     #[error("a redirect URI must be https:// (http:// only for localhost)")]
     InsecureRedirect,
+    #[error("a JWKS URL must be https:// (http:// only for localhost)")]
+    InsecureJwksUri,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -113,12 +115,17 @@ fn check_jwks(text: &str) -> Result<(), RegisterError> {
     Ok(())
 }
 
+/// `http://localhost` and `http://127.0.0.1` are allowed for development; nothing else plain.
+fn is_loopback(url: &Url) -> bool {
+    matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
+}
+
 pub async fn add(db: &DatabaseConnection, client: NewClient) -> Result<Registered, RegisterError> {
-    if client.redirect_uris.iter().any(|u| {
-        u.scheme() != "https"
-            && u.host_str() != Some("localhost")
-            && u.host_str() != Some("127.0.0.1")
-    }) {
+    if client
+        .redirect_uris
+        .iter()
+        .any(|u| u.scheme() != "https" && !is_loopback(u))
+    {
         return Err(RegisterError::InsecureRedirect);
     }
     let (jwks, jwks_uri, secret, secret_hash) = match &client.keys {
@@ -126,7 +133,13 @@ pub async fn add(db: &DatabaseConnection, client: NewClient) -> Result<Registere
             check_jwks(text)?;
             (Some(text.clone()), None, None, None)
         }
-        KeySource::JwksUri(url) => (None, Some(url.to_string()), None, None),
+        KeySource::JwksUri(url) => {
+            // Keys fetched over plain HTTP could be swapped by anyone on the path.
+            if url.scheme() != "https" && !is_loopback(url) {
+                return Err(RegisterError::InsecureJwksUri);
+            }
+            (None, Some(url.to_string()), None, None)
+        }
         KeySource::Secret => {
             let (secret, hashed) = tokio::task::spawn_blocking(secrets::generate)
                 .await

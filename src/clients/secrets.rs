@@ -6,8 +6,13 @@ use std::sync::LazyLock;
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use tokio::sync::Semaphore;
 
 use crate::crypto::{IntegrityError, random_token};
+
+/// How many Argon2 verifications may run at once.
+static SLOTS: LazyLock<Semaphore> =
+    LazyLock::new(|| Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())));
 
 /// A hash of a random value nobody knows, made once per process.
 static DUMMY: LazyLock<Option<String>> =
@@ -36,6 +41,11 @@ fn hash(secret: &str) -> Result<String, IntegrityError> {
 /// Whether `secret` matches `stored`; with no stored hash, the dummy is checked and the answer
 /// is no. Never runs on the async threads.
 pub async fn verify(secret: String, stored: Option<String>) -> bool {
+    // One Argon2 run per core at a time: a flood of guesses queues here instead of filling the
+    // blocking pool (which also serves file reads for document downloads) with 19 MiB runs.
+    let Ok(_slot) = SLOTS.acquire().await else {
+        return false;
+    };
     let known = stored.is_some();
     let work = tokio::task::spawn_blocking(move || {
         let Some(hash) = stored.or_else(|| DUMMY.clone()) else {

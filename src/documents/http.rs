@@ -17,7 +17,7 @@ use super::{
     NewDocument,
 };
 use crate::app::AppState;
-use crate::audit::http::authorize_read;
+use crate::audit::http::{authorize_read, authorize_write};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
@@ -135,7 +135,7 @@ async fn upload_document(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
-    session.require(Scope::Manage)?;
+    authorize_write(&state, &session, "upload_document", None).await?;
     let limit = state.settings.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -302,7 +302,8 @@ async fn correct_document(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CorrectionsBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    session.require(Scope::Manage)?;
+    authorize_write(&state, &session, "correct_document", Some(id)).await?;
+    session.require(Scope::Read)?; // the answer shows the whole metadata
     let changes = Corrections {
         title: body
             .title
@@ -334,7 +335,7 @@ async fn delete_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    session.require(Scope::Manage)?;
+    authorize_write(&state, &session, "delete_document", Some(id)).await?;
     super::delete(&state, session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -88,7 +88,7 @@ impl FromRequestParts<AppState> for OwnerSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let SignedIn { session, .. } = SignedIn::from_request_parts(parts, state).await?;
+        let SignedIn { token, session } = SignedIn::from_request_parts(parts, state).await?;
         if !parts.method.is_safe() {
             check_same_origin(&parts.headers, &state.settings)?;
             let sent = parts
@@ -100,11 +100,14 @@ impl FromRequestParts<AppState> for OwnerSession {
         }
         let scopes = match session.mandate {
             None => Scopes::all(),
-            Some(id) => {
-                let Some(mandate) = mandates::active(&state.db, id)
-                    .await?
-                    .filter(|m| m.owner_id == session.owner.0)
-                else {
+            Some(id) => match mandates::active(&state.db, id)
+                .await?
+                .filter(|m| m.owner_id == session.owner.0)
+            {
+                Some(mandate) => Scopes::from_stored(&mandate.scopes),
+                None => {
+                    // The mandate ended or was revoked: log the refused use once, and put the
+                    // session back in the person's own hands, so they are never locked out.
                     let refused = Access {
                         owner: session.owner,
                         actor: Actor::Representative {
@@ -117,12 +120,12 @@ impl FromRequestParts<AppState> for OwnerSession {
                         detail: Some("the mandate has ended or was revoked"),
                     };
                     audit::append(&state.db, refused).await?;
+                    sessions::act_as(&state.db, &token, &session, session.person, None).await?;
                     return Err(ApiError::Forbidden(
-                        "the mandate you act under has ended or was revoked: act as yourself again (POST /v1/me/act-as)",
+                        "the mandate you acted under has ended or was revoked: this session acts for you yourself again",
                     ));
-                };
-                Scopes::from_stored(&mandate.scopes)
-            }
+                }
+            },
         };
         let span = tracing::Span::current();
         span.record("owner", tracing::field::display(session.owner.0));

@@ -7,11 +7,12 @@ mod store;
 
 use std::fmt;
 
-use chrono::{DateTime, Months, NaiveDate, Utc};
+use chrono::{DateTime, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
 pub use store::{
-    MandateError, MandateView, NewMandate, active, active_for_person, add, list_for_owner, revoke,
+    MandateError, MandateView, NewMandate, active, active_for_person, add, list_for_owner,
+    representative_of, revoke,
 };
 
 /// What a mandate lets the representative do.
@@ -118,11 +119,17 @@ text_forms!(Basis { BusinessRegistration = "business-registration", BirthCertifi
 /// Age of majority in Vietnam (Civil Code 2015, Article 20).
 pub const MAJORITY_YEARS: u32 = 18;
 
-/// The moment a child born on `born` comes of age (start of the 18th birthday, UTC).
+/// The moment a child born on `born` comes of age: the start of the 18th birthday in Vietnam.
 pub fn majority(born: NaiveDate) -> Option<DateTime<Utc>> {
-    born.checked_add_months(Months::new(12 * MAJORITY_YEARS))
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
+    // Midnight in Vietnam (UTC+7, no daylight saving) at the start of the 18th birthday.
+    let vietnam = FixedOffset::east_opt(7 * 3600)?;
+    let birthday = born
+        .checked_add_months(Months::new(12 * MAJORITY_YEARS))?
+        .and_hms_opt(0, 0, 0)?;
+    vietnam
+        .from_local_datetime(&birthday)
+        .single()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 /// Whether a mandate with these dates acts at `now`.
@@ -140,16 +147,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_child_comes_of_age_on_the_eighteenth_birthday() {
+    fn a_child_comes_of_age_at_midnight_in_vietnam_on_the_eighteenth_birthday() {
+        // Born on 29 February: of age on 28 February (no 29th in 2026), 00:00 at UTC+7.
         let born = NaiveDate::from_ymd_opt(2008, 2, 29).unwrap();
         assert_eq!(
-            majority(born).unwrap().date_naive(),
-            NaiveDate::from_ymd_opt(2026, 2, 28).unwrap()
+            majority(born).unwrap().to_rfc3339(),
+            "2026-02-27T17:00:00+00:00"
         );
         let born = NaiveDate::from_ymd_opt(2010, 6, 1).unwrap();
         assert_eq!(
-            majority(born).unwrap().date_naive(),
-            NaiveDate::from_ymd_opt(2028, 6, 1).unwrap()
+            majority(born).unwrap().to_rfc3339(),
+            "2028-05-31T17:00:00+00:00"
         );
     }
 

@@ -231,8 +231,10 @@ pub async fn active_for_person(
     let Some(me) = owner_rows::Entity::find_by_id(person.0).one(db).await? else {
         return Ok(Vec::new());
     };
+    // Oldest first, so that with several mandates for one owner the choice is always the same.
     let rows = mandates::Entity::find()
         .filter(mandates::Column::RepresentativeIndex.eq(me.identifier_index))
+        .order_by_asc(mandates::Column::Id)
         .all(db)
         .await?;
     let mut views = Vec::new();
@@ -240,7 +242,38 @@ pub async fn active_for_person(
         .into_iter()
         .filter(|m| is_active(Utc::now(), m.valid_from, m.valid_until, m.revoked_at))
     {
-        views.push(view(db, ring, row).await?);
+        // A mandate whose owner can no longer be read (an erasure under way) is skipped, not fatal.
+        match view(db, ring, row).await {
+            Ok(found) => views.push(found),
+            Err(e) => tracing::warn!(error = %e, "skipping a mandate whose owner cannot be read"),
+        }
     }
     Ok(views)
+}
+
+/// The representative of a mandate of `owner`, as recorded (opened with the owner's key); `None`
+/// if there is no such mandate of that owner.
+pub async fn representative_of(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    owner: OwnerId,
+    mandate: Uuid,
+) -> Result<Option<String>, StoreError> {
+    let Some(row) = mandates::Entity::find_by_id(mandate)
+        .one(db)
+        .await?
+        .filter(|m| m.owner_id == owner.0)
+    else {
+        return Ok(None);
+    };
+    let Some(key) = owners::data_key(db, ring, owner).await? else {
+        return Ok(None);
+    };
+    Ok(Some(open_field(
+        &key,
+        row.owner_id,
+        row.id,
+        "representative",
+        &row.representative_sealed,
+    )?))
 }

@@ -7,7 +7,7 @@ use super::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::storage::entities::{access_log, owner_keys, owners};
+use crate::storage::entities::{access_log, owner_keys, owners, sessions};
 
 /// What an erasure removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -33,7 +33,12 @@ pub async fn erase(
     tracing::info!(owner = %owner.0, key_destroyed, "owner data key destroyed");
     // 2. The sealed blobs, now unreadable anyway.
     let blobs_deleted = blobs.delete_prefix(&format!("owners/{}", owner.0)).await?;
-    // 3. The rows: documents and sessions go with the owner (foreign keys cascade).
+    // 3. The rows: documents, mandates and sessions go with the owner (foreign keys cascade),
+    //    and so does every session in which this person acts for someone else.
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::PersonId.eq(owner.0))
+        .exec(db)
+        .await?;
     owners::Entity::delete_by_id(owner.0).exec(db).await?;
     // The access log has no foreign key (it is append-only); it goes with the store it describes.
     access_log::Entity::delete_many()

@@ -136,12 +136,19 @@ on_both_backends! {
             ("unknown key", assertion(&stranger, &client_id, &app.base, 60, "d")),
             ("another client's id", assertion(&key, "portal-000000000000000000000000", &app.base, 60, "e")),
             ("garbage", "not.a.jwt".to_owned()),
+            ("alg none", format!("{}.{}.", URL_SAFE_NO_PAD.encode(r#"{"alg":"none"}"#), URL_SAFE_NO_PAD.encode(json!({"iss": client_id, "sub": client_id, "aud": app.base, "exp": chrono::Utc::now().timestamp() + 60, "jti": "n"}).to_string()))),
+            ("HS256 keyed with the public key", {
+                let public = serde_json::to_vec(&key.jwk).unwrap();
+                let header = Header { kid: Some(key.kid.clone()), ..Header::new(Algorithm::HS256) };
+                let now = chrono::Utc::now().timestamp();
+                encode(&header, &json!({"iss": client_id, "sub": client_id, "aud": app.base, "exp": now + 60, "jti": "h"}), &EncodingKey::from_secret(&public)).unwrap()
+            }),
         ];
         for (what, jwt) in cases {
             let (status, body) = with_assertion(&app.base, &jwt).await;
             assert_eq!((status, body), (StatusCode::UNAUTHORIZED, json!({"error": "invalid_client"})), "{what}");
         }
-        // A good assertion still works: the refusals above used up nothing of it.
+        // The client itself still authenticates after all those refusals.
         assert_eq!(with_assertion(&app.base, &assertion(&key, &client_id, &app.base, 60, "f")).await.0, StatusCode::OK);
         assert!(app.kho(&["client", "disable", &client_id]).status.success());
         assert_eq!(with_assertion(&app.base, &assertion(&key, &client_id, &app.base, 60, "g")).await.0, StatusCode::UNAUTHORIZED, "disabled");
@@ -194,6 +201,8 @@ on_both_backends! {
         assert!(String::from_utf8_lossy(&out.stderr).contains("private key"));
         let out = app.kho(&["client", "add", "--name", "X", "--agency-code", "000.00.00.H49", "--role", "portal", "--redirect-uri", "http://portal.example/cb", "--secret"]);
         assert!(!out.status.success());
+        let out = app.kho(&["client", "add", "--name", "X", "--agency-code", "000.00.00.H49", "--role", "portal", "--jwks-uri", "http://keys.example/jwks"]);
+        assert!(!out.status.success(), "keys over plain http could be swapped on the way");
         let out = app.kho(&["client", "add", "--name", "X", "--agency-code", "H49", "--role", "portal", "--secret"]);
         assert!(!out.status.success(), "a malformed agency code");
         assert_eq!(String::from_utf8(app.kho(&["client", "list"]).stdout).unwrap().trim(), "[]");

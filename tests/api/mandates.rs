@@ -100,19 +100,21 @@ on_both_backends! {
         let (status, body) = me(&reader).await;
         assert_eq!(status, StatusCode::FORBIDDEN);
         assert_eq!(body["type"], "urn:kho:problem:forbidden");
-        assert_eq!(reader.list_status().await, StatusCode::FORBIDDEN);
-        assert_eq!(act_as(&reader, None).await, StatusCode::NO_CONTENT, "acting as oneself again always works");
+        // …and the session is handed back to the person, who is never locked out.
         assert_eq!(me(&reader).await.1["identifier"], READER);
+        assert_eq!(reader.list("").await["items"], json!([]), "their own (empty) store, not the company's");
+        assert_eq!(act_as(&reader, Some(COMPANY)).await, StatusCode::FORBIDDEN, "and cannot go back");
     }
 
     async fn a_guardianship_ends_at_the_childs_majority(app) {
         let today = Utc::now().date_naive();
-        // Comes of age tomorrow: the guardianship holds today and ends by itself then.
-        let born = today.checked_sub_months(Months::new(12 * 18)).unwrap().succ_opt().unwrap();
+        // Comes of age in two days: the guardianship holds now and ends by itself then.
+        let born = today.checked_sub_months(Months::new(12 * 18)).unwrap().succ_opt().unwrap().succ_opt().unwrap();
         let child = personal_id_born(born);
         mandate(&app, &["--owner", &child, "--representative", READER, "--kind", "guardian", "--scope", "read,manage", "--basis", "birth-certificate", "--child-born", &born.to_string(), "--until", "2099-01-01"]).unwrap();
         let listed: Value = serde_json::from_slice(&app.kho(&["mandate", "list", "--owner", &child]).stdout).unwrap();
-        assert_eq!(listed[0]["valid_until"], format!("{}T00:00:00Z", born.checked_add_months(Months::new(12 * 18)).unwrap()), "capped at majority, whatever --until said");
+        let eve = born.checked_add_months(Months::new(12 * 18)).unwrap().pred_opt().unwrap();
+        assert_eq!(listed[0]["valid_until"], format!("{eve}T17:00:00Z"), "capped at majority (midnight in Vietnam), whatever --until said");
         assert_eq!(listed[0]["active"], true);
         let parent = app.sign_in(READER).await;
         assert_eq!(act_as(&parent, Some(&child)).await, StatusCode::NO_CONTENT);
@@ -169,5 +171,45 @@ on_both_backends! {
         access_log::Entity::update(edit).exec(&app.state.db).await.unwrap();
         let rows = access_log::Entity::find().order_by_asc(access_log::Column::Seq).all(&app.state.db).await.unwrap();
         assert_eq!(verify_chain(&rows).unwrap_err().seq, tampered.seq);
+    }
+}
+
+on_both_backends! {
+    async fn manage_without_read_can_change_but_not_read(app) {
+        mandate(&app, &["--owner", COMPANY, "--representative", MANAGER, "--kind", "representative", "--scope", "manage", "--basis", "business-registration"]).unwrap();
+        let clerk = app.sign_in(MANAGER).await;
+        assert_eq!(act_as(&clerk, Some(COMPANY)).await, StatusCode::NO_CONTENT);
+        let id = clerk.upload_ok("other", "nộp hộ", pdf_of_len(10)).await;
+        assert_eq!(clerk.list_status().await, StatusCode::FORBIDDEN);
+        assert_eq!(clerk.get(&format!("/v1/me/documents/{id}")).await.status(), StatusCode::FORBIDDEN);
+        let patch = clerk.client.patch(clerk.url(&format!("/v1/me/documents/{id}"))).header("x-csrf-token", &clerk.csrf).json(&json!({})).send().await.unwrap();
+        assert_eq!(patch.status(), StatusCode::FORBIDDEN, "correcting returns the metadata, so it needs read too");
+    }
+
+    async fn a_mandate_that_ends_while_in_use_stops_and_hands_the_session_back(app) {
+        use kho::storage::entities::mandates;
+        use sea_orm::{ActiveValue::Set, EntityTrait};
+        let made = mandate(&app, &["--owner", COMPANY, "--representative", READER, "--kind", "representative", "--scope", "read", "--basis", "business-registration"]).unwrap();
+        let reader = app.sign_in(READER).await;
+        let no_token = reader.client.post(reader.url("/v1/me/act-as")).json(&json!({ "owner": COMPANY })).send().await.unwrap();
+        assert_eq!(no_token.status(), StatusCode::FORBIDDEN, "act-as needs the CSRF token");
+        assert_eq!(act_as(&reader, Some(COMPANY)).await, StatusCode::NO_CONTENT);
+        assert_eq!(reader.list_status().await, StatusCode::OK);
+        let id: uuid::Uuid = made["mandate_id"].as_str().unwrap().parse().unwrap();
+        let ended = mandates::ActiveModel { id: Set(id), valid_until: Set(Some(Utc::now() - chrono::Duration::seconds(1))), ..Default::default() };
+        mandates::Entity::update(ended).exec(&app.state.db).await.unwrap();
+        assert_eq!(reader.list_status().await, StatusCode::FORBIDDEN, "the very next request");
+        let (status, body) = me(&reader).await;
+        assert_eq!(status, StatusCode::OK, "never locked out");
+        assert_eq!(body["identifier"], READER);
+    }
+
+    async fn erasing_the_representative_ends_their_sessions_for_others(app) {
+        mandate(&app, &["--owner", COMPANY, "--representative", READER, "--kind", "representative", "--scope", "read", "--basis", "business-registration"]).unwrap();
+        let acting = app.sign_in(READER).await;
+        assert_eq!(act_as(&acting, Some(COMPANY)).await, StatusCode::NO_CONTENT);
+        let own = app.sign_in(READER).await;
+        assert_eq!(own.delete("/v1/me").await.status(), StatusCode::OK);
+        assert_eq!(acting.list_status().await, StatusCode::UNAUTHORIZED);
     }
 }

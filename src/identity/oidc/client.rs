@@ -74,6 +74,22 @@ pub enum OidcError {
     Settings(&'static str),
 }
 
+/// ID tokens must be signed with an asymmetric key the provider publishes: never HS256 keyed
+/// with the client secret, whatever the provider advertises.
+fn verifier(client: &RpClient) -> openidconnect::IdTokenVerifier<'_, CoreJsonWebKey> {
+    client.id_token_verifier().set_allowed_algs([
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+        CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+        CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+        CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+        CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+        CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+        CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+        CoreJwsSigningAlgorithm::EdDsa,
+    ])
+}
+
 /// What discovery found: a client bound to the provider's endpoints and keys.
 struct Discovered {
     client: RpClient,
@@ -226,7 +242,7 @@ impl OidcClient {
             .map_err(|e| OidcError::Exchange(e.to_string()))?;
         let id_token = response.id_token().ok_or(OidcError::NoIdToken)?;
         let nonce = Nonce::new(nonce.to_owned());
-        let claims = match id_token.claims(&discovered.client.id_token_verifier(), &nonce) {
+        let claims = match id_token.claims(&verifier(&discovered.client), &nonce) {
             Err(ClaimsVerificationError::SignatureVerification(
                 SignatureVerificationError::NoMatchingKey,
             )) => {
@@ -234,9 +250,7 @@ impl OidcClient {
                     "ID token signed with a key not seen before: fetching the provider's keys again"
                 );
                 let fresh = self.rediscover().await?;
-                id_token
-                    .claims(&fresh.client.id_token_verifier(), &nonce)?
-                    .clone()
+                id_token.claims(&verifier(&fresh.client), &nonce)?.clone()
             }
             other => other?.clone(),
         };

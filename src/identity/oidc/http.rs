@@ -95,10 +95,9 @@ pub async fn logout(
             .map_or_else(|| "/".to_owned(), |u| u.to_string()),
         None => "/".to_owned(),
     };
-    let ended = Cookie::build((sessions::cookie_name(&state.settings), ""))
-        .path("/")
-        .max_age(time_minutes(0))
-        .build();
+    // The same attributes as the session cookie (a `__Host-` cookie without Secure is ignored).
+    let mut ended = session_cookie(&state, String::new());
+    ended.set_max_age(time_minutes(0));
     Ok(redirect_with_cookies(&target, &[ended]))
 }
 
