@@ -196,6 +196,15 @@ impl Settings {
                 "refuses a plain-HTTP public URL: set KHO_PUBLIC_URL to the https:// address clients use",
             ));
         }
+        if self
+            .oidc_issuer
+            .as_ref()
+            .is_some_and(|issuer| issuer.scheme() != "https")
+        {
+            return Err(ConfigError::Production(
+                "refuses a plain-HTTP OpenID Provider: set KHO_OIDC_ISSUER to its https:// issuer URL",
+            ));
+        }
         Ok(())
     }
 }
@@ -320,6 +329,11 @@ mod tests {
             jail.set_env("KHO_DEV_SIGN_IN", "true");
             assert!(
                 matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("dev sign-in"))
+            );
+            jail.set_env("KHO_DEV_SIGN_IN", "false");
+            jail.set_env("KHO_OIDC_ISSUER", "http://login.example");
+            assert!(
+                matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("OpenID Provider"))
             );
             Ok(())
         });

@@ -10,6 +10,7 @@ mod m20261123_000005_session_upkeep;
 mod m20261123_000006_clients;
 mod m20261123_000007_mandates;
 mod m20261123_000008_access_log;
+mod m20261123_000009_login_flow_expiry;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000006_clients::Migration),
             Box::new(m20261123_000007_mandates::Migration),
             Box::new(m20261123_000008_access_log::Migration),
+            Box::new(m20261123_000009_login_flow_expiry::Migration),
         ]
     }
 }

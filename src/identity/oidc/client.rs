@@ -94,7 +94,12 @@ fn verifier(client: &RpClient) -> openidconnect::IdTokenVerifier<'_, CoreJsonWeb
 struct Discovered {
     client: RpClient,
     end_session: Option<Url>,
+    fetched: std::time::Instant,
 }
+
+/// How long discovery (endpoints and keys) is trusted before it is fetched again, so that keys the
+/// provider retires stop being accepted.
+const DISCOVERY_LIFETIME: std::time::Duration = std::time::Duration::from_secs(3600);
 
 /// A login starting: where to send the browser, and what to remember until it comes back.
 pub struct AuthorizationStart {
@@ -171,7 +176,13 @@ impl OidcClient {
     }
 
     async fn discovered(&self) -> Result<Arc<Discovered>, OidcError> {
-        if let Some(found) = self.discovered.read().await.as_ref() {
+        if let Some(found) = self
+            .discovered
+            .read()
+            .await
+            .as_ref()
+            .filter(|d| d.fetched.elapsed() < DISCOVERY_LIFETIME)
+        {
             return Ok(found.clone());
         }
         self.rediscover().await
@@ -196,6 +207,7 @@ impl OidcClient {
         let found = Arc::new(Discovered {
             client,
             end_session,
+            fetched: std::time::Instant::now(),
         });
         *self.discovered.write().await = Some(found.clone());
         Ok(found)
