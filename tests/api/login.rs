@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use crate::on_both_backends;
 use crate::support::browser::{
-    browser, finish_login, login, sign_in_at_provider, start_login, with_param,
+    browser, finish_login, login, sign_in_at_provider, start_login, with_param, without_param,
 };
 use crate::support::{OwnerClient, ProviderOptions, pdf_of_len};
 
@@ -85,6 +85,18 @@ on_both_backends! { @spawn spawn_app_with_provider;
         assert_eq!(me(&app, &b).await.0, StatusCode::UNAUTHORIZED);
         // The login is used up: replaying the genuine callback does not work either.
         assert_refused_with_page(finish_login(&b, callback).await, StatusCode::BAD_REQUEST, "no login was started").await;
+    }
+
+    async fn a_callback_without_or_with_a_foreign_iss_is_refused(app) {
+        // The provider advertises RFC 9207 support, so its responses always carry `iss`.
+        let b = browser();
+        let callback = sign_in_at_provider(&app, &b, start_login(&app, &b).await, "citizen").await;
+        assert!(callback.query_pairs().any(|(k, _)| k == "iss"), "the provider sends iss: {callback}");
+        assert_refused_with_page(finish_login(&b, without_param(&callback, "iss")).await, StatusCode::BAD_REQUEST, "another issuer").await;
+        let b = browser();
+        let callback = sign_in_at_provider(&app, &b, start_login(&app, &b).await, "citizen").await;
+        assert_refused_with_page(finish_login(&b, with_param(&callback, "iss", "https://evil.example")).await, StatusCode::BAD_REQUEST, "another issuer").await;
+        assert_eq!(me(&app, &b).await.0, StatusCode::UNAUTHORIZED);
     }
 
     async fn a_tampered_nonce_is_refused(app) {

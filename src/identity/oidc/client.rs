@@ -6,23 +6,49 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use openidconnect::core::{
-    CoreAuthDisplay, CoreAuthPrompt, CoreErrorResponseType, CoreGenderClaim, CoreJsonWebKey,
-    CoreJweContentEncryptionAlgorithm, CoreJwsSigningAlgorithm, CoreResponseType,
-    CoreRevocableToken, CoreRevocationErrorResponse, CoreTokenIntrospectionResponse, CoreTokenType,
+    CoreAuthDisplay, CoreAuthPrompt, CoreClaimName, CoreClaimType, CoreClientAuthMethod,
+    CoreErrorResponseType, CoreGenderClaim, CoreGrantType, CoreJsonWebKey,
+    CoreJweContentEncryptionAlgorithm, CoreJweKeyManagementAlgorithm, CoreJwsSigningAlgorithm,
+    CoreResponseMode, CoreResponseType, CoreRevocableToken, CoreRevocationErrorResponse,
+    CoreSubjectIdentifierType, CoreTokenIntrospectionResponse, CoreTokenType,
 };
 use openidconnect::{
-    AdditionalClaims, AuthenticationFlow, AuthorizationCode, ClaimsVerificationError, Client,
-    ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields, EndpointMaybeSet, EndpointNotSet,
-    EndpointSet, IdTokenFields, IssuerUrl, LogoutRequest, Nonce, PkceCodeChallenge,
-    PkceCodeVerifier, PostLogoutRedirectUrl, ProviderMetadataWithLogout, RedirectUrl, Scope,
-    SignatureVerificationError, StandardErrorResponse, StandardTokenResponse, TokenResponse,
-    reqwest,
+    AdditionalClaims, AdditionalProviderMetadata, AuthenticationFlow, AuthorizationCode,
+    ClaimsVerificationError, Client, ClientId, ClientSecret, CsrfToken, EmptyExtraTokenFields,
+    EndpointMaybeSet, EndpointNotSet, EndpointSet, IdTokenFields, IssuerUrl,
+    LogoutProviderMetadata, LogoutRequest, Nonce, PkceCodeChallenge, PkceCodeVerifier,
+    PostLogoutRedirectUrl, ProviderMetadata, RedirectUrl, Scope, SignatureVerificationError,
+    StandardErrorResponse, StandardTokenResponse, TokenResponse, reqwest,
 };
 use serde::{Deserialize, Serialize};
 use tokio::sync::RwLock;
 use url::Url;
 
 use crate::config::Settings;
+
+/// Provider metadata beyond OpenID Connect Discovery, after the end-session endpoint of
+/// RP-initiated logout: RFC 9207's `authorization_response_iss_parameter_supported`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct IssParameter {
+    #[serde(default)]
+    pub authorization_response_iss_parameter_supported: bool,
+}
+impl AdditionalProviderMetadata for IssParameter {}
+
+type Metadata = ProviderMetadata<
+    LogoutProviderMetadata<IssParameter>,
+    CoreAuthDisplay,
+    CoreClientAuthMethod,
+    CoreClaimName,
+    CoreClaimType,
+    CoreGrantType,
+    CoreJweContentEncryptionAlgorithm,
+    CoreJweKeyManagementAlgorithm,
+    CoreJsonWebKey,
+    CoreResponseMode,
+    CoreResponseType,
+    CoreSubjectIdentifierType,
+>;
 
 /// Every claim of the ID token beyond the standard ones, as the provider sent them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -94,6 +120,9 @@ fn verifier(client: &RpClient) -> openidconnect::IdTokenVerifier<'_, CoreJsonWeb
 struct Discovered {
     client: RpClient,
     end_session: Option<Url>,
+    /// RFC 9207: the provider sends `iss` with every authorization response, so one without it
+    /// must be refused.
+    iss_required: bool,
     fetched: std::time::Instant,
 }
 
@@ -190,14 +219,14 @@ impl OidcClient {
 
     /// Fetches the provider's metadata and keys again.
     async fn rediscover(&self) -> Result<Arc<Discovered>, OidcError> {
-        let metadata = ProviderMetadataWithLogout::discover_async(self.issuer.clone(), &self.http)
+        let metadata = Metadata::discover_async(self.issuer.clone(), &self.http)
             .await
             .map_err(|e| OidcError::Discovery(e.to_string()))?;
-        let end_session = metadata
-            .additional_metadata()
-            .end_session_endpoint
-            .as_ref()
-            .map(|u| u.url().clone());
+        let extra = metadata.additional_metadata();
+        let end_session = extra.end_session_endpoint.as_ref().map(|u| u.url().clone());
+        let iss_required = extra
+            .additional_metadata
+            .authorization_response_iss_parameter_supported;
         let client = RpClient::from_provider_metadata(
             metadata,
             self.client_id.clone(),
@@ -207,6 +236,7 @@ impl OidcClient {
         let found = Arc::new(Discovered {
             client,
             end_session,
+            iss_required,
             fetched: std::time::Instant::now(),
         });
         *self.discovered.write().await = Some(found.clone());
@@ -267,6 +297,11 @@ impl OidcClient {
             other => other?.clone(),
         };
         Ok(claims.additional_claims().claims.clone())
+    }
+
+    /// Whether the provider promises `iss` in every authorization response (RFC 9207).
+    pub async fn requires_iss(&self) -> Result<bool, OidcError> {
+        Ok(self.discovered().await?.iss_required)
     }
 
     /// The provider's logout URL that sends the browser back to Kho's front page, if the

@@ -25,7 +25,7 @@ pub enum LoginError {
     Expired,
     #[error("the `state` does not match this browser's login")]
     StateMismatch,
-    #[error("the response names another issuer")]
+    #[error("the response names another issuer, or none although the provider always names itself")]
     IssuerMismatch,
     #[error("the provider answered: {0}")]
     Provider(String),
@@ -111,12 +111,12 @@ pub async fn finish(
     if !bool::from(state.as_bytes().ct_eq(flow.state.as_bytes())) {
         return Err(LoginError::StateMismatch);
     }
-    if callback
-        .iss
-        .as_deref()
-        .is_some_and(|iss| iss.trim_end_matches('/') != oidc.issuer().trim_end_matches('/'))
-    {
-        return Err(LoginError::IssuerMismatch);
+    match callback.iss.as_deref() {
+        Some(iss) if iss.trim_end_matches('/') != oidc.issuer().trim_end_matches('/') => {
+            return Err(LoginError::IssuerMismatch);
+        }
+        None if oidc.requires_iss().await? => return Err(LoginError::IssuerMismatch),
+        _ => {}
     }
     if let Some(error) = &callback.error {
         return Err(LoginError::Provider(error.clone()));

@@ -114,3 +114,15 @@ pub fn with_param(url: &Url, name: &str, value: &str) -> Url {
     changed.query_pairs_mut().clear().extend_pairs(pairs);
     changed
 }
+
+/// Removes one query parameter of `url`.
+pub fn without_param(url: &Url, name: &str) -> Url {
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .filter(|(k, _)| k != name)
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    let mut changed = url.clone();
+    changed.query_pairs_mut().clear().extend_pairs(pairs);
+    changed
+}
