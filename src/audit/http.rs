@@ -29,28 +29,15 @@ pub async fn authorize_read(
     action: &'static str,
     document: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    let allowed = session.scopes.allows(Scope::Read);
-    if let Some(mandate) = session.mandate {
-        let outcome = if allowed {
-            Outcome::Allowed
-        } else {
-            Outcome::Denied
-        };
-        let detail = (!allowed).then_some("the mandate does not allow reading");
-        let access = Access {
-            owner: session.owner,
-            actor: Actor::Representative {
-                person: session.person,
-                mandate,
-            },
-            action,
-            document,
-            outcome,
-            detail,
-        };
-        append(&state.db, access).await?;
-    }
-    session.require(Scope::Read)
+    authorize(
+        state,
+        session,
+        Scope::Read,
+        "the mandate does not allow reading",
+        action,
+        document,
+    )
+    .await
 }
 
 /// Lets a change by anyone but the owner happen only once it is logged, and only under a
@@ -61,14 +48,29 @@ pub async fn authorize_write(
     action: &'static str,
     document: Option<Uuid>,
 ) -> Result<(), ApiError> {
-    let allowed = session.scopes.allows(Scope::Manage);
+    authorize(
+        state,
+        session,
+        Scope::Manage,
+        "the mandate does not allow managing documents",
+        action,
+        document,
+    )
+    .await
+}
+
+/// Logs the access when someone acts under a mandate (allowed or, with `refusal`, denied), then
+/// requires `scope`.
+async fn authorize(
+    state: &AppState,
+    session: &OwnerSession,
+    scope: Scope,
+    refusal: &'static str,
+    action: &'static str,
+    document: Option<Uuid>,
+) -> Result<(), ApiError> {
     if let Some(mandate) = session.mandate {
-        let outcome = if allowed {
-            Outcome::Allowed
-        } else {
-            Outcome::Denied
-        };
-        let detail = (!allowed).then_some("the mandate does not allow managing documents");
+        let allowed = session.scopes.allows(scope);
         let access = Access {
             owner: session.owner,
             actor: Actor::Representative {
@@ -77,12 +79,16 @@ pub async fn authorize_write(
             },
             action,
             document,
-            outcome,
-            detail,
+            outcome: if allowed {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            },
+            detail: (!allowed).then_some(refusal),
         };
         append(&state.db, access).await?;
     }
-    session.require(Scope::Manage)
+    session.require(scope)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
