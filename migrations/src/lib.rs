@@ -11,6 +11,8 @@ mod m20261123_000006_clients;
 mod m20261123_000007_mandates;
 mod m20261123_000008_access_log;
 mod m20261123_000009_login_flow_expiry;
+mod m20261123_000010_consent;
+mod m20261123_000011_access_log_v2;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -28,6 +30,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000007_mandates::Migration),
             Box::new(m20261123_000008_access_log::Migration),
             Box::new(m20261123_000009_login_flow_expiry::Migration),
+            Box::new(m20261123_000010_consent::Migration),
+            Box::new(m20261123_000011_access_log_v2::Migration),
         ]
     }
 }

@@ -1,8 +1,10 @@
 //! Appending to an owner's chain, reading it, and checking it link by link.
 
 use chrono::{SecondsFormat, Utc};
+use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect, SqlErr,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -11,16 +13,29 @@ use uuid::Uuid;
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::entities::access_log::{self, Model};
+use crate::storage::entities::owners;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
-/// Appends racing for the same `seq` retry this many times.
-const ATTEMPTS: usize = 8;
+/// The version of the encoding new entries are written with.
+const VERSION: i16 = 2;
 
 /// Who read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// A person acting for the owner under a mandate.
     Representative { person: OwnerId, mandate: Uuid },
+    /// A portal (OAuth client) of an agency, under a consent.
+    Portal { client: String, agency: String },
+}
+
+/// Under what the access happened: the consent with its procedure and dossier, or an
+/// official's case.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Context {
+    pub consent: Option<Uuid>,
+    pub procedure: Option<String>,
+    pub dossier: Option<String>,
+    pub case_ref: Option<String>,
 }
 
 /// Whether the read was allowed.
@@ -49,10 +64,12 @@ pub struct Access {
     pub document: Option<Uuid>,
     pub outcome: Outcome,
     pub detail: Option<&'static str>,
+    pub context: Context,
 }
 
+/// Version 1: entries written before consents existed.
 #[derive(Serialize)]
-struct Canonical<'a> {
+struct CanonicalV1<'a> {
     v: u8,
     owner: Uuid,
     seq: i64,
@@ -68,8 +85,65 @@ struct Canonical<'a> {
     prev: &'a str,
 }
 
-fn canonical_hash(row: &Model) -> String {
-    let canonical = Canonical {
+/// Version 2 adds, after `actor_client`, the agency, and after `detail`, the consent,
+/// procedure, dossier and case.
+#[derive(Serialize)]
+struct CanonicalV2<'a> {
+    v: u8,
+    owner: Uuid,
+    seq: i64,
+    at: &'a str,
+    actor_kind: &'a str,
+    actor_person: Option<Uuid>,
+    actor_mandate: Option<Uuid>,
+    actor_client: Option<&'a str>,
+    actor_agency: Option<&'a str>,
+    action: &'a str,
+    document: Option<Uuid>,
+    outcome: &'a str,
+    detail: Option<&'a str>,
+    consent: Option<Uuid>,
+    procedure: Option<&'a str>,
+    dossier: Option<&'a str>,
+    case: Option<&'a str>,
+    prev: &'a str,
+}
+
+/// The bytes an entry's hash covers (see the module documentation).
+pub(super) fn canonical_bytes(row: &Model) -> Vec<u8> {
+    // Serialising a struct of strings, numbers and UUIDs cannot fail.
+    if row.version == 1 {
+        return serde_json::to_vec(&canonical_v1(row)).unwrap_or_default();
+    }
+    let canonical = CanonicalV2 {
+        v: 2,
+        owner: row.owner_id,
+        seq: row.seq,
+        at: &row.at,
+        actor_kind: &row.actor_kind,
+        actor_person: row.actor_person,
+        actor_mandate: row.actor_mandate,
+        actor_client: row.actor_client.as_deref(),
+        actor_agency: row.actor_agency.as_deref(),
+        action: &row.action,
+        document: row.document_id,
+        outcome: &row.outcome,
+        detail: row.detail.as_deref(),
+        consent: row.consent_id,
+        procedure: row.procedure.as_deref(),
+        dossier: row.dossier.as_deref(),
+        case: row.case_ref.as_deref(),
+        prev: &row.prev_hash,
+    };
+    serde_json::to_vec(&canonical).unwrap_or_default()
+}
+
+pub(super) fn canonical_hash(row: &Model) -> String {
+    hex::encode(Sha256::digest(canonical_bytes(row)))
+}
+
+fn canonical_v1(row: &Model) -> CanonicalV1<'_> {
+    CanonicalV1 {
         v: 1,
         owner: row.owner_id,
         seq: row.seq,
@@ -83,53 +157,83 @@ fn canonical_hash(row: &Model) -> String {
         outcome: &row.outcome,
         detail: row.detail.as_deref(),
         prev: &row.prev_hash,
-    };
-    // Serialising a struct of strings, numbers and UUIDs cannot fail.
-    hex::encode(Sha256::digest(
-        serde_json::to_vec(&canonical).unwrap_or_default(),
-    ))
+    }
 }
 
-/// Appends `access` to its owner's chain; returns only once the row is stored.
+/// Appends `access` to its owner's chain in a transaction of its own; returns only once the
+/// row is stored.
 pub async fn append(db: &DatabaseConnection, access: Access) -> Result<(), StoreError> {
-    let Actor::Representative { person, mandate } = access.actor;
-    for _ in 0..ATTEMPTS {
-        let last = access_log::Entity::find()
-            .filter(access_log::Column::OwnerId.eq(access.owner.0))
-            .order_by_desc(access_log::Column::Seq)
-            .one(db)
-            .await?;
-        let (seq, prev_hash) = last.map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash));
-        let mut row = Model {
-            owner_id: access.owner.0,
-            seq,
-            at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
-            actor_kind: "representative".into(),
-            actor_person: Some(person.0),
-            actor_mandate: Some(mandate),
-            actor_client: None,
-            action: access.action.into(),
-            document_id: access.document,
-            outcome: access.outcome.as_str().into(),
-            detail: access.detail.map(str::to_owned),
-            prev_hash,
-            hash: String::new(),
-        };
-        row.hash = canonical_hash(&row);
-        let active: access_log::ActiveModel = row.into();
-        match access_log::Entity::insert(active)
-            .exec_without_returning(db)
-            .await
-        {
-            Ok(_) => return Ok(()),
-            // Another append took this seq first: read the new tail and try again.
-            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => continue,
-            Err(e) => return Err(e.into()),
-        }
+    let txn = db.begin().await?;
+    append_in(&txn, access).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// Takes the owner's log lock for the rest of `txn`: appends to one owner's chain happen one
+/// at a time, on every process (a row lock on PostgreSQL, the write lock on SQLite). Call it
+/// first in a transaction that reads and then logs, so that SQLite never has to upgrade a
+/// read snapshot into a write. `false` if the owner no longer exists (erased).
+pub async fn lock_owner(txn: &DatabaseTransaction, owner: OwnerId) -> Result<bool, StoreError> {
+    let touched = owners::Entity::update_many()
+        .col_expr(owners::Column::Id, Expr::col(owners::Column::Id).into())
+        .filter(owners::Column::Id.eq(owner.0))
+        .exec(txn)
+        .await?;
+    Ok(touched.rows_affected == 1)
+}
+
+/// Appends `access` within `txn`: the row commits with whatever else `txn` does, or not at all
+/// — which is how a read and its log row become one.
+pub async fn append_in(txn: &DatabaseTransaction, access: Access) -> Result<(), StoreError> {
+    if !lock_owner(txn, access.owner).await? {
+        return Err(StoreError::Db(sea_orm::DbErr::RecordNotFound(
+            "the owner of this access log no longer exists".into(),
+        )));
     }
-    Err(StoreError::Db(sea_orm::DbErr::Custom(
-        "the access log is too busy to append to".into(),
-    )))
+    let last = tail(txn, access.owner).await?;
+    let (seq, prev_hash) = last.map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash));
+    let (kind, person, mandate, client, agency) = match access.actor {
+        Actor::Representative { person, mandate } => {
+            ("representative", Some(person.0), Some(mandate), None, None)
+        }
+        Actor::Portal { client, agency } => ("portal", None, None, Some(client), Some(agency)),
+    };
+    let mut row = Model {
+        owner_id: access.owner.0,
+        seq,
+        at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+        actor_kind: kind.into(),
+        actor_person: person,
+        actor_mandate: mandate,
+        actor_client: client,
+        action: access.action.into(),
+        document_id: access.document,
+        outcome: access.outcome.as_str().into(),
+        detail: access.detail.map(str::to_owned),
+        prev_hash,
+        hash: String::new(),
+        version: VERSION,
+        actor_agency: agency,
+        consent_id: access.context.consent,
+        procedure: access.context.procedure,
+        dossier: access.context.dossier,
+        case_ref: access.context.case_ref,
+    };
+    row.hash = canonical_hash(&row);
+    let active: access_log::ActiveModel = row.into();
+    access_log::Entity::insert(active)
+        .exec_without_returning(txn)
+        .await?;
+    Ok(())
+}
+
+/// The newest entry of the owner's chain.
+pub async fn tail(db: &impl ConnectionTrait, owner: OwnerId) -> Result<Option<Model>, StoreError> {
+    Ok(access_log::Entity::find()
+        .filter(access_log::Column::OwnerId.eq(owner.0))
+        .order_by_desc(access_log::Column::Seq)
+        .one(db)
+        .await?)
 }
 
 /// The owner's entries, newest first, `limit` at most, before `before_seq` if given.
@@ -209,6 +313,12 @@ mod tests {
                     detail: None,
                     prev_hash: prev.clone(),
                     hash: String::new(),
+                    version: if seq % 2 == 0 { 1 } else { 2 },
+                    actor_agency: None,
+                    consent_id: None,
+                    procedure: None,
+                    dossier: None,
+                    case_ref: None,
                 };
                 row.hash = canonical_hash(&row);
                 prev = row.hash.clone();
@@ -237,6 +347,16 @@ mod tests {
         let mut rows = chain(5);
         rows.swap(3, 4);
         assert_eq!(verify_chain(&rows).unwrap_err().seq, 4);
+    }
+
+    #[test]
+    fn a_version_2_entry_hashes_its_consent_and_case() {
+        let mut rows = chain(3);
+        rows[2].procedure = Some("1.000001".into());
+        assert_eq!(verify_chain(&rows).unwrap_err().seq, 3);
+        let mut rows = chain(3);
+        rows[2].case_ref = Some("case".into());
+        assert_eq!(verify_chain(&rows).unwrap_err().seq, 3);
     }
 
     #[test]

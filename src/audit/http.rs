@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Access, Actor, Outcome, append, entries};
+use super::{Access, Actor, Context, Outcome, append, entries};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
@@ -85,6 +85,7 @@ async fn authorize(
                 Outcome::Denied
             },
             detail: (!allowed).then_some(refusal),
+            context: Context::default(),
         };
         append(&state.db, access).await?;
     }

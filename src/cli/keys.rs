@@ -10,7 +10,7 @@ use crate::storage::db;
 
 #[derive(Debug, Subcommand)]
 pub enum KeysCommand {
-    /// Create a new key ring (a master key and a blind-index key) in KHO_KEYS_DIR.
+    /// Create a new key ring (a master key, a blind-index key and a signing key) in KHO_KEYS_DIR.
     Init,
     /// Show the keys and how many owner keys each master key wraps.
     Status,
@@ -18,13 +18,18 @@ pub enum KeysCommand {
     /// again with --resume to finish an interrupted rotation).
     Rotate {
         /// Do not add a key: only finish re-wrapping under the active one.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "signing")]
         resume: bool,
+        /// Rotate the store's signing key instead: the new key signs from now on, the old one
+        /// stays published at the jwks_uri until it is retired.
+        #[arg(long)]
+        signing: bool,
         /// Owner keys re-wrapped per batch.
         #[arg(long, default_value_t = 500)]
         batch: u64,
     },
-    /// Delete a master key that no owner key is wrapped under any more.
+    /// Delete a master key that no owner key is wrapped under any more, or stop publishing an
+    /// earlier signing key.
     Retire {
         /// The key id, as `kho keys status` shows it.
         id: String,
@@ -51,7 +56,12 @@ pub async fn run(
             );
             Ok(())
         }
-        KeysCommand::Rotate { resume, batch } => {
+        KeysCommand::Rotate { signing: true, .. } => {
+            let added = ring.add_signing()?;
+            println!("{}", json!({ "added": added, "active_signing": added }));
+            Ok(())
+        }
+        KeysCommand::Rotate { resume, batch, .. } => {
             let added = if resume {
                 None
             } else {
@@ -95,6 +105,10 @@ pub async fn retire(
     ring: &KeyRing,
     id: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    if ring.is_signing_key(id) {
+        ring.remove_signing(id)?;
+        return Ok(());
+    }
     let usage = owners::kek_usage(db).await?;
     if let Some(still) = usage.iter().find(|u| u.kek_id == id && u.owners > 0) {
         return Err(format!(

@@ -13,19 +13,26 @@ use serde::{Deserialize, Serialize};
 use zeroize::Zeroizing;
 
 use super::keyring::KeyRingError;
+use super::signing::{SigningKey, new_scalar};
 use super::{BlindIndexKey, random_bytes};
 pub(super) const MANIFEST: &str = "keyring.toml";
 
 /// The keys shipped in `keys-dev/`: the production profile refuses them even when renamed.
-pub(super) const DEV_KEYS: [&str; 2] = [
+pub(super) const DEV_KEYS: [&str; 3] = [
     include_str!("../../keys-dev/dev-master-1.key"),
     include_str!("../../keys-dev/dev-index-1.key"),
+    include_str!("../../keys-dev/dev-signing-1.key"),
 ];
 
 #[derive(Serialize, Deserialize)]
 pub(super) struct Manifest {
     pub active_master: String,
     pub blind_index: String,
+    /// The signing key that signs now.
+    pub active_signing: String,
+    /// Earlier signing keys, still published so that what they signed can be checked.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub published_signing: Vec<String>,
 }
 
 pub(super) struct Loaded {
@@ -33,6 +40,9 @@ pub(super) struct Loaded {
     pub active: String,
     pub blind_index: Arc<BlindIndexKey>,
     pub blind_index_id: String,
+    /// Every published signing key, the active one included.
+    pub signing: BTreeMap<String, Arc<SigningKey>>,
+    pub active_signing: String,
     /// The manifest as read, to notice a rotation by another process.
     pub manifest_text: String,
 }
@@ -86,6 +96,14 @@ pub(super) fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingEr
     let index = keys
         .remove(&manifest.blind_index)
         .ok_or_else(|| missing(&manifest.blind_index))?;
+    let mut signing = BTreeMap::new();
+    for id in std::iter::once(&manifest.active_signing).chain(&manifest.published_signing) {
+        let scalar = keys.remove(id).ok_or_else(|| missing(id))?;
+        let key = SigningKey::from_scalar(id, &scalar).ok_or_else(|| KeyRingError::Malformed {
+            path: dir.join(format!("{id}.key")),
+        })?;
+        signing.insert(id.clone(), Arc::new(key));
+    }
     if !keys.contains_key(&manifest.active_master) {
         return Err(missing(&manifest.active_master));
     }
@@ -94,6 +112,8 @@ pub(super) fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingEr
         active: manifest.active_master,
         blind_index: Arc::new(BlindIndexKey::new(index)),
         blind_index_id: manifest.blind_index,
+        signing,
+        active_signing: manifest.active_signing,
         manifest_text: text,
     })
 }
@@ -158,9 +178,19 @@ pub(super) fn new_key_id(purpose: &str) -> Result<String, KeyRingError> {
 }
 
 pub(super) fn write_new_key(dir: &Path, id: &str) -> Result<(), KeyRingError> {
-    use std::io::Write;
     let key: Zeroizing<[u8; 32]> =
         Zeroizing::new(random_bytes().map_err(|_| KeyRingError::Random)?);
+    write_key(dir, id, &key)
+}
+
+/// Writes a new signing key (a valid P-256 scalar) as `<id>.key`.
+pub(super) fn write_new_signing_key(dir: &Path, id: &str) -> Result<(), KeyRingError> {
+    let key = new_scalar().map_err(|_| KeyRingError::Random)?;
+    write_key(dir, id, &key)
+}
+
+fn write_key(dir: &Path, id: &str, key: &Zeroizing<[u8; 32]>) -> Result<(), KeyRingError> {
+    use std::io::Write;
     let text = Zeroizing::new(format!("{}\n", STANDARD.encode(key.as_slice())));
     let path = dir.join(format!("{id}.key"));
     let io = |source| KeyRingError::Io {

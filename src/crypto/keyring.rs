@@ -8,11 +8,14 @@ use std::sync::{Arc, RwLock};
 use serde::Serialize;
 use zeroize::Zeroizing;
 
+use jsonwebtoken::jwk::JwkSet;
+
 use super::BlindIndexKey;
 use super::key_files::{
     Loaded, Manifest, create_private_dir, has_manifest, load_dir, manifest_text, new_key_id,
-    remove_key, write_manifest, write_new_key,
+    remove_key, write_manifest, write_new_key, write_new_signing_key,
 };
+use super::signing::{SigningKey, jwk_set};
 /// Why the key ring cannot be used. Messages name files and ids, never key bytes.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyRingError {
@@ -41,6 +44,8 @@ pub enum KeyRingError {
     RetireActive { id: String },
     #[error("no master key {id:?} in the key ring")]
     UnknownMaster { id: String },
+    #[error("no published signing key {id:?} in the key ring")]
+    UnknownSigning { id: String },
     #[error("{dir} already holds a key ring")]
     AlreadyInitialised { dir: PathBuf },
     #[error("the system random source failed")]
@@ -91,13 +96,17 @@ impl KeyRing {
         create_private_dir(dir)?;
         let master = new_key_id("master")?;
         let index = new_key_id("index")?;
+        let signing = new_key_id("signing")?;
         write_new_key(dir, &master)?;
         write_new_key(dir, &index)?;
+        write_new_signing_key(dir, &signing)?;
         write_manifest(
             dir,
             &Manifest {
                 active_master: master,
                 blind_index: index,
+                active_signing: signing,
+                published_signing: Vec::new(),
             },
         )
     }
@@ -133,6 +142,26 @@ impl KeyRing {
         self.snapshot().blind_index.clone()
     }
 
+    /// The signing key that signs now; picks up a rotation done by another process.
+    pub fn signer(&self) -> Result<Arc<SigningKey>, KeyRingError> {
+        self.refresh_if_changed()?;
+        let loaded = self.snapshot();
+        loaded
+            .signing
+            .get(&loaded.active_signing)
+            .cloned()
+            .ok_or_else(|| KeyRingError::Missing {
+                dir: self.dir.clone(),
+                id: loaded.active_signing.clone(),
+            })
+    }
+
+    /// The public halves of every published signing key (what `jwks_uri` serves).
+    pub fn public_keys(&self) -> Result<JwkSet, KeyRingError> {
+        self.refresh_if_changed()?;
+        Ok(jwk_set(self.snapshot().signing.values().map(AsRef::as_ref)))
+    }
+
     pub fn status(&self) -> Vec<KeyStatus> {
         let loaded = self.snapshot();
         let masters = loaded.masters.keys().map(|id| KeyStatus {
@@ -145,7 +174,15 @@ impl KeyRing {
             purpose: "blind-index",
             active: true,
         };
-        masters.chain(std::iter::once(index)).collect()
+        let signing = loaded.signing.keys().map(|id| KeyStatus {
+            id: id.clone(),
+            purpose: "signing",
+            active: *id == loaded.active_signing,
+        });
+        masters
+            .chain(std::iter::once(index))
+            .chain(signing)
+            .collect()
     }
 
     /// Adds a new master key and makes it the active one; returns its id.
@@ -157,11 +194,50 @@ impl KeyRing {
             &self.dir,
             &Manifest {
                 active_master: id.clone(),
-                blind_index: loaded.blind_index_id.clone(),
+                ..manifest_of(&loaded)
             },
         )?;
         self.reload()?;
         Ok(id)
+    }
+
+    /// Adds a new signing key and makes it the one that signs; the previous one stays
+    /// published. Returns the new key's id.
+    pub fn add_signing(&self) -> Result<String, KeyRingError> {
+        let loaded = self.snapshot();
+        let id = new_key_id("signing")?;
+        write_new_signing_key(&self.dir, &id)?;
+        let mut manifest = manifest_of(&loaded);
+        manifest
+            .published_signing
+            .push(loaded.active_signing.clone());
+        manifest.active_signing = id.clone();
+        write_manifest(&self.dir, &manifest)?;
+        self.reload()?;
+        Ok(id)
+    }
+
+    /// Stops publishing an earlier signing key and deletes its file: what it signed can no
+    /// longer be checked against this store's keys.
+    pub fn remove_signing(&self, id: &str) -> Result<(), KeyRingError> {
+        let loaded = self.snapshot();
+        if loaded.active_signing == id {
+            return Err(KeyRingError::RetireActive { id: id.to_owned() });
+        }
+        let mut manifest = manifest_of(&loaded);
+        let before = manifest.published_signing.len();
+        manifest.published_signing.retain(|k| k != id);
+        if manifest.published_signing.len() == before {
+            return Err(KeyRingError::UnknownSigning { id: id.to_owned() });
+        }
+        write_manifest(&self.dir, &manifest)?;
+        remove_key(&self.dir, id)?;
+        self.reload()
+    }
+
+    /// Whether `id` is a signing key of the ring.
+    pub fn is_signing_key(&self, id: &str) -> bool {
+        self.snapshot().signing.contains_key(id)
     }
 
     /// Deletes the file of a master key that no owner key is wrapped under any more (the caller
@@ -199,6 +275,21 @@ impl KeyRing {
             self.reload()?;
         }
         Ok(())
+    }
+}
+
+/// The manifest that describes `loaded`, for a change to start from.
+fn manifest_of(loaded: &Loaded) -> Manifest {
+    Manifest {
+        active_master: loaded.active.clone(),
+        blind_index: loaded.blind_index_id.clone(),
+        active_signing: loaded.active_signing.clone(),
+        published_signing: loaded
+            .signing
+            .keys()
+            .filter(|id| **id != loaded.active_signing)
+            .cloned()
+            .collect(),
     }
 }
 
@@ -259,6 +350,32 @@ mod tests {
         ));
         ring.remove_master(&first).unwrap();
         assert!(ring.master(&first).is_err());
+    }
+
+    #[test]
+    fn a_signing_rotation_keeps_the_old_key_published_until_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        KeyRing::init(dir.path()).unwrap();
+        let server = KeyRing::load(dir.path(), true).unwrap();
+        let operator = KeyRing::load(dir.path(), true).unwrap();
+        let old = server.signer().unwrap().id().to_owned();
+        let new = operator.add_signing().unwrap();
+        assert_eq!(server.signer().unwrap().id(), new);
+        let kids = |ring: &KeyRing| -> Vec<String> {
+            ring.public_keys()
+                .unwrap()
+                .keys
+                .into_iter()
+                .filter_map(|k| k.common.key_id)
+                .collect()
+        };
+        assert!(kids(&server).contains(&old) && kids(&server).contains(&new));
+        assert!(matches!(
+            operator.remove_signing(&new).unwrap_err(),
+            KeyRingError::RetireActive { .. }
+        ));
+        operator.remove_signing(&old).unwrap();
+        assert_eq!(kids(&server), vec![new]);
     }
 
     #[test]

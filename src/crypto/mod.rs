@@ -7,6 +7,7 @@ mod key_files;
 mod keyring;
 mod owner_keys;
 mod segments;
+mod signing;
 
 pub use blind_index::BlindIndexKey;
 pub use fields::{open_field, seal_field};
@@ -15,6 +16,7 @@ pub use owner_keys::{DataKey, unwrap_data_key, wrap_data_key};
 pub use segments::{
     Binding, HEADER_LEN, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, sealed_len,
 };
+pub use signing::SigningKey;
 
 /// A cryptographic operation failed. Deliberately carries no detail: the cause is either
 /// tampering, a wrong key, or a bug, and none of those should be described to a client.

@@ -11,7 +11,7 @@ use subtle::ConstantTimeEq;
 
 use super::sessions::{self, Session};
 use crate::app::AppState;
-use crate::audit::{self, Access, Actor, Outcome};
+use crate::audit::{self, Access, Actor, Context, Outcome};
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::mandates::{self, Scope, Scopes};
@@ -118,6 +118,7 @@ impl FromRequestParts<AppState> for OwnerSession {
                         document: None,
                         outcome: Outcome::Denied,
                         detail: Some("the mandate has ended or was revoked"),
+                        context: Context::default(),
                     };
                     audit::append(&state.db, refused).await?;
                     sessions::act_as(&state.db, &token, &session, session.person, None).await?;

@@ -21,6 +21,14 @@ pub struct Model {
     pub detail: Option<String>,
     pub prev_hash: String,
     pub hash: String,
+    /// 1 for entries written before consents existed; 2 adds agency, consent, procedure, dossier
+    /// and case to the hashed encoding.
+    pub version: i16,
+    pub actor_agency: Option<String>,
+    pub consent_id: Option<Uuid>,
+    pub procedure: Option<String>,
+    pub dossier: Option<String>,
+    pub case_ref: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,11 +2,18 @@
 //! scope every owner-data query by owner.
 
 pub mod access_log;
+pub mod access_tokens;
+pub mod audit_checkpoints;
 pub mod client_assertions;
 pub mod clients;
+pub mod consent_documents;
+pub mod consents;
 pub mod documents;
+pub mod dpop_proofs;
+pub mod grants;
 pub mod login_flows;
 pub mod mandates;
 pub mod owner_keys;
 pub mod owners;
+pub mod par_requests;
 pub mod sessions;

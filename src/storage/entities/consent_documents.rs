@@ -1,0 +1,18 @@
+//! `consent_documents`: the documents an owner chose for a consent, and when a `once` consent's fetch of each completed.
+
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "consent_documents")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub consent_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub document_id: Uuid,
+    pub fetched_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
