@@ -8,7 +8,7 @@ use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
@@ -22,7 +22,7 @@ use crate::error::{self, ApiError};
 use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::{audit, clients, documents, identity, mandates, owners, web};
+use crate::{audit, clients, consents, documents, identity, mandates, oauth, owners, shared, web};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -98,6 +98,8 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(mandates::http::router())
         .merge(audit::http::router())
         .merge(documents::http::router(state.settings.max_upload_bytes))
+        .merge(consents::http::router())
+        .merge(shared::http::router())
         .split_for_parts()
 }
 
@@ -111,9 +113,19 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(
-            "/oauth/introspect",
-            axum::routing::post(clients::http::introspect),
+            "/.well-known/oauth-authorization-server",
+            get(oauth::metadata::metadata),
         )
+        .route("/oauth/jwks", get(oauth::metadata::jwks))
+        .route("/oauth/par", post(oauth::par::push))
+        .route(
+            "/authorize",
+            get(oauth::authorize::show).post(oauth::authorize::decide),
+        )
+        .route("/oauth/token", post(oauth::token::token))
+        .route("/oauth/bc-authorize", post(oauth::ciba::backchannel))
+        .route("/oauth/introspect", post(oauth::introspect::introspect))
+        .route("/oauth/revoke", post(oauth::introspect::revoke))
         .route("/auth/login", get(identity::oidc::http::login))
         .route("/auth/callback", get(identity::oidc::http::callback))
         .route(

@@ -62,6 +62,9 @@ pub struct Settings {
     /// `KHO_CLIENTS_REQUIRE_PRIVATE_KEY_JWT`: refuse client secrets; portals and issuers must
     /// authenticate with `private_key_jwt`.
     pub clients_require_private_key_jwt: bool,
+    /// `KHO_DPOP_REQUIRE_NONCE`: every DPoP proof must carry a nonce Kho issued (RFC 9449 §8),
+    /// which bounds how long a proof made in advance stays usable.
+    pub dpop_require_nonce: bool,
     /// `KHO_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
     pub session_idle_minutes: u32,
     /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
@@ -82,6 +85,7 @@ struct Defaults {
     oidc_official_claim: &'static str,
     oidc_official_value: &'static str,
     clients_require_private_key_jwt: bool,
+    dpop_require_nonce: bool,
     session_idle_minutes: u32,
     session_absolute_hours: u32,
 }
@@ -99,6 +103,7 @@ const DEFAULTS: Defaults = Defaults {
     oidc_official_claim: "roles",
     oidc_official_value: "official",
     clients_require_private_key_jwt: false,
+    dpop_require_nonce: false,
     session_idle_minutes: 30,
     session_absolute_hours: 12,
 };
@@ -212,7 +217,7 @@ impl Settings {
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 18] = [
+    const FIELDS: [&str; 19] = [
         "profile",
         "listen",
         "public_url",
@@ -229,6 +234,7 @@ fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         "oidc_official_claim",
         "oidc_official_value",
         "clients_require_private_key_jwt",
+        "dpop_require_nonce",
         "session_idle_minutes",
         "session_absolute_hours",
     ];

@@ -37,7 +37,7 @@ pub enum ApiError {
     NotFound,
     /// 409: the request conflicts with the resource's state.
     #[error("{0}")]
-    Conflict(&'static str),
+    Conflict(String),
     /// 413: the body is larger than allowed.
     #[error("the document is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },

@@ -5,6 +5,7 @@ pub mod audit; // the access log: every read by anyone but the owner, hash-chain
 pub mod cli; // the `kho` command line
 pub mod clients; // OAuth clients (portals, issuers): register, authenticate
 pub mod config; // typed settings from defaults, a TOML file and KHO_* variables
+pub mod consents; // portals ask, owners decide: consent records, receipts, withdrawal
 pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, blind indexes
 pub mod documents; // owners' documents: upload, list, download, delete
 pub mod error; // the one HTTP error type, as problem+json
@@ -12,7 +13,9 @@ pub mod extract; // extractors whose rejections are problem+json
 pub mod identity; // sessions, CSRF and origin checks, OpenID Connect login, the dev sign-in
 pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
 pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
+pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
+pub mod shared; // the portal resource API, under a DPoP-bound consent token
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging
 pub mod web; // security headers and the front page

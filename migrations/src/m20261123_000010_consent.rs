@@ -21,6 +21,7 @@ impl MigrationTrait for Migration {
                     .col(text(ParRequests::RedirectUri))
                     .col(text_null(ParRequests::State))
                     .col(string_len(ParRequests::CodeChallenge, 128))
+                    .col(string_len_null(ParRequests::DpopJkt, 64))
                     .col(text(ParRequests::Details))
                     .col(timestamp_with_time_zone(ParRequests::ExpiresAt))
                     .col(timestamp_with_time_zone_null(ParRequests::UsedAt))
@@ -42,6 +43,7 @@ impl MigrationTrait for Migration {
                     .col(blob_null(Consents::BindingMessageSealed))
                     .col(text(Consents::DocumentTypes))
                     .col(string_len(Consents::Access, 16))
+                    .col(big_integer(Consents::ExpiresIn))
                     .col(timestamp_with_time_zone(Consents::ExpiresAt))
                     .col(string_len(Consents::Status, 16))
                     .col(timestamp_with_time_zone(Consents::CreatedAt))
@@ -87,6 +89,7 @@ impl MigrationTrait for Migration {
                     .col(string_len(Grants::Kind, 16))
                     .col(text_null(Grants::RedirectUri))
                     .col(string_len_null(Grants::CodeChallenge, 128))
+                    .col(string_len_null(Grants::DpopJkt, 64))
                     .col(timestamp_with_time_zone(Grants::ExpiresAt))
                     .col(timestamp_with_time_zone_null(Grants::RedeemedAt))
                     .col(integer_null(Grants::IntervalSecs))
@@ -162,6 +165,7 @@ enum ParRequests {
     RedirectUri,
     State,
     CodeChallenge,
+    DpopJkt,
     Details,
     ExpiresAt,
     UsedAt,
@@ -181,6 +185,7 @@ enum Consents {
     BindingMessageSealed,
     DocumentTypes,
     Access,
+    ExpiresIn,
     ExpiresAt,
     Status,
     CreatedAt,
@@ -207,6 +212,7 @@ enum Grants {
     Kind,
     RedirectUri,
     CodeChallenge,
+    DpopJkt,
     ExpiresAt,
     RedeemedAt,
     IntervalSecs,

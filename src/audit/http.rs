@@ -10,7 +10,10 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Access, Actor, Context, Outcome, append, entries};
+use super::{
+    Access, Actor, BUNDLE_FORMAT, Bundle, CheckpointError, Context, Outcome, append, checkpoint,
+    entries, whole_chain,
+};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
@@ -18,7 +21,10 @@ use crate::identity::OwnerSession;
 use crate::mandates::{self, Scope};
 
 pub fn router() -> OpenApiRouter<AppState> {
-    OpenApiRouter::new().routes(routes!(access_log))
+    OpenApiRouter::new()
+        .routes(routes!(access_log))
+        .routes(routes!(bundle))
+        .routes(routes!(new_checkpoint))
 }
 
 /// Lets a read happen only once it is logged (for anyone but the owner), and only if the
@@ -36,6 +42,7 @@ pub async fn authorize_read(
         "the mandate does not allow reading",
         action,
         document,
+        None,
     )
     .await
 }
@@ -55,6 +62,27 @@ pub async fn authorize_write(
         "the mandate does not allow managing documents",
         action,
         document,
+        None,
+    )
+    .await
+}
+
+/// Lets a consent decision by anyone but the owner happen only once it is logged, and only
+/// under a mandate that allows answering consent requests; a refusal is logged too.
+pub async fn authorize_consent(
+    state: &AppState,
+    session: &OwnerSession,
+    action: &'static str,
+    consent: Option<Uuid>,
+) -> Result<(), ApiError> {
+    authorize(
+        state,
+        session,
+        Scope::Consent,
+        "the mandate does not allow answering consent requests",
+        action,
+        None,
+        consent,
     )
     .await
 }
@@ -68,6 +96,7 @@ async fn authorize(
     refusal: &'static str,
     action: &'static str,
     document: Option<Uuid>,
+    consent: Option<Uuid>,
 ) -> Result<(), ApiError> {
     if let Some(mandate) = session.mandate {
         let allowed = session.scopes.allows(scope);
@@ -85,7 +114,10 @@ async fn authorize(
                 Outcome::Denied
             },
             detail: (!allowed).then_some(refusal),
-            context: Context::default(),
+            context: Context {
+                consent,
+                ..Context::default()
+            },
         };
         append(&state.db, access).await?;
     }
@@ -187,4 +219,69 @@ async fn access_log(
         entries: views,
         next_before,
     }))
+}
+
+impl From<CheckpointError> for ApiError {
+    fn from(e: CheckpointError) -> Self {
+        match e {
+            CheckpointError::Broken(broken) => {
+                tracing::error!(
+                    seq = broken.seq,
+                    reason = broken.reason,
+                    "an access log is broken"
+                );
+                ApiError::Integrity
+            }
+            CheckpointError::Store(e) => e.into(),
+        }
+    }
+}
+
+/// A checkpoint: the store's signature over the log's head.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct CheckpointView {
+    /// Compact JWS (`typ` `kho-log-checkpoint+jwt`) over `{iss, owner, seq, hash, iat}`;
+    /// absent while the log is empty.
+    checkpoint: Option<String>,
+}
+
+/// Has the store check the log and sign its head now.
+#[utoipa::path(post, path = "/v1/me/access-log/checkpoint", tag = "me",
+    responses((status = 200, body = CheckpointView), (status = 401, body = Problem), (status = 500, body = Problem)))]
+async fn new_checkpoint(
+    State(state): State<AppState>,
+    session: OwnerSession,
+) -> Result<Json<CheckpointView>, ApiError> {
+    authorize_read(&state, &session, "checkpoint_access_log", None).await?;
+    let issuer = crate::oauth::issuer(&state);
+    let jws = checkpoint(&state.db, &state.keys, &issuer, session.owner).await?;
+    Ok(Json(CheckpointView { checkpoint: jws }))
+}
+
+/// The whole log with the latest signed checkpoint, to keep and to verify offline with
+/// `kho audit verify`.
+#[utoipa::path(get, path = "/v1/me/access-log/bundle", tag = "me",
+    responses((status = 200, content_type = "application/json", body = Object), (status = 401, body = Problem), (status = 500, body = Problem)))]
+async fn bundle(
+    State(state): State<AppState>,
+    session: OwnerSession,
+) -> Result<axum::response::Response, ApiError> {
+    use axum::http::{HeaderValue, header};
+    use axum::response::IntoResponse;
+    authorize_read(&state, &session, "download_access_log", None).await?;
+    let issuer = crate::oauth::issuer(&state);
+    let jws = checkpoint(&state.db, &state.keys, &issuer, session.owner).await?;
+    let bundle = Bundle {
+        format: BUNDLE_FORMAT.to_owned(),
+        owner: session.owner.0,
+        jwks_uri: crate::oauth::endpoint(&state, "/oauth/jwks"),
+        entries: whole_chain(&state.db, session.owner).await?,
+        checkpoint: jws,
+    };
+    let mut response = Json(bundle).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"kho-access-log.json\""),
+    );
+    Ok(response)
 }

@@ -18,9 +18,14 @@
 //! latest checkpoint) is verified offline by `kho audit verify`.
 
 mod chain;
+mod checkpoint;
 pub mod http;
 
 pub use chain::{
     Access, Actor, BrokenLink, Context, Outcome, append, append_in, entries, lock_owner, tail,
     verify_chain,
+};
+pub use checkpoint::{
+    BUNDLE_FORMAT, Bundle, BundleError, CHECKPOINT_TYPE, CheckpointError, Verified, checkpoint,
+    checkpoint_all, verify_bundle, whole_chain,
 };

@@ -1,5 +1,6 @@
 //! The `kho` command line: one file per command group.
 
+mod audit;
 mod client;
 mod keys;
 mod mandate;
@@ -44,6 +45,9 @@ pub enum Command {
     /// Act on one owner's store.
     #[command(subcommand)]
     Owner(owner::OwnerCommand),
+    /// Check access-log bundles offline.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
 }
 
 /// Runs a parsed command with loaded settings.
@@ -60,5 +64,6 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         Command::Keys(command) => keys::run(command, settings).await,
         Command::Mandate(command) => mandate::run(command, settings).await,
         Command::Owner(command) => owner::run(command, settings).await,
+        Command::Audit(command) => audit::run(command, settings).await,
     }
 }

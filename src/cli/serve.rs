@@ -10,14 +10,16 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     let state = AppState::open(settings).await?;
     let listener = TcpListener::bind(listen).await?;
     tracing::info!(address = %listener.local_addr()?, profile = ?state.settings.profile, "kho is listening");
-    tokio::spawn(purge_sessions(state.clone()));
+    tokio::spawn(upkeep(state.clone()));
     launch(state, listener, shutdown_signal()).await?;
     tracing::info!("kho stopped");
     Ok(())
 }
 
-/// Every ten minutes, deletes sessions that have ended (any process may do it; it is idempotent).
-async fn purge_sessions(state: AppState) {
+/// Every ten minutes, deletes sessions that have ended and OAuth handles and DPoP proofs that
+/// can never be used again, and signs a checkpoint of every access log that grew (any process
+/// may do it; it is idempotent).
+async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
@@ -25,6 +27,20 @@ async fn purge_sessions(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
             Err(e) => tracing::warn!(error = %e, "could not purge ended sessions"),
+        }
+        let issuer = crate::oauth::issuer(&state);
+        match crate::audit::checkpoint_all(&state.db, &state.keys, &issuer).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(owners = n, "signed access-log checkpoints"),
+            Err(e) => tracing::warn!(error = %e, "could not sign access-log checkpoints"),
+        }
+        match crate::oauth::handles::purge_expired(&state.db).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(
+                rows = n,
+                "purged lapsed OAuth requests, grants, tokens and proofs"
+            ),
+            Err(e) => tracing::warn!(error = %e, "could not purge lapsed OAuth rows"),
         }
     }
 }

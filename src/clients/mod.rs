@@ -4,12 +4,12 @@
 
 mod assertion;
 mod authenticate;
-pub mod http;
 mod registry;
 mod secrets;
 
-pub use authenticate::{ClientAuthError, authenticate};
+pub use authenticate::{Authenticated, ClientAuthError, authenticate};
 pub use registry::{
-    ClientView, KeySource, NewClient, RegisterError, Registered, Role, add, disable, list,
+    ClientView, KeySource, NewClient, RegisterError, Registered, Role, add, disable, find_enabled,
+    list,
 };
 pub use secrets::prepare;

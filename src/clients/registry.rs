@@ -208,7 +208,7 @@ pub async fn disable(db: &DatabaseConnection, client_id: &str) -> Result<bool, S
 }
 
 /// An enabled client by id.
-pub(super) async fn find_enabled(
+pub async fn find_enabled(
     db: &DatabaseConnection,
     client_id: &str,
 ) -> Result<Option<clients::Model>, StoreError> {

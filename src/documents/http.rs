@@ -48,11 +48,11 @@ impl From<DocumentError> for ApiError {
             DocumentError::TooLarge { limit } => Self::TooLarge { limit },
             DocumentError::Empty => Self::BadRequest("the document is empty".into()),
             DocumentError::Unsupported => Self::UnsupportedContent,
-            DocumentError::NotDeletable => {
-                Self::Conflict("issued documents cannot be deleted: they stay stored for look-up")
-            }
+            DocumentError::NotDeletable => Self::Conflict(
+                "issued documents cannot be deleted: they stay stored for look-up".into(),
+            ),
             DocumentError::NotEditable => {
-                Self::Conflict("the metadata of issued documents is the issuer's to change")
+                Self::Conflict("the metadata of issued documents is the issuer's to change".into())
             }
             DocumentError::Body(why) => Self::BadRequest(why),
             DocumentError::Store(e) => e.into(),

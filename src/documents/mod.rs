@@ -15,6 +15,8 @@ pub use download::{Download, download};
 pub use model::{
     Corrections, DocumentList, DocumentView, NewDocument, Source, Status, Verification,
 };
-pub use service::{DocumentError, correct, delete, get, list};
+pub use service::{
+    DocumentError, correct, delete, get, list, rows_by_ids, usable_of_types, views_of,
+};
 pub use store::ListFilter;
 pub use upload::{BodyError, upload};

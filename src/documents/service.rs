@@ -102,6 +102,44 @@ pub async fn list(
     Ok(DocumentList { items, next_cursor })
 }
 
+/// The owner's documents among `ids`, read on `conn` (a portal's read runs in the transaction
+/// that logs it).
+pub async fn rows_by_ids(
+    conn: &impl sea_orm::ConnectionTrait,
+    owner: OwnerId,
+    ids: &[Uuid],
+) -> Result<Vec<documents::Model>, DocumentError> {
+    Ok(store::by_ids(conn, owner, ids).await?)
+}
+
+/// The owner's view of rows read by [`rows_by_ids`].
+pub async fn views_of(
+    state: &AppState,
+    owner: OwnerId,
+    rows: &[documents::Model],
+) -> Result<Vec<DocumentView>, DocumentError> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let key = owner_key(state, owner).await?;
+    rows.iter().map(|row| view(&key, row)).collect()
+}
+
+/// The owner's documents of the given types that are valid today: what a consent request
+/// could be answered with (at most 200, newest first).
+pub async fn usable_of_types(
+    state: &AppState,
+    owner: OwnerId,
+    types: &[String],
+) -> Result<Vec<DocumentView>, DocumentError> {
+    let rows = store::of_types(&state.db, owner, types, 200).await?;
+    let views = views_of(state, owner, &rows).await?;
+    Ok(views
+        .into_iter()
+        .filter(|v| v.status == super::Status::Valid)
+        .collect())
+}
+
 /// Corrects the title or number of a document the owner uploaded (issued metadata is the
 /// issuer's to change).
 pub async fn correct(

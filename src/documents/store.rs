@@ -87,3 +87,33 @@ pub(super) async fn delete(
         .await?;
     Ok(result.rows_affected > 0)
 }
+
+/// The owner's rows among `ids`, oldest first.
+pub(super) async fn by_ids(
+    conn: &impl sea_orm::ConnectionTrait,
+    owner: OwnerId,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::OwnerId.eq(owner.0))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .order_by_asc(Column::Id)
+        .all(conn)
+        .await
+}
+
+/// The owner's newest rows of the given types, `limit` at most.
+pub(super) async fn of_types(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    types: &[String],
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::OwnerId.eq(owner.0))
+        .filter(Column::TypeCode.is_in(types.iter().cloned()))
+        .order_by_desc(Column::Id)
+        .limit(limit)
+        .all(db)
+        .await
+}

@@ -28,15 +28,20 @@ pub struct SignIn {
 }
 
 /// `POST /dev/sign-in`: `identifier` is a personal ID or tax code; the store is created at the
-/// first sign-in. Answers 303 to `/` with the session cookie set.
+/// first sign-in. Answers 303 to `/` (or to the page that asked for the sign-in) with the session cookie set.
 pub async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
+    jar: axum_extra::extract::CookieJar,
     Form(form): Form<SignIn>,
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &state.settings)?;
     let who = OwnerIdentifier::parse(&form.identifier)?;
     let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;
     let token = sessions::create(&state.db, &state.settings, owner.id, false).await?;
-    Ok(redirect_with_cookies("/", &[session_cookie(&state, token)]))
+    let (target, returned) = crate::identity::oidc::http::return_target(&jar);
+    Ok(redirect_with_cookies(
+        &target,
+        &[session_cookie(&state, token), returned],
+    ))
 }

@@ -98,6 +98,15 @@ impl FromRequestParts<AppState> for OwnerSession {
                 .unwrap_or_default();
             check_csrf(&session, sent)?;
         }
+        OwnerSession::resolve(state, SignedIn { token, session }).await
+    }
+}
+
+impl OwnerSession {
+    /// The owner session of a signed-in request whose CSRF and origin checks are done (a form
+    /// POST checks its form field itself, then calls this). Re-checks the mandate acted under.
+    pub async fn resolve(state: &AppState, signed_in: SignedIn) -> Result<Self, ApiError> {
+        let SignedIn { token, session } = signed_in;
         let scopes = match session.mandate {
             None => Scopes::all(),
             Some(id) => match mandates::active(&state.db, id)

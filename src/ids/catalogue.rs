@@ -1,4 +1,6 @@
-//! Catalogues kept as data: the province codes of personal IDs and the document types.
+//! Catalogues kept as data: the province codes of personal IDs, the document types, and the
+//! procedures (mã TTHC) with the document types each may ask an owner for. The starter
+//! procedure list is this project's own sample; the national catalogue replaces the file.
 //!
 //! The files live in `data/catalogue/` so that the lists change without code changes (a rebuild
 //! picks them up); a malformed line is a build-time mistake caught by the tests below.
@@ -32,6 +34,23 @@ static DOCUMENT_TYPES: LazyLock<Vec<DocumentType>> = LazyLock::new(|| {
                 name_vi: vi,
                 name_en: en,
             }),
+            _ => None,
+        })
+        .collect()
+});
+
+static PROCEDURES: LazyLock<BTreeMap<&'static str, Procedure>> = LazyLock::new(|| {
+    csv_rows(include_str!("../../data/catalogue/procedures.csv"))
+        .filter_map(|row| match row.as_slice() {
+            [code, vi, en, types] => Some((
+                *code,
+                Procedure {
+                    code,
+                    name_vi: vi,
+                    name_en: en,
+                    document_types: types.split_whitespace().collect(),
+                },
+            )),
             _ => None,
         })
         .collect()
@@ -73,6 +92,28 @@ pub fn document_types() -> &'static [DocumentType] {
     &DOCUMENT_TYPES
 }
 
+/// One entry of the procedure catalogue.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Procedure {
+    /// The national procedure code, `D.DDDDDD`.
+    pub code: &'static str,
+    pub name_vi: &'static str,
+    pub name_en: &'static str,
+    /// The document types this procedure may ask an owner for.
+    pub document_types: Vec<&'static str>,
+}
+
+impl Procedure {
+    pub fn may_ask_for(&self, type_code: DocumentTypeCode) -> bool {
+        self.document_types.contains(&type_code.as_str())
+    }
+}
+
+/// The catalogue entry of a procedure (by its national part), if the procedure is known.
+pub fn procedure(code: &super::ProcedureCode) -> Option<&'static Procedure> {
+    PROCEDURES.get(code.national())
+}
+
 /// A code that names an entry of the document-type catalogue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DocumentTypeCode(&'static str);
@@ -103,6 +144,30 @@ mod tests {
         assert_eq!(PROVINCES.len(), 63);
         assert_eq!(province_name("035"), Some("Hà Nam"));
         assert_eq!(province_name("003"), None);
+    }
+
+    #[test]
+    fn every_procedure_asks_only_for_catalogued_types() {
+        assert!(PROCEDURES.len() >= 5);
+        for p in PROCEDURES.values() {
+            assert!(
+                super::super::ProcedureCode::parse(p.code).is_ok(),
+                "{}",
+                p.code
+            );
+            assert!(!p.document_types.is_empty(), "{}", p.code);
+            for t in &p.document_types {
+                assert!(
+                    DocumentTypeCode::parse(t).is_ok(),
+                    "{} asks for {t}",
+                    p.code
+                );
+            }
+        }
+        let code = super::super::ProcedureCode::parse("1.001193.000.00.00.H49").unwrap();
+        let birth = procedure(&code).unwrap();
+        assert!(birth.may_ask_for(DocumentTypeCode::parse("id-card").unwrap()));
+        assert!(!birth.may_ask_for(DocumentTypeCode::parse("diploma").unwrap()));
     }
 
     #[test]

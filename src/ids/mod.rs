@@ -13,7 +13,9 @@ mod tax_code;
 mod text;
 
 pub use agency::AgencyCode;
-pub use catalogue::{DocumentType, DocumentTypeCode, Usually, document_types, province_name};
+pub use catalogue::{
+    DocumentType, DocumentTypeCode, Procedure, Usually, document_types, procedure, province_name,
+};
 pub use dossier::{DossierCode, ResultCode};
 pub use owner::{OwnerIdentifier, OwnerKind};
 pub use personal_id::{PersonalId, Sex};

@@ -64,7 +64,8 @@ pub async fn callback(
         .path("/auth")
         .max_age(time_minutes(0))
         .build();
-    Ok(redirect_with_cookies("/", &[session, spent]))
+    let (target, returned) = return_target(&jar);
+    Ok(redirect_with_cookies(&target, &[session, spent, returned]))
 }
 
 #[derive(Debug, Deserialize)]
@@ -99,6 +100,39 @@ pub async fn logout(
     let mut ended = session_cookie(&state, String::new());
     ended.set_max_age(time_minutes(0));
     Ok(redirect_with_cookies(&target, &[ended]))
+}
+
+const RETURN_COOKIE: &str = "kho_return";
+
+/// A cookie that brings the browser back to `path` (a local path) after signing in.
+pub fn return_cookie(state: &AppState, path: &str) -> Cookie<'static> {
+    Cookie::build((RETURN_COOKIE, path.to_owned()))
+        .http_only(true)
+        .secure(state.settings.is_production())
+        .same_site(SameSite::Lax)
+        .path("/")
+        .max_age(time_minutes(15))
+        .build()
+}
+
+/// Where to go after signing in (the return cookie's path if it is local, else `/`), and the
+/// cookie that clears it.
+pub fn return_target(jar: &CookieJar) -> (String, Cookie<'static>) {
+    let target = jar
+        .get(RETURN_COOKIE)
+        .map(|c| c.value().to_owned())
+        .filter(|p| is_local_path(p))
+        .unwrap_or_else(|| "/".to_owned());
+    let spent = Cookie::build((RETURN_COOKIE, ""))
+        .path("/")
+        .max_age(time_minutes(0))
+        .build();
+    (target, spent)
+}
+
+/// `/something`, never `//host` or `/\host` (which browsers treat as another site).
+fn is_local_path(p: &str) -> bool {
+    p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n'])
 }
 
 /// The session cookie after a successful sign-in (shared with the dev sign-in).

@@ -17,6 +17,7 @@ pub struct Model {
     pub binding_message_sealed: Option<Vec<u8>>,
     pub document_types: String,
     pub access: String,
+    pub expires_in: i64,
     pub expires_at: DateTimeUtc,
     pub status: String,
     pub created_at: DateTimeUtc,

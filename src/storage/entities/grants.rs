@@ -12,6 +12,7 @@ pub struct Model {
     pub kind: String,
     pub redirect_uri: Option<String>,
     pub code_challenge: Option<String>,
+    pub dpop_jkt: Option<String>,
     pub expires_at: DateTimeUtc,
     pub redeemed_at: Option<DateTimeUtc>,
     pub interval_secs: Option<i32>,

@@ -11,6 +11,7 @@ pub struct Model {
     pub redirect_uri: String,
     pub state: Option<String>,
     pub code_challenge: String,
+    pub dpop_jkt: Option<String>,
     pub details: String,
     pub expires_at: DateTimeUtc,
     pub used_at: Option<DateTimeUtc>,

@@ -1,0 +1,250 @@
+//! Signed checkpoints of an owner's chain, and the bundle an owner downloads to verify their
+//! log offline with `kho audit verify`.
+//!
+//! The store signs a checkpoint only after checking the chain up to it, including that the
+//! previous checkpoint still matches its entry — so rows edited, deleted or reordered in the
+//! database are never signed over, and a later bundle built from them fails verification.
+
+use chrono::Utc;
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use sea_orm::ActiveValue::Set;
+use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use super::chain::{BrokenLink, verify_chain};
+use crate::crypto::KeyRing;
+use crate::owners::OwnerId;
+use crate::storage::StoreError;
+use crate::storage::entities::access_log::{self, Model};
+use crate::storage::entities::audit_checkpoints;
+
+pub const CHECKPOINT_TYPE: &str = "kho-log-checkpoint+jwt";
+pub const BUNDLE_FORMAT: &str = "kho-access-log-bundle/1";
+
+/// What a checkpoint states.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Statement {
+    pub iss: String,
+    pub owner: Uuid,
+    pub seq: i64,
+    pub hash: String,
+    pub iat: i64,
+}
+
+/// Why the store would not sign.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckpointError {
+    #[error(transparent)]
+    Broken(#[from] BrokenLink),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for CheckpointError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+/// The owner's whole chain, oldest first.
+pub async fn whole_chain(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+) -> Result<Vec<Model>, StoreError> {
+    Ok(access_log::Entity::find()
+        .filter(access_log::Column::OwnerId.eq(owner.0))
+        .order_by_asc(access_log::Column::Seq)
+        .all(db)
+        .await?)
+}
+
+async fn latest(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+) -> Result<Option<audit_checkpoints::Model>, StoreError> {
+    Ok(audit_checkpoints::Entity::find()
+        .filter(audit_checkpoints::Column::OwnerId.eq(owner.0))
+        .order_by_desc(audit_checkpoints::Column::Seq)
+        .one(db)
+        .await?)
+}
+
+/// Checks the chain and signs its head (unless the latest checkpoint already covers it).
+/// Returns the latest checkpoint's JWS, or `None` for an empty log.
+pub async fn checkpoint(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    issuer: &str,
+    owner: OwnerId,
+) -> Result<Option<String>, CheckpointError> {
+    let rows = whole_chain(db, owner).await?;
+    verify_chain(&rows)?;
+    let previous = latest(db, owner).await?;
+    if let Some(cp) = &previous {
+        check_against(&rows, cp.seq, &cp.hash)?;
+    }
+    let Some(head) = rows.last() else {
+        return Ok(None);
+    };
+    if let Some(cp) = previous.filter(|cp| cp.seq == head.seq) {
+        return Ok(Some(cp.jws));
+    }
+    let statement = Statement {
+        iss: issuer.to_owned(),
+        owner: owner.0,
+        seq: head.seq,
+        hash: head.hash.clone(),
+        iat: Utc::now().timestamp(),
+    };
+    let jws = keys
+        .signer()
+        .map_err(StoreError::from)?
+        .sign(CHECKPOINT_TYPE, &statement)
+        .map_err(StoreError::from)?;
+    let row = audit_checkpoints::ActiveModel {
+        owner_id: Set(owner.0),
+        seq: Set(head.seq),
+        hash: Set(head.hash.clone()),
+        created_at: Set(Utc::now()),
+        jws: Set(jws.clone()),
+    };
+    // Two processes may sign the same head at once: either statement is as good.
+    let _ = audit_checkpoints::Entity::insert(row)
+        .on_conflict_do_nothing()
+        .exec_without_returning(db)
+        .await?;
+    Ok(Some(jws))
+}
+
+/// Signs a checkpoint for every owner whose log grew since the last one; returns how many.
+/// A broken chain is logged loudly and left unsigned.
+pub async fn checkpoint_all(
+    db: &DatabaseConnection,
+    keys: &KeyRing,
+    issuer: &str,
+) -> Result<usize, StoreError> {
+    let heads: Vec<(Uuid, i64)> = access_log::Entity::find()
+        .select_only()
+        .column(access_log::Column::OwnerId)
+        .column_as(access_log::Column::Seq.max(), "seq")
+        .group_by(access_log::Column::OwnerId)
+        .into_tuple()
+        .all(db)
+        .await?;
+    let mut signed = 0;
+    for (owner, seq) in heads {
+        let covered = latest(db, OwnerId(owner)).await?.map_or(0, |cp| cp.seq);
+        if covered >= seq {
+            continue;
+        }
+        match checkpoint(db, keys, issuer, OwnerId(owner)).await {
+            Ok(_) => signed += 1,
+            Err(CheckpointError::Broken(broken)) => {
+                tracing::error!(%owner, seq = broken.seq, reason = broken.reason, "an access log is broken: not signing it");
+            }
+            Err(CheckpointError::Store(e)) => return Err(e),
+        }
+    }
+    Ok(signed)
+}
+
+fn check_against(rows: &[Model], seq: i64, hash: &str) -> Result<(), BrokenLink> {
+    let index = usize::try_from(seq - 1).unwrap_or(usize::MAX);
+    match rows.get(index) {
+        None => Err(BrokenLink {
+            seq: i64::try_from(rows.len()).unwrap_or(i64::MAX) + 1,
+            reason: "entries the signed checkpoint covers are missing",
+        }),
+        Some(row) if row.hash != hash => Err(BrokenLink {
+            seq,
+            reason: "it does not match the signed checkpoint",
+        }),
+        Some(_) => Ok(()),
+    }
+}
+
+/// What an owner downloads: every entry, oldest first, and the latest signed checkpoint.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Bundle {
+    pub format: String,
+    pub owner: Uuid,
+    /// Where the store's public keys are published.
+    pub jwks_uri: String,
+    pub entries: Vec<Model>,
+    pub checkpoint: Option<String>,
+}
+
+/// Why a bundle does not verify.
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error("not a Kho access-log bundle: {0}")]
+    Format(String),
+    #[error("the checkpoint's signature does not verify: {0}")]
+    Signature(&'static str),
+    #[error(transparent)]
+    Broken(#[from] BrokenLink),
+}
+
+/// What a bundle that verifies proves.
+#[derive(Debug, Serialize)]
+pub struct Verified {
+    pub owner: Uuid,
+    pub entries: usize,
+    /// The last entry the store's signature covers.
+    pub signed_up_to: Option<i64>,
+    pub signed_by: Option<String>,
+}
+
+/// Checks a bundle offline against the store's public keys: the chain link by link, then the
+/// checkpoint's signature and that it matches its entry. Names the first broken link.
+pub fn verify_bundle(bundle: &Bundle, keys: &JwkSet) -> Result<Verified, BundleError> {
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(BundleError::Format(format!(
+            "format must be {BUNDLE_FORMAT}"
+        )));
+    }
+    if let Some(stranger) = bundle.entries.iter().find(|e| e.owner_id != bundle.owner) {
+        return Err(BrokenLink {
+            seq: stranger.seq,
+            reason: "it belongs to another owner",
+        }
+        .into());
+    }
+    verify_chain(&bundle.entries)?;
+    let Some(jws) = &bundle.checkpoint else {
+        return Ok(Verified {
+            owner: bundle.owner,
+            entries: bundle.entries.len(),
+            signed_up_to: None,
+            signed_by: None,
+        });
+    };
+    let header =
+        jsonwebtoken::decode_header(jws).map_err(|_| BundleError::Signature("not a JWS"))?;
+    if header.typ.as_deref() != Some(CHECKPOINT_TYPE) || header.alg != Algorithm::ES256 {
+        return Err(BundleError::Signature("not a checkpoint"));
+    }
+    let kid = header.kid.ok_or(BundleError::Signature("no key id"))?;
+    let jwk = keys.find(&kid).ok_or(BundleError::Signature(
+        "signed by a key that is not published",
+    ))?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| BundleError::Signature("unusable key"))?;
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let statement = jsonwebtoken::decode::<Statement>(jws, &key, &validation)
+        .map_err(|_| BundleError::Signature("the signature is invalid"))?
+        .claims;
+    if statement.owner != bundle.owner {
+        return Err(BundleError::Signature("the checkpoint is another owner's"));
+    }
+    check_against(&bundle.entries, statement.seq, &statement.hash)?;
+    Ok(Verified {
+        owner: bundle.owner,
+        entries: bundle.entries.len(),
+        signed_up_to: Some(statement.seq),
+        signed_by: Some(kid),
+    })
+}

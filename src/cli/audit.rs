@@ -1,0 +1,48 @@
+//! `kho audit verify BUNDLE`: checks a downloaded access-log bundle offline and names the first
+//! broken link.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use jsonwebtoken::jwk::JwkSet;
+use serde_json::json;
+
+use crate::audit::{Bundle, verify_bundle};
+use crate::config::Settings;
+use crate::crypto::KeyRing;
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify an access-log bundle (from GET /v1/me/access-log/bundle) without the network:
+    /// the hash chain link by link, and the store's signed checkpoint.
+    Verify {
+        /// The bundle file.
+        bundle: PathBuf,
+        /// The store's published keys (a JWK Set, as served at the jwks_uri). Without it, the
+        /// public keys of the key ring in KHO_KEYS_DIR are used.
+        #[arg(long)]
+        jwks: Option<PathBuf>,
+    },
+}
+
+pub async fn run(
+    command: AuditCommand,
+    settings: Settings,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let AuditCommand::Verify { bundle, jwks } = command;
+    let text = std::fs::read_to_string(&bundle)
+        .map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
+    let bundle: Bundle = serde_json::from_str(&text)
+        .map_err(|e| format!("{} is not an access-log bundle: {e}", bundle.display()))?;
+    let keys: JwkSet = match jwks {
+        Some(path) => serde_json::from_str(
+            &std::fs::read_to_string(&path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        )
+        .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?,
+        None => KeyRing::load(&settings.keys_dir, settings.is_production())?.public_keys()?,
+    };
+    let verified = verify_bundle(&bundle, &keys)?;
+    println!("{}", json!({ "verified": true, "summary": verified }));
+    Ok(())
+}

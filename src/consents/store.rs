@@ -1,0 +1,446 @@
+//! Owner-scoped consent records: create, decide, withdraw, read; and the per-document fetch
+//! claims of `once` consents.
+
+use chrono::{DateTime, Duration, Utc};
+use sea_orm::ActiveValue::Set;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, TransactionTrait,
+};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::Status;
+use crate::app::AppState;
+use crate::crypto::{IntegrityError, open_field, seal_field};
+use crate::documents::{self, DocumentError};
+use crate::oauth::details::{Access, DOCUMENT_ACCESS, DocumentAccess, Granted};
+use crate::owners::{self, OwnerId};
+use crate::storage::StoreError;
+use crate::storage::entities::{access_tokens, consent_documents, consents};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConsentError {
+    #[error("not found")]
+    NotFound,
+    #[error("{0}")]
+    Invalid(&'static str),
+    #[error("the consent is {0} and can no longer be {1}")]
+    WrongState(&'static str, &'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+impl From<sea_orm::DbErr> for ConsentError {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<IntegrityError> for ConsentError {
+    fn from(e: IntegrityError) -> Self {
+        Self::Store(e.into())
+    }
+}
+
+impl From<DocumentError> for ConsentError {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::NotFound => Self::NotFound,
+            DocumentError::Store(e) => Self::Store(e),
+            other => Self::Store(StoreError::Db(sea_orm::DbErr::Custom(other.to_string()))),
+        }
+    }
+}
+
+/// A consent as its owner sees it.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Consent {
+    pub id: Uuid,
+    pub status: Status,
+    /// The portal that asked (OAuth client id) and its agency (QCVN 102).
+    pub client_id: String,
+    pub agency_code: String,
+    /// `redirect` (the owner was at the portal) or `ciba` (asked from the portal's side).
+    pub flow: String,
+    pub procedure: String,
+    pub dossier: Option<String>,
+    pub purpose: String,
+    /// What the portal said to show the owner, so they know the request is theirs (CIBA).
+    pub binding_message: Option<String>,
+    pub document_types: Vec<String>,
+    pub access: Access,
+    /// Seconds the consent lasts once approved.
+    pub expires_in: i64,
+    /// When the consent ends (while pending: when the request lapses).
+    pub expires_at: DateTime<Utc>,
+    pub created_at: DateTime<Utc>,
+    pub decided_at: Option<DateTime<Utc>>,
+    pub withdrawn_at: Option<DateTime<Utc>>,
+    pub used_at: Option<DateTime<Utc>>,
+    /// The documents the owner chose.
+    pub documents: Vec<Uuid>,
+}
+
+/// A consent to create.
+pub struct NewConsent<'a> {
+    pub owner: OwnerId,
+    pub client_id: &'a str,
+    pub agency_code: &'a str,
+    pub flow: &'static str,
+    pub asked: &'a DocumentAccess,
+    pub binding_message: Option<&'a str>,
+    /// While pending, when the request lapses.
+    pub pending_until: DateTime<Utc>,
+}
+
+/// Records a pending consent request; returns its id.
+pub async fn create(state: &AppState, new: NewConsent<'_>) -> Result<Uuid, ConsentError> {
+    let id = Uuid::now_v7();
+    let key = owners::data_key(&state.db, &state.keys, new.owner)
+        .await?
+        .ok_or(ConsentError::NotFound)?;
+    let owner = new.owner.0;
+    let row = consents::ActiveModel {
+        id: Set(id),
+        owner_id: Set(owner),
+        client_id: Set(new.client_id.to_owned()),
+        agency_code: Set(new.agency_code.to_owned()),
+        flow: Set(new.flow.to_owned()),
+        procedure: Set(new.asked.procedure.clone()),
+        dossier: Set(new.asked.dossier.clone()),
+        purpose_sealed: Set(seal_field(&key, owner, id, "purpose", &new.asked.purpose)?),
+        binding_message_sealed: Set(new
+            .binding_message
+            .map(|m| seal_field(&key, owner, id, "binding_message", m))
+            .transpose()?),
+        document_types: Set(serde_json::to_string(&new.asked.document_types)
+            .map_err(|_| ConsentError::Invalid("document types"))?),
+        access: Set(new.asked.access.as_str().to_owned()),
+        expires_in: Set(new.asked.expires_in),
+        expires_at: Set(new.pending_until),
+        status: Set(Status::Pending.as_str().to_owned()),
+        created_at: Set(Utc::now()),
+        decided_at: Set(None),
+        decided_by: Set(None),
+        withdrawn_at: Set(None),
+        used_at: Set(None),
+    };
+    consents::Entity::insert(row)
+        .exec_without_returning(&state.db)
+        .await?;
+    Ok(id)
+}
+
+async fn row(
+    db: &impl ConnectionTrait,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<consents::Model, ConsentError> {
+    consents::Entity::find_by_id(id)
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .one(db)
+        .await?
+        .ok_or(ConsentError::NotFound)
+}
+
+/// The documents chosen for consent `id`.
+async fn chosen(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, ConsentError> {
+    Ok(consent_documents::Entity::find()
+        .filter(consent_documents::Column::ConsentId.eq(id))
+        .order_by_asc(consent_documents::Column::DocumentId)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|d| d.document_id)
+        .collect())
+}
+
+/// Approves a pending consent with the documents the owner picked (at least one, each of a
+/// type that was asked for and valid today). `decided_by` is the person who decided (the owner
+/// or their representative).
+pub async fn approve(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+    picked: &[Uuid],
+    decided_by: OwnerId,
+) -> Result<consents::Model, ConsentError> {
+    let consent = row(&state.db, owner, id).await?;
+    let now = Utc::now();
+    let status = Status::effective(&consent.status, consent.expires_at, now);
+    if status != Status::Pending {
+        return Err(ConsentError::WrongState(status.as_str(), "approved"));
+    }
+    if picked.is_empty() {
+        return Err(ConsentError::Invalid(
+            "choose at least one document, or deny the request",
+        ));
+    }
+    let types: Vec<String> = serde_json::from_str(&consent.document_types).unwrap_or_default();
+    let usable = documents::usable_of_types(state, owner, &types).await?;
+    if !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
+        return Err(ConsentError::Invalid(
+            "every chosen document must be one of yours, valid, and of a type that was asked for",
+        ));
+    }
+    let expires_at = now + Duration::seconds(consent.expires_in);
+    let txn = state.db.begin().await?;
+    let decided = consents::Entity::update_many()
+        .col_expr(
+            consents::Column::Status,
+            Expr::value(Status::Active.as_str()),
+        )
+        .col_expr(consents::Column::DecidedAt, Expr::value(now))
+        .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
+        .col_expr(consents::Column::ExpiresAt, Expr::value(expires_at))
+        .filter(consents::Column::Id.eq(id))
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+        .exec(&txn)
+        .await?;
+    if decided.rows_affected != 1 {
+        return Err(ConsentError::WrongState("decided", "approved"));
+    }
+    let mut unique = picked.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    consent_documents::Entity::insert_many(unique.into_iter().map(|document| {
+        consent_documents::ActiveModel {
+            consent_id: Set(id),
+            document_id: Set(document),
+            fetched_at: Set(None),
+        }
+    }))
+    .exec_without_returning(&txn)
+    .await?;
+    txn.commit().await?;
+    row(&state.db, owner, id).await
+}
+
+/// Denies a pending consent.
+pub async fn deny(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    id: Uuid,
+    decided_by: OwnerId,
+) -> Result<(), ConsentError> {
+    let now = Utc::now();
+    let denied = consents::Entity::update_many()
+        .col_expr(
+            consents::Column::Status,
+            Expr::value(Status::Denied.as_str()),
+        )
+        .col_expr(consents::Column::DecidedAt, Expr::value(now))
+        .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
+        .filter(consents::Column::Id.eq(id))
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+        .filter(consents::Column::ExpiresAt.gt(now))
+        .exec(db)
+        .await?;
+    if denied.rows_affected == 1 {
+        return Ok(());
+    }
+    let consent = row(db, owner, id).await?;
+    let status = Status::effective(&consent.status, consent.expires_at, now);
+    Err(ConsentError::WrongState(status.as_str(), "denied"))
+}
+
+/// Withdraws an active consent: from now on nothing is served under it, and its tokens are
+/// revoked as well.
+pub async fn withdraw(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<(), ConsentError> {
+    let now = Utc::now();
+    let txn = db.begin().await?;
+    let withdrawn = consents::Entity::update_many()
+        .col_expr(
+            consents::Column::Status,
+            Expr::value(Status::Withdrawn.as_str()),
+        )
+        .col_expr(consents::Column::WithdrawnAt, Expr::value(now))
+        .filter(consents::Column::Id.eq(id))
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .filter(consents::Column::Status.is_in([Status::Active.as_str(), Status::Pending.as_str()]))
+        .exec(&txn)
+        .await?;
+    if withdrawn.rows_affected != 1 {
+        let consent = row(&txn, owner, id).await?;
+        let status = Status::effective(&consent.status, consent.expires_at, now);
+        return Err(ConsentError::WrongState(status.as_str(), "withdrawn"));
+    }
+    access_tokens::Entity::update_many()
+        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(access_tokens::Column::ConsentId.eq(id))
+        .filter(access_tokens::Column::RevokedAt.is_null())
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// The raw row of consent `id`, whoever owns it (for the token endpoint and the resource API,
+/// which reach a consent through a grant or a token).
+pub async fn find(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<consents::Model>, ConsentError> {
+    Ok(consents::Entity::find_by_id(id).one(db).await?)
+}
+
+/// The owner's view of one consent.
+pub async fn get(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Consent, ConsentError> {
+    let consent = row(&state.db, owner, id).await?;
+    view(state, consent).await
+}
+
+/// The owner's consents, newest first, optionally only those with `status`.
+pub async fn list(
+    state: &AppState,
+    owner: OwnerId,
+    status: Option<Status>,
+    limit: u64,
+) -> Result<Vec<Consent>, ConsentError> {
+    let rows = consents::Entity::find()
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .order_by_desc(consents::Column::CreatedAt)
+        .limit(if status.is_some() { 1000 } else { limit })
+        .all(&state.db)
+        .await?;
+    let now = Utc::now();
+    let mut out = Vec::new();
+    for consent in rows {
+        if status.is_some_and(|s| Status::effective(&consent.status, consent.expires_at, now) != s)
+        {
+            continue;
+        }
+        out.push(view(state, consent).await?);
+        if out.len() as u64 >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+async fn view(state: &AppState, consent: consents::Model) -> Result<Consent, ConsentError> {
+    let owner = OwnerId(consent.owner_id);
+    let key = owners::data_key(&state.db, &state.keys, owner)
+        .await?
+        .ok_or(ConsentError::NotFound)?;
+    let open =
+        |field: &str, sealed: &[u8]| open_field(&key, consent.owner_id, consent.id, field, sealed);
+    let documents = chosen(&state.db, consent.id).await?;
+    Ok(Consent {
+        id: consent.id,
+        status: Status::effective(&consent.status, consent.expires_at, Utc::now()),
+        purpose: open("purpose", &consent.purpose_sealed)?,
+        binding_message: consent
+            .binding_message_sealed
+            .as_deref()
+            .map(|m| open("binding_message", m))
+            .transpose()?,
+        document_types: serde_json::from_str(&consent.document_types).unwrap_or_default(),
+        access: Access::from_stored(&consent.access),
+        client_id: consent.client_id,
+        agency_code: consent.agency_code,
+        flow: consent.flow,
+        procedure: consent.procedure,
+        dossier: consent.dossier,
+        expires_in: consent.expires_in,
+        expires_at: consent.expires_at,
+        created_at: consent.created_at,
+        decided_at: consent.decided_at,
+        withdrawn_at: consent.withdrawn_at,
+        used_at: consent.used_at,
+        documents,
+    })
+}
+
+/// The granted `authorization_details` of an approved consent.
+pub async fn granted(state: &AppState, consent_id: Uuid) -> Result<Granted, ConsentError> {
+    let consent = find(&state.db, consent_id)
+        .await?
+        .ok_or(ConsentError::NotFound)?;
+    let owner = OwnerId(consent.owner_id);
+    let view = view(state, consent).await?;
+    let chosen_rows = documents::rows_by_ids(&state.db, owner, &view.documents).await?;
+    let not_provided = view
+        .document_types
+        .iter()
+        .filter(|t| !chosen_rows.iter().any(|d| &d.type_code == *t))
+        .cloned()
+        .collect();
+    Ok(Granted {
+        kind: DOCUMENT_ACCESS,
+        procedure: view.procedure,
+        dossier: view.dossier,
+        purpose: view.purpose,
+        document_types: view.document_types,
+        access: view.access,
+        expires_at: view.expires_at,
+        consent_id,
+        documents: view.documents,
+        not_provided,
+    })
+}
+
+/// Claims the one fetch of `document` under a `once` consent; `false` if it was taken.
+pub async fn try_claim_fetch(
+    db: &impl ConnectionTrait,
+    consent: Uuid,
+    document: Uuid,
+) -> Result<bool, ConsentError> {
+    let claimed = consent_documents::Entity::update_many()
+        .col_expr(
+            consent_documents::Column::FetchedAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(consent_documents::Column::ConsentId.eq(consent))
+        .filter(consent_documents::Column::DocumentId.eq(document))
+        .filter(consent_documents::Column::FetchedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(claimed.rows_affected == 1)
+}
+
+/// Gives a claimed fetch back when the content did not reach the portal in full.
+pub async fn release_fetch(
+    db: &DatabaseConnection,
+    consent: Uuid,
+    document: Uuid,
+) -> Result<(), ConsentError> {
+    consent_documents::Entity::update_many()
+        .col_expr(
+            consent_documents::Column::FetchedAt,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .filter(consent_documents::Column::ConsentId.eq(consent))
+        .filter(consent_documents::Column::DocumentId.eq(document))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// After a complete fetch under a `once` consent: when every chosen document has been fetched,
+/// the consent is `used`.
+pub async fn mark_fetched(db: &DatabaseConnection, consent: Uuid) -> Result<(), ConsentError> {
+    let unfetched = consent_documents::Entity::find()
+        .filter(consent_documents::Column::ConsentId.eq(consent))
+        .filter(consent_documents::Column::FetchedAt.is_null())
+        .count(db)
+        .await?;
+    if unfetched == 0 {
+        consents::Entity::update_many()
+            .col_expr(consents::Column::Status, Expr::value(Status::Used.as_str()))
+            .col_expr(consents::Column::UsedAt, Expr::value(Utc::now()))
+            .filter(consents::Column::Id.eq(consent))
+            .filter(consents::Column::Status.eq(Status::Active.as_str()))
+            .exec(db)
+            .await?;
+    }
+    Ok(())
+}

@@ -1,0 +1,101 @@
+//! `POST /oauth/bc-authorize` (OpenID CIBA Core, poll mode): a portal asks for an owner's
+//! documents when the owner is not at the portal. `login_hint` is the owner's personal ID or
+//! tax code; the request waits in the owner's inbox (`GET /v1/me/consents?status=pending`)
+//! with the `binding_message`, and the portal polls the token endpoint.
+//!
+//! An identifier Kho has never seen gets a store (as an issued document would), so the answer
+//! never tells a portal whether someone has used Kho.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::{Duration, Utc};
+use serde_json::json;
+
+use super::{OAuthError, authenticate_portal, details, handles, no_store};
+use crate::app::AppState;
+use crate::consents::{self, NewConsent};
+use crate::ids::{OwnerIdentifier, Text};
+use crate::owners;
+
+/// How long a request waits for the owner.
+const REQUEST_LIFETIME_SECS: i64 = 600;
+/// The minimum seconds between two polls.
+const INTERVAL_SECS: i32 = 5;
+const MAX_BINDING_MESSAGE_CHARS: usize = 100;
+
+pub async fn backchannel(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let client = authenticate_portal(&state, &headers, &form, "/oauth/bc-authorize").await?;
+    let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
+    if get("login_hint_token").is_some() || get("id_token_hint").is_some() {
+        return Err(OAuthError::invalid_request(
+            "only login_hint (the owner's personal ID or tax code) is supported",
+        ));
+    }
+    if get("client_notification_token").is_some() {
+        return Err(OAuthError::invalid_request(
+            "only the poll delivery mode is supported",
+        ));
+    }
+    let hint = get("login_hint").ok_or_else(|| {
+        OAuthError::invalid_request("login_hint (the owner's identifier) is required")
+    })?;
+    let who = OwnerIdentifier::parse(hint)
+        .map_err(|e| OAuthError::new("unknown_user_id", format!("login_hint: {e}")))?;
+    let binding_message = get("binding_message")
+        .map(|m| Text::parse(m, "binding_message", MAX_BINDING_MESSAGE_CHARS))
+        .transpose()
+        .map_err(|e| OAuthError::new("invalid_binding_message", e.to_string()))?
+        .ok_or_else(|| {
+            OAuthError::new(
+                "invalid_binding_message",
+                "binding_message is required: the owner sees it to recognise the request",
+            )
+        })?;
+    let asked = details::parse(get("authorization_details").unwrap_or("[]"))
+        .map_err(|why| OAuthError::new("invalid_authorization_details", why))?;
+    let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;
+    let consent = consents::create(
+        &state,
+        NewConsent {
+            owner: owner.id,
+            client_id: &client.client_id,
+            agency_code: &client.agency_code,
+            flow: "ciba",
+            asked: &asked,
+            binding_message: Some(binding_message.as_str()),
+            pending_until: Utc::now() + Duration::seconds(REQUEST_LIFETIME_SECS),
+        },
+    )
+    .await
+    .map_err(OAuthError::server)?;
+    let auth_req_id = handles::new_grant(
+        &state.db,
+        handles::NewGrant {
+            consent,
+            client_id: &client.client_id,
+            kind: "ciba",
+            redirect_uri: None,
+            code_challenge: None,
+            dpop_jkt: None,
+            lifetime: Duration::seconds(REQUEST_LIFETIME_SECS),
+            interval: Some(INTERVAL_SECS),
+        },
+    )
+    .await?;
+    Ok(no_store(
+        StatusCode::OK,
+        json!({
+            "auth_req_id": auth_req_id,
+            "expires_in": REQUEST_LIFETIME_SECS,
+            "interval": INTERVAL_SECS,
+        }),
+    ))
+}

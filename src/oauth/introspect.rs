@@ -1,0 +1,84 @@
+//! `POST /oauth/introspect` (RFC 7662) and `POST /oauth/revoke` (RFC 7009), for authenticated
+//! clients. A token is active only while it is unrevoked, unexpired, and its consent is active
+//! — the same test the resource API applies. A client learns about its own tokens only.
+
+use std::collections::HashMap;
+
+use axum::Form;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::Response;
+use chrono::Utc;
+use serde_json::json;
+
+use super::{OAuthError, endpoint, handles, no_store};
+use crate::app::AppState;
+use crate::clients::authenticate;
+use crate::consents::{self, Status};
+
+fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
+    form.get("token")
+        .map(String::as_str)
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))
+}
+
+pub async fn introspect(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let client = authenticate(
+        &state,
+        &headers,
+        &form,
+        &endpoint(&state, "/oauth/introspect"),
+    )
+    .await?;
+    let token = token_param(&form)?;
+    let inactive = || no_store(StatusCode::OK, json!({ "active": false }));
+    let Some(row) = handles::access_token(&state.db, token).await? else {
+        return Ok(inactive());
+    };
+    let now = Utc::now();
+    if row.client_id != client.client_id || row.revoked_at.is_some() || row.expires_at <= now {
+        return Ok(inactive());
+    }
+    let Some(consent) = consents::find(&state.db, row.consent_id)
+        .await
+        .map_err(OAuthError::server)?
+    else {
+        return Ok(inactive());
+    };
+    if Status::effective(&consent.status, consent.expires_at, now) != Status::Active {
+        return Ok(inactive());
+    }
+    let granted = consents::granted(&state, consent.id)
+        .await
+        .map_err(OAuthError::server)?;
+    Ok(no_store(
+        StatusCode::OK,
+        json!({
+            "active": true,
+            "client_id": row.client_id,
+            "token_type": "DPoP",
+            "iss": super::issuer(&state),
+            "iat": row.created_at.timestamp(),
+            "exp": row.expires_at.timestamp(),
+            "cnf": { "jkt": row.jkt },
+            "authorization_details": [granted],
+        }),
+    ))
+}
+
+pub async fn revoke(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<HashMap<String, String>>,
+) -> Result<Response, OAuthError> {
+    let client = authenticate(&state, &headers, &form, &endpoint(&state, "/oauth/revoke")).await?;
+    // `token_type_hint` is only a hint (RFC 7009 §2.1): Kho issues access tokens only.
+    let token = token_param(&form)?;
+    handles::revoke(&state.db, token, &client.client_id).await?;
+    Ok(no_store(StatusCode::OK, json!({})))
+}

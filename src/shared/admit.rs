@@ -1,0 +1,300 @@
+//! Admitting a portal's request: the `DPoP` access token and its proof, the token's consent,
+//! and the decision for this one access — logged in the same transaction as the read.
+
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::Utc;
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::audit::{self, Access, Actor, Context, Outcome};
+use crate::consents::{self, Status};
+use crate::error::problem;
+use crate::oauth::details::Access as AccessKind;
+use crate::oauth::dpop::{self, DpopError};
+use crate::oauth::{endpoint, handles};
+use crate::owners::OwnerId;
+use crate::storage::StoreError;
+use crate::storage::entities::{consent_documents, consents as consent_rows};
+
+/// Why a portal's request is refused. Token problems are 401 with a `WWW-Authenticate: DPoP`
+/// challenge (RFC 9449 §7.1); the body is problem+json with a stable type.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No `Authorization: DPoP` token.
+    NoToken,
+    /// The token is unknown, revoked, expired, or its consent is no longer active.
+    InvalidToken {
+        slug: &'static str,
+        why: &'static str,
+    },
+    /// The DPoP proof is missing or wrong.
+    Proof(String),
+    UseNonce,
+    /// The document is not one the consent covers.
+    NotFound,
+    /// The document's one fetch under a `once` consent is taken.
+    AlreadyFetched,
+    Internal(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Refusal {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<consents::ConsentError> for Refusal {
+    fn from(e: consents::ConsentError) -> Self {
+        match e {
+            consents::ConsentError::Store(e) => Self::Internal(e),
+            other => Self::Internal(StoreError::Db(sea_orm::DbErr::Custom(other.to_string()))),
+        }
+    }
+}
+
+fn challenge(error: Option<&str>, description: &str) -> String {
+    let algs = dpop::ALGORITHMS.join(" ");
+    match error {
+        Some(e) => {
+            format!("DPoP error=\"{e}\", error_description=\"{description}\", algs=\"{algs}\"")
+        }
+        None => format!("DPoP algs=\"{algs}\""),
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let unauthorized = |slug: &str, error: Option<&str>, why: &str| {
+            let mut response = problem(StatusCode::UNAUTHORIZED, slug, Some(why.to_owned()));
+            if let Ok(value) = HeaderValue::from_str(&challenge(error, why)) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+            response
+        };
+        match self {
+            Self::NoToken => unauthorized(
+                "unauthenticated",
+                None,
+                "send the consent token as Authorization: DPoP <token>, with a DPoP proof",
+            ),
+            Self::InvalidToken { slug, why } => unauthorized(slug, Some("invalid_token"), why),
+            Self::Proof(why) => {
+                unauthorized("invalid-dpop-proof", Some("invalid_dpop_proof"), &why)
+            }
+            Self::UseNonce => unauthorized(
+                "use-dpop-nonce",
+                Some("use_dpop_nonce"),
+                "a fresh DPoP nonce is required",
+            ),
+            Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", Some("not found".into())),
+            Self::AlreadyFetched => problem(
+                StatusCode::FORBIDDEN,
+                "already-fetched",
+                Some("this document was already fetched under a one-time consent".into()),
+            ),
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "portal request failed");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+            }
+        }
+    }
+}
+
+/// A portal request whose token and proof held, before the consent is checked.
+pub struct Caller {
+    pub client: String,
+    pub agency: String,
+    pub owner: OwnerId,
+    pub consent: consent_rows::Model,
+}
+
+/// Checks the token and its DPoP proof for `method` on `path`.
+pub async fn caller(
+    state: &AppState,
+    headers: &HeaderMap,
+    method: &str,
+    path: &str,
+) -> Result<Caller, Refusal> {
+    let token = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("DPoP "))
+        .map(str::trim)
+        .filter(|t| !t.is_empty());
+    let Some(token) = token else {
+        let bearer = headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("Bearer "));
+        return Err(if bearer {
+            Refusal::InvalidToken {
+                slug: "invalid-token",
+                why: "the token is DPoP-bound: send it as Authorization: DPoP, with a proof",
+            }
+        } else {
+            Refusal::NoToken
+        });
+    };
+    let proof = dpop::verify(state, headers, method, &endpoint(state, path), Some(token))
+        .await
+        .map_err(|e| match e {
+            DpopError::UseNonce => Refusal::UseNonce,
+            DpopError::Store(e) => Refusal::Internal(e),
+            other => Refusal::Proof(other.to_string()),
+        })?;
+    let invalid = Refusal::InvalidToken {
+        slug: "invalid-token",
+        why: "the token is unknown, revoked or expired",
+    };
+    let row = handles::access_token(&state.db, token)
+        .await?
+        .filter(|t| t.revoked_at.is_none() && t.expires_at > Utc::now())
+        .ok_or(invalid)?;
+    if row.jkt != proof.jkt {
+        return Err(Refusal::Proof(
+            "the DPoP proof is not by the key the token is bound to".into(),
+        ));
+    }
+    let consent =
+        consents::find(&state.db, row.consent_id)
+            .await?
+            .ok_or(Refusal::InvalidToken {
+                slug: "invalid-token",
+                why: "the token's consent no longer exists",
+            })?;
+    let agency = consent.agency_code.clone();
+    Ok(Caller {
+        client: row.client_id,
+        agency,
+        owner: OwnerId(consent.owner_id),
+        consent,
+    })
+}
+
+/// What the portal wants to do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    List,
+    Read(Uuid),
+    Download(Uuid),
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Self::List => "list_documents",
+            Self::Read(_) => "read_document",
+            Self::Download(_) => "download_document",
+        }
+    }
+
+    fn document(self) -> Option<Uuid> {
+        match self {
+            Self::List => None,
+            Self::Read(id) | Self::Download(id) => Some(id),
+        }
+    }
+}
+
+/// An admitted access: the open transaction (with the log row written) and the documents the
+/// consent covers. Commit it before any data leaves.
+pub struct Admitted {
+    pub txn: DatabaseTransaction,
+    pub documents: Vec<Uuid>,
+    /// A `once` consent's fetch was claimed for this download.
+    pub claimed_once: bool,
+}
+
+/// Decides `action` for `caller` and logs the decision, allowed or denied, in one transaction.
+/// A refusal's log row is committed before the refusal is returned.
+pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<Admitted, Refusal> {
+    let txn = state.db.begin().await?;
+    if !audit::lock_owner(&txn, caller.owner).await? {
+        return Err(Refusal::InvalidToken {
+            slug: "invalid-token",
+            why: "the token's consent no longer exists",
+        });
+    }
+    // Read again under the lock: a withdrawal that committed before this point is seen.
+    let consent = consents::find(&txn, caller.consent.id)
+        .await?
+        .ok_or(Refusal::NotFound)?;
+    let covered: Vec<Uuid> = consent_documents::Entity::find()
+        .filter(consent_documents::Column::ConsentId.eq(consent.id))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|d| d.document_id)
+        .collect();
+    let decision = match Status::effective(&consent.status, consent.expires_at, Utc::now()) {
+        Status::Active => match action.document() {
+            Some(id) if !covered.contains(&id) => Err((
+                "the document is not covered by the consent",
+                Refusal::NotFound,
+            )),
+            Some(id)
+                if matches!(action, Action::Download(_))
+                    && AccessKind::from_stored(&consent.access) == AccessKind::Once
+                    && !consents::try_claim_fetch(&txn, consent.id, id).await? =>
+            {
+                Err((
+                    "the document was already fetched under this one-time consent",
+                    Refusal::AlreadyFetched,
+                ))
+            }
+            _ => Ok(()),
+        },
+        status => {
+            let (slug, why) = match status {
+                Status::Withdrawn => ("consent-withdrawn", "the owner withdrew the consent"),
+                Status::Expired => ("consent-expired", "the consent has expired"),
+                Status::Used => ("consent-used", "the one-time consent was used"),
+                _ => ("consent-not-active", "the consent is not active"),
+            };
+            Err((why, Refusal::InvalidToken { slug, why }))
+        }
+    };
+    let access = Access {
+        owner: caller.owner,
+        actor: Actor::Portal {
+            client: caller.client.clone(),
+            agency: caller.agency.clone(),
+        },
+        action: action.name(),
+        document: action.document(),
+        outcome: if decision.is_ok() {
+            Outcome::Allowed
+        } else {
+            Outcome::Denied
+        },
+        detail: decision.as_ref().err().map(|(why, _)| *why),
+        context: Context {
+            consent: Some(consent.id),
+            procedure: Some(consent.procedure.clone()),
+            dossier: consent.dossier.clone(),
+            case_ref: None,
+        },
+    };
+    audit::append_in(&txn, access).await?;
+    if let Err((_, refusal)) = decision {
+        txn.commit().await?;
+        return Err(refusal);
+    }
+    let claimed_once = matches!(action, Action::Download(_))
+        && AccessKind::from_stored(&consent.access) == AccessKind::Once;
+    Ok(Admitted {
+        txn,
+        documents: covered,
+        claimed_once,
+    })
+}
