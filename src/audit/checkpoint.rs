@@ -71,6 +71,14 @@ async fn latest(
         .await?)
 }
 
+/// The latest signed checkpoint of the owner's log, as a JWS.
+pub async fn latest_checkpoint(
+    db: &DatabaseConnection,
+    owner: OwnerId,
+) -> Result<Option<String>, StoreError> {
+    Ok(latest(db, owner).await?.map(|cp| cp.jws))
+}
+
 /// Checks the chain and signs its head (unless the latest checkpoint already covers it).
 /// Returns the latest checkpoint's JWS, or `None` for an empty log.
 pub async fn checkpoint(

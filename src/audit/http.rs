@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::{
     Access, Actor, BUNDLE_FORMAT, Bundle, CheckpointError, Context, Outcome, append, checkpoint,
-    entries, whole_chain,
+    entries, latest_checkpoint, whole_chain,
 };
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
@@ -139,7 +139,9 @@ struct ActorView {
     /// The representative's personal ID.
     person: Option<String>,
     mandate: Option<Uuid>,
+    /// The portal (OAuth client id) and its agency.
     client: Option<String>,
+    agency: Option<String>,
 }
 
 /// One entry, with the hashes that chain it to the one before.
@@ -152,6 +154,12 @@ struct EntryView {
     document: Option<Uuid>,
     outcome: String,
     detail: Option<String>,
+    /// The consent a portal read under, with its procedure and dossier.
+    consent: Option<Uuid>,
+    procedure: Option<String>,
+    dossier: Option<String>,
+    /// An official's case reference.
+    case: Option<String>,
     prev_hash: String,
     hash: String,
 }
@@ -201,11 +209,16 @@ async fn access_log(
                 person,
                 mandate: row.actor_mandate,
                 client: row.actor_client,
+                agency: row.actor_agency,
             },
             action: row.action,
             document: row.document_id,
             outcome: row.outcome,
             detail: row.detail,
+            consent: row.consent_id,
+            procedure: row.procedure,
+            dossier: row.dossier,
+            case: row.case_ref,
             prev_hash: row.prev_hash,
             hash: row.hash,
         });
@@ -270,7 +283,20 @@ async fn bundle(
     use axum::response::IntoResponse;
     authorize_read(&state, &session, "download_access_log", None).await?;
     let issuer = crate::oauth::issuer(&state);
-    let jws = checkpoint(&state.db, &state.keys, &issuer, session.owner).await?;
+    // A broken chain is not signed over, but the owner still gets it, with the last good
+    // checkpoint, so that `kho audit verify` shows where it breaks.
+    let jws = match checkpoint(&state.db, &state.keys, &issuer, session.owner).await {
+        Ok(jws) => jws,
+        Err(CheckpointError::Broken(broken)) => {
+            tracing::error!(
+                seq = broken.seq,
+                reason = broken.reason,
+                "an access log is broken"
+            );
+            latest_checkpoint(&state.db, session.owner).await?
+        }
+        Err(CheckpointError::Store(e)) => return Err(e.into()),
+    };
     let bundle = Bundle {
         format: BUNDLE_FORMAT.to_owned(),
         owner: session.owner.0,

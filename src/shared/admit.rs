@@ -116,6 +116,9 @@ pub struct Caller {
     pub agency: String,
     pub owner: OwnerId,
     pub consent: consent_rows::Model,
+    /// Why the token itself is dead (revoked or expired), if it is: the attempt is still
+    /// logged for the owner.
+    pub dead_token: Option<&'static str>,
 }
 
 /// Checks the token and its DPoP proof for `method` on `path`.
@@ -158,8 +161,14 @@ pub async fn caller(
     };
     let row = handles::access_token(&state.db, token)
         .await?
-        .filter(|t| t.revoked_at.is_none() && t.expires_at > Utc::now())
         .ok_or(invalid)?;
+    let dead_token = if row.revoked_at.is_some() {
+        Some("the token was revoked")
+    } else if row.expires_at <= Utc::now() {
+        Some("the token has expired")
+    } else {
+        None
+    };
     if row.jkt != proof.jkt {
         return Err(Refusal::Proof(
             "the DPoP proof is not by the key the token is bound to".into(),
@@ -178,6 +187,7 @@ pub async fn caller(
         agency,
         owner: OwnerId(consent.owner_id),
         consent,
+        dead_token,
     })
 }
 
@@ -237,6 +247,16 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
         .map(|d| d.document_id)
         .collect();
     let decision = match Status::effective(&consent.status, consent.expires_at, Utc::now()) {
+        Status::Active if caller.dead_token.is_some() => {
+            let why = caller.dead_token.unwrap_or("the token is dead");
+            Err((
+                why,
+                Refusal::InvalidToken {
+                    slug: "invalid-token",
+                    why,
+                },
+            ))
+        }
         Status::Active => match action.document() {
             Some(id) if !covered.contains(&id) => Err((
                 "the document is not covered by the consent",

@@ -124,6 +124,7 @@ async fn content(
             state.db.clone(),
             caller.consent.id,
             id,
+            view.size,
         ))
     } else {
         Body::from_stream(body)

@@ -1,5 +1,6 @@
-//! The content of a `once` fetch: when the last byte has gone out, the document counts as
-//! fetched (and the consent as used once every document is); when the stream stops early, the
+//! The content of a `once` fetch: when the last byte has been handed to the connection (counted,
+//! since with a known length the server may never ask for the end of the stream), the document
+//! counts as fetched (and the consent as used once every document is); when the stream stops early, the
 //! claim is given back so that the portal can try again.
 
 use std::pin::Pin;
@@ -19,6 +20,7 @@ pub struct OnceFetch {
     db: DatabaseConnection,
     consent: Uuid,
     document: Uuid,
+    remaining: u64,
     finished: bool,
 }
 
@@ -28,12 +30,14 @@ impl OnceFetch {
         db: DatabaseConnection,
         consent: Uuid,
         document: Uuid,
+        size: u64,
     ) -> Self {
         Self {
             inner,
             db,
             consent,
             document,
+            remaining: size,
             finished: false,
         }
     }
@@ -44,9 +48,16 @@ impl Stream for OnceFetch {
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         let next = self.inner.as_mut().poll_next(cx);
-        if let Poll::Ready(None) = next
-            && !self.finished
-        {
+        if let Poll::Ready(Some(Ok(chunk))) = &next {
+            let len = chunk.len() as u64;
+            self.remaining = self.remaining.saturating_sub(len);
+        }
+        let complete = match &next {
+            Poll::Ready(Some(Ok(_))) => self.remaining == 0,
+            Poll::Ready(None) => true,
+            _ => false,
+        };
+        if complete && !self.finished {
             self.finished = true;
             let (db, consent) = (self.db.clone(), self.consent);
             tokio::spawn(async move {

@@ -9,6 +9,7 @@ mod at_rest;
 mod bad_input;
 mod cli;
 mod clients;
+mod consent;
 mod documents;
 mod erase;
 mod http_basics;

@@ -4,6 +4,7 @@
 
 pub mod browser;
 mod owner_client;
+pub mod portal;
 mod postgres;
 pub mod provider;
 
@@ -176,6 +177,7 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         oidc_official_claim: "roles".into(),
         oidc_official_value: "official".into(),
         clients_require_private_key_jwt: false,
+        dpop_require_nonce: false,
         session_idle_minutes: 30,
         session_absolute_hours: 12,
     }
