@@ -290,4 +290,23 @@ on_both_backends! {
         forged.insert(jws.find('.').unwrap() + 5, 'x');
         assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
     }
+
+    async fn a_consent_granted_through_one_process_is_served_by_the_other(app) {
+        let (owner, id_card, ..) = owner_with_documents(&app).await;
+        let portal = Portal::register(&app);
+        let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await;
+        let token = token_of(&granted);
+        let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap().to_owned();
+        let second = app.second_process().await;
+        let path = format!("/v1/shared/documents/{id_card}");
+        assert_eq!(portal.fetch_at(&second.base, &path, &token).await.status(), StatusCode::OK);
+        let proof_once = proof(&portal.key, &ProofClaims::new("GET", portal.url(&path), Some(&token)));
+        assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(proof_once.clone())).await.status(), StatusCode::OK);
+        let replayed = portal.fetch_with(&second.base, &path, &token, Some(proof_once)).await;
+        assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "a proof replayed against the other process");
+        owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/withdraw")))
+            .header("x-csrf-token", &owner.csrf).send().await.unwrap();
+        let after = portal.fetch_at(&second.base, &path, &token).await;
+        assert_eq!(problem_type(after).await, "urn:kho:problem:consent-withdrawn");
+    }
 }

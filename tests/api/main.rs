@@ -6,7 +6,9 @@
 mod support;
 
 mod at_rest;
+mod audit_bundle;
 mod bad_input;
+mod ciba;
 mod cli;
 mod clients;
 mod consent;

@@ -1,0 +1,85 @@
+//! The owner's access log, downloaded as a bundle with the store's signed checkpoint, verifies
+//! offline with `kho audit verify` — and a row edited, deleted or reordered in the database is
+//! named there.
+
+use kho::storage::entities::access_log;
+use reqwest::StatusCode;
+use sea_orm::sea_query::Expr;
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde_json::Value;
+
+use crate::on_both_backends;
+use crate::support::portal::{Portal, consent_by_redirect};
+use crate::support::{OwnerClient, TestApp, pdf_of_len};
+
+async fn bundle(app: &TestApp, owner: &OwnerClient, name: &str) -> (std::path::PathBuf, Value) {
+    let response = owner.get("/v1/me/access-log/bundle").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body = response.text().await.unwrap();
+    let path = app.dir.path().join(name);
+    std::fs::write(&path, &body).unwrap();
+    (path, serde_json::from_str(&body).unwrap())
+}
+
+fn verify(app: &TestApp, path: &std::path::Path) -> Result<Value, String> {
+    let out = app.kho(&["audit", "verify", path.to_str().unwrap()]);
+    if out.status.success() {
+        Ok(serde_json::from_slice(&out.stdout).unwrap())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+on_both_backends! {
+    async fn kho_audit_verify_names_the_first_broken_link(app) {
+        let owner = app.sign_in("035199000123").await;
+        let id_card = owner.upload_ok("id-card", "Căn cước", pdf_of_len(1000)).await;
+        let diploma = owner.upload_ok("diploma", "Bằng", pdf_of_len(1000)).await;
+        let portal = Portal::register(&app);
+        let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await;
+        let token = granted["access_token"].as_str().unwrap();
+        for path in ["/v1/shared/documents".to_owned(), format!("/v1/shared/documents/{id_card}"),
+                     format!("/v1/shared/documents/{diploma}"), format!("/v1/shared/documents/{id_card}/content")] {
+            portal.fetch(&path, token).await;
+        }
+        let (good, body) = bundle(&app, &owner, "good.json").await;
+        let entries = body["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 4);
+        assert_eq!(entries[2]["outcome"], "denied");
+        let verified = verify(&app, &good).expect("an untouched log verifies");
+        assert_eq!(verified["summary"]["signed_up_to"], 4);
+
+        // Reordered in the file.
+        let mut reordered = body.clone();
+        reordered["entries"].as_array_mut().unwrap().swap(1, 2);
+        let path = app.dir.path().join("reordered.json");
+        std::fs::write(&path, reordered.to_string()).unwrap();
+        assert!(verify(&app, &path).unwrap_err().contains("entry 2"));
+
+        let owner_id: uuid::Uuid = body["owner"].as_str().unwrap().parse().unwrap();
+        let db = &app.state.db;
+        let set_outcome = |seq: i64, outcome: &'static str| async move {
+            access_log::Entity::update_many()
+                .col_expr(access_log::Column::Outcome, Expr::value(outcome))
+                .filter(access_log::Column::OwnerId.eq(owner_id))
+                .filter(access_log::Column::Seq.eq(seq))
+                .exec(db).await.unwrap();
+        };
+        // Edited in the database: the denial made to look allowed.
+        set_outcome(3, "allowed").await;
+        let (edited, _) = bundle(&app, &owner, "edited.json").await;
+        let why = verify(&app, &edited).unwrap_err();
+        assert!(why.contains("entry 3") && why.contains("changed"), "{why}");
+        set_outcome(3, "denied").await;
+        verify(&app, &bundle(&app, &owner, "restored.json").await.0).expect("restored");
+
+        // Deleted in the database: the last entry, which only the signed checkpoint vouches for.
+        access_log::Entity::delete_many()
+            .filter(access_log::Column::OwnerId.eq(owner_id))
+            .filter(access_log::Column::Seq.eq(4))
+            .exec(db).await.unwrap();
+        let (truncated, _) = bundle(&app, &owner, "truncated.json").await;
+        let why = verify(&app, &truncated).unwrap_err();
+        assert!(why.contains("missing"), "{why}");
+    }
+}
