@@ -18,5 +18,6 @@ mod http_basics;
 mod isolation;
 mod login;
 mod mandates;
+mod oauth_client_library;
 mod rotation;
 mod tampering;

@@ -120,7 +120,7 @@ fn rand_bytes() -> [u8; 32] {
 
 pub struct Portal {
     pub client_id: String,
-    secret: String,
+    pub secret: String,
     pub key: DpopKey,
     /// Kho's public URL (what `htu` names), whichever process is called.
     pub issuer: String,

@@ -44,7 +44,7 @@ pub struct OpenIdProvider {
     child: Child,
 }
 
-fn provider_dir() -> PathBuf {
+pub fn provider_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider")
 }
 
@@ -52,7 +52,7 @@ fn required() -> bool {
     std::env::var("KHO_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1" || v == "true")
 }
 
-fn unavailable<T>(why: &str) -> Option<T> {
+pub fn unavailable<T>(why: &str) -> Option<T> {
     if required() {
         panic!("the OpenID Provider is required (KHO_TEST_REQUIRE_ALL=1) but cannot run: {why}");
     }
@@ -62,14 +62,16 @@ fn unavailable<T>(why: &str) -> Option<T> {
     None
 }
 
-/// Installs the provider's npm packages once per test run.
-fn install() -> Result<(), String> {
+/// Installs the Node tools' npm packages once per test run.
+pub fn install() -> Result<(), String> {
     static INSTALLED: Mutex<Option<Result<(), String>>> = Mutex::new(None);
     let mut done = INSTALLED.lock().unwrap_or_else(|p| p.into_inner());
     if let Some(result) = done.as_ref() {
         return result.clone();
     }
-    let result = if provider_dir().join("node_modules/oidc-provider").exists() {
+    let modules = provider_dir().join("node_modules");
+    let result = if modules.join("oidc-provider").exists() && modules.join("oauth4webapi").exists()
+    {
         Ok(())
     } else {
         match Command::new("npm")
