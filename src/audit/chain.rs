@@ -175,7 +175,7 @@ pub async fn append(db: &DatabaseConnection, access: Access) -> Result<(), Store
 /// read snapshot into a write. `false` if the owner no longer exists (erased).
 pub async fn lock_owner(txn: &DatabaseTransaction, owner: OwnerId) -> Result<bool, StoreError> {
     let touched = owners::Entity::update_many()
-        .col_expr(owners::Column::Id, Expr::col(owners::Column::Id).into())
+        .col_expr(owners::Column::Id, Expr::col(owners::Column::Id))
         .filter(owners::Column::Id.eq(owner.0))
         .exec(txn)
         .await?;

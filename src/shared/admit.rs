@@ -31,7 +31,8 @@ pub enum Refusal {
     },
     /// The DPoP proof is missing or wrong.
     Proof(String),
-    UseNonce,
+    /// The proof needs a nonce: this one, sent as `DPoP-Nonce`.
+    UseNonce(String),
     /// The document is not one the consent covers.
     NotFound,
     /// The document's one fetch under a `once` consent is taken.
@@ -91,11 +92,17 @@ impl IntoResponse for Refusal {
             Self::Proof(why) => {
                 unauthorized("invalid-dpop-proof", Some("invalid_dpop_proof"), &why)
             }
-            Self::UseNonce => unauthorized(
-                "use-dpop-nonce",
-                Some("use_dpop_nonce"),
-                "a fresh DPoP nonce is required",
-            ),
+            Self::UseNonce(nonce) => {
+                let mut response = unauthorized(
+                    "use-dpop-nonce",
+                    Some("use_dpop_nonce"),
+                    "a fresh DPoP nonce is required",
+                );
+                if let Ok(value) = HeaderValue::from_str(&nonce) {
+                    response.headers_mut().insert("dpop-nonce", value);
+                }
+                response
+            }
             Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", Some("not found".into())),
             Self::AlreadyFetched => problem(
                 StatusCode::FORBIDDEN,
@@ -151,7 +158,9 @@ pub async fn caller(
     let proof = dpop::verify(state, headers, method, &endpoint(state, path), Some(token))
         .await
         .map_err(|e| match e {
-            DpopError::UseNonce => Refusal::UseNonce,
+            DpopError::UseNonce => {
+                Refusal::UseNonce(dpop::nonce(&state.keys.blind_index(), Utc::now()))
+            }
             DpopError::Store(e) => Refusal::Internal(e),
             other => Refusal::Proof(other.to_string()),
         })?;

@@ -310,3 +310,40 @@ on_both_backends! {
         assert_eq!(problem_type(after).await, "urn:kho:problem:consent-withdrawn");
     }
 }
+
+on_both_backends! {
+    @spawn spawn_app_requiring_dpop_nonce;
+
+    async fn a_proof_without_a_fresh_nonce_gets_use_dpop_nonce(app) {
+        let (owner, id_card, ..) = owner_with_documents(&app).await;
+        let portal = Portal::register(&app);
+        let (verifier, challenge) = pkce();
+        let pushed: Value = portal.par(&details(&["id-card"], "once", 600), &challenge).await.json().await.unwrap();
+        let back = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
+        let code = param(&back, "code").unwrap();
+        let form = [("grant_type", "authorization_code"), ("code", code.as_str()),
+            ("redirect_uri", crate::support::portal::REDIRECT_URI), ("code_verifier", verifier.as_str())];
+        let without = proof(&portal.key, &ProofClaims::new("POST", portal.url("/oauth/token"), None));
+        let refused = portal.token_at(&app.base, &form, Some(without)).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+        let body: Value = refused.json().await.unwrap();
+        assert_eq!(body["error"], "use_dpop_nonce");
+        let mut claims = ProofClaims::new("POST", portal.url("/oauth/token"), None);
+        claims.nonce = Some(&nonce);
+        let forged = proof(&portal.key, &ProofClaims { nonce: Some("0.forged"), ..ProofClaims::new("POST", portal.url("/oauth/token"), None) });
+        assert_eq!(portal.token_at(&app.base, &form, Some(forged)).await.status(), StatusCode::BAD_REQUEST);
+        let granted = portal.token_at(&app.base, &form, Some(proof(&portal.key, &claims))).await;
+        assert_eq!(granted.status(), StatusCode::OK);
+        let token = token_of(&granted.json().await.unwrap());
+        let path = format!("/v1/shared/documents/{id_card}");
+        let refused = portal.fetch(&path, &token).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+        assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"));
+        let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+        let mut claims = ProofClaims::new("GET", portal.url(&path), Some(&token));
+        claims.nonce = Some(&nonce);
+        let ok = portal.fetch_with(&app.base, &path, &token, Some(proof(&portal.key, &claims))).await;
+        assert_eq!(ok.status(), StatusCode::OK);
+    }
+}

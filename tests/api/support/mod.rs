@@ -83,6 +83,11 @@ pub async fn spawn_app_requiring_private_key_jwt(backend: Backend) -> Option<Tes
     spawn_with(backend, false, |s| s.clients_require_private_key_jwt = true).await
 }
 
+/// Starts the app requiring a Kho-issued nonce in every DPoP proof (RFC 9449 §8).
+pub async fn spawn_app_requiring_dpop_nonce(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, false, |s| s.dpop_require_nonce = true).await
+}
+
 async fn spawn(backend: Backend, with_provider: bool) -> Option<TestApp> {
     spawn_with(backend, with_provider, |_| {}).await
 }
