@@ -190,6 +190,11 @@ pub async fn append_in(txn: &DatabaseTransaction, access: Access) -> Result<(), 
             "the owner of this access log no longer exists".into(),
         )));
     }
+    append_locked(txn, access).await
+}
+
+/// [`append_in`] for a transaction that already holds the owner's lock ([`lock_owner`]).
+pub async fn append_locked(txn: &DatabaseTransaction, access: Access) -> Result<(), StoreError> {
     let last = tail(txn, access.owner).await?;
     let (seq, prev_hash) = last.map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash));
     let (kind, person, mandate, client, agency) = match access.actor {

@@ -22,8 +22,8 @@ mod checkpoint;
 pub mod http;
 
 pub use chain::{
-    Access, Actor, BrokenLink, Context, Outcome, append, append_in, entries, lock_owner, tail,
-    verify_chain,
+    Access, Actor, BrokenLink, Context, Outcome, append, append_in, append_locked, entries,
+    lock_owner, tail, verify_chain,
 };
 pub use checkpoint::{
     BUNDLE_FORMAT, Bundle, BundleError, CHECKPOINT_TYPE, CheckpointError, Verified, checkpoint,

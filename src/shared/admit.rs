@@ -314,7 +314,7 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
             case_ref: None,
         },
     };
-    audit::append_in(&txn, access).await?;
+    audit::append_locked(&txn, access).await?;
     if let Err((_, refusal)) = decision {
         txn.commit().await?;
         return Err(refusal);
