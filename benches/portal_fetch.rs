@@ -41,6 +41,7 @@ struct Portal {
     consent: Uuid,
     document: Uuid,
     token: String,
+    client: String,
 }
 
 struct DpopKey {
@@ -91,6 +92,19 @@ fn pdf() -> Vec<u8> {
 }
 
 async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Portal> {
+    let client = kho::clients::add(
+        &state.db,
+        kho::clients::NewClient {
+            name: kho::ids::Text::parse("Bench portal", "name", 100).unwrap(),
+            agency: kho::ids::AgencyCode::parse("000.00.00.H49").unwrap(),
+            role: kho::clients::Role::Portal,
+            redirect_uris: vec!["https://portal.example/cb".parse().unwrap()],
+            keys: kho::clients::KeySource::Secret,
+        },
+    )
+    .await
+    .unwrap()
+    .client_id;
     let mut portals = Vec::new();
     for i in 0..n {
         let identifier = format!("0351990{i:05}");
@@ -148,7 +162,7 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
             state,
             NewConsent {
                 owner,
-                client_id: "portal-bench",
+                client_id: &client,
                 agency_code: "000.00.00.H49",
                 flow: "redirect",
                 asked: &asked,
@@ -164,7 +178,7 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
         let token = handles::issue_access_token(
             &state.db,
             consent,
-            "portal-bench",
+            &client,
             &key.jkt,
             Utc::now() + Span::days(1),
         )
@@ -175,6 +189,7 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
             consent,
             document,
             token,
+            client: client.clone(),
         });
     }
     portals
@@ -220,6 +235,14 @@ async fn baseline_once(db: &DatabaseConnection, p: &Portal) {
     .unwrap();
     db.query_one_raw(stmt(
         db,
+        "SELECT * FROM clients WHERE client_id = $1 LIMIT 1",
+        vec![p.client.clone().into()],
+    ))
+    .await
+    .unwrap()
+    .unwrap();
+    db.query_one_raw(stmt(
+        db,
         "SELECT * FROM consents WHERE id = $1 LIMIT 1",
         vec![p.consent.into()],
     ))
@@ -259,8 +282,8 @@ async fn baseline_once(db: &DatabaseConnection, p: &Portal) {
         .unwrap();
     let seq: i64 = tail.map_or(0, |r| r.try_get("", "seq").unwrap()) + 1;
     txn.execute_raw(stmt(db, "INSERT INTO access_log (owner_id, seq, at, actor_kind, actor_person, actor_mandate, actor_client, action, document_id, outcome, detail, prev_hash, hash, version, actor_agency, consent_id, procedure, dossier, case_ref) \
-        VALUES ($1, $2, $3, 'portal', NULL, NULL, 'portal-bench', 'download_document', $4, 'allowed', NULL, $5, $6, 2, '000.00.00.H49', $7, '1.001193', NULL, NULL)",
-        vec![p.owner.into(), seq.into(), now.to_rfc3339().into(), p.document.into(), "0".repeat(64).into(), "1".repeat(64).into(), p.consent.into()])).await.unwrap();
+        VALUES ($1, $2, $3, 'portal', NULL, NULL, $8, 'download_document', $4, 'allowed', NULL, $5, $6, 2, '000.00.00.H49', $7, '1.001193', NULL, NULL)",
+        vec![p.owner.into(), seq.into(), now.to_rfc3339().into(), p.document.into(), "0".repeat(64).into(), "1".repeat(64).into(), p.consent.into(), p.client.clone().into()])).await.unwrap();
     txn.commit().await.unwrap();
     db.query_one_raw(stmt(
         db,

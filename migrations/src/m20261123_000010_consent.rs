@@ -70,6 +70,7 @@ impl MigrationTrait for Migration {
                     .table(ConsentDocuments::Table)
                     .col(uuid(ConsentDocuments::ConsentId))
                     .col(uuid(ConsentDocuments::DocumentId))
+                    .col(timestamp_with_time_zone_null(ConsentDocuments::ClaimedAt))
                     .col(timestamp_with_time_zone_null(ConsentDocuments::FetchedAt))
                     .primary_key(
                         Index::create()
@@ -200,6 +201,7 @@ enum ConsentDocuments {
     Table,
     ConsentId,
     DocumentId,
+    ClaimedAt,
     FetchedAt,
 }
 

@@ -271,7 +271,24 @@ pub struct BrokenLink {
 /// `hash`, each `hash` the hash of its entry.
 pub fn verify_chain(rows: &[Model]) -> Result<(), BrokenLink> {
     let mut prev = GENESIS.to_owned();
+    let mut seen_v2 = false;
     for (i, row) in rows.iter().enumerate() {
+        // Version 1 hashes fewer fields: a version 1 entry may not carry the others (they would
+        // be unprotected), nor come after version 2 (a downgrade).
+        let plausible = match row.version {
+            1 => !seen_v2 && !has_version_2_fields(row),
+            2 => {
+                seen_v2 = true;
+                true
+            }
+            _ => false,
+        };
+        if !plausible {
+            return Err(BrokenLink {
+                seq: row.seq,
+                reason: "its content was changed",
+            });
+        }
         let expected_seq = i64::try_from(i).unwrap_or(i64::MAX) + 1;
         if row.seq != expected_seq {
             return Err(BrokenLink {
@@ -296,6 +313,14 @@ pub fn verify_chain(rows: &[Model]) -> Result<(), BrokenLink> {
     Ok(())
 }
 
+fn has_version_2_fields(row: &Model) -> bool {
+    row.actor_agency.is_some()
+        || row.consent_id.is_some()
+        || row.procedure.is_some()
+        || row.dossier.is_some()
+        || row.case_ref.is_some()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -318,7 +343,7 @@ mod tests {
                     detail: None,
                     prev_hash: prev.clone(),
                     hash: String::new(),
-                    version: if seq % 2 == 0 { 1 } else { 2 },
+                    version: if seq <= 2 { 1 } else { 2 },
                     actor_agency: None,
                     consent_id: None,
                     procedure: None,
@@ -362,6 +387,17 @@ mod tests {
         let mut rows = chain(3);
         rows[2].case_ref = Some("case".into());
         assert_eq!(verify_chain(&rows).unwrap_err().seq, 3);
+    }
+
+    #[test]
+    fn a_version_1_entry_cannot_smuggle_unhashed_fields_or_follow_version_2() {
+        let mut rows = chain(4);
+        rows[1].consent_id = Some(Uuid::from_u128(9));
+        assert_eq!(verify_chain(&rows).unwrap_err().seq, 2);
+        let mut rows = chain(4);
+        rows[3].version = 1;
+        rows[3].hash = canonical_hash(&rows[3]);
+        assert_eq!(verify_chain(&rows).unwrap_err().seq, 4);
     }
 
     #[test]

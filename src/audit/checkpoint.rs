@@ -91,12 +91,25 @@ pub async fn checkpoint(
     verify_chain(&rows)?;
     let previous = latest(db, owner).await?;
     if let Some(cp) = &previous {
-        check_against(&rows, cp.seq, &cp.hash)?;
+        // What the store signed, not the row's columns (which anyone with the database can edit).
+        let published = keys.public_keys().map_err(StoreError::from)?;
+        let (statement, _) = verify_statement(&cp.jws, &published).map_err(|_| BrokenLink {
+            seq: cp.seq,
+            reason: "the stored checkpoint's signature does not verify",
+        })?;
+        if statement.owner != owner.0 || statement.seq != cp.seq {
+            return Err(BrokenLink {
+                seq: cp.seq,
+                reason: "the stored checkpoint is not this log's",
+            }
+            .into());
+        }
+        check_against(&rows, statement.seq, &statement.hash)?;
     }
     let Some(head) = rows.last() else {
         return Ok(None);
     };
-    if let Some(cp) = previous.filter(|cp| cp.seq == head.seq) {
+    if let Some(cp) = previous.filter(|cp| cp.seq == head.seq && cp.hash == head.hash) {
         return Ok(Some(cp.jws));
     }
     let statement = Statement {
@@ -191,6 +204,8 @@ pub enum BundleError {
     Format(String),
     #[error("the checkpoint's signature does not verify: {0}")]
     Signature(&'static str),
+    #[error("the bundle carries no signed checkpoint: its entries cannot be vouched for")]
+    Unsigned,
     #[error(transparent)]
     Broken(#[from] BrokenLink),
 }
@@ -205,30 +220,8 @@ pub struct Verified {
     pub signed_by: Option<String>,
 }
 
-/// Checks a bundle offline against the store's public keys: the chain link by link, then the
-/// checkpoint's signature and that it matches its entry. Names the first broken link.
-pub fn verify_bundle(bundle: &Bundle, keys: &JwkSet) -> Result<Verified, BundleError> {
-    if bundle.format != BUNDLE_FORMAT {
-        return Err(BundleError::Format(format!(
-            "format must be {BUNDLE_FORMAT}"
-        )));
-    }
-    if let Some(stranger) = bundle.entries.iter().find(|e| e.owner_id != bundle.owner) {
-        return Err(BrokenLink {
-            seq: stranger.seq,
-            reason: "it belongs to another owner",
-        }
-        .into());
-    }
-    verify_chain(&bundle.entries)?;
-    let Some(jws) = &bundle.checkpoint else {
-        return Ok(Verified {
-            owner: bundle.owner,
-            entries: bundle.entries.len(),
-            signed_up_to: None,
-            signed_by: None,
-        });
-    };
+/// Checks a checkpoint's signature against `keys`; returns what it states and the key id.
+pub fn verify_statement(jws: &str, keys: &JwkSet) -> Result<(Statement, String), BundleError> {
     let header =
         jsonwebtoken::decode_header(jws).map_err(|_| BundleError::Signature("not a JWS"))?;
     if header.typ.as_deref() != Some(CHECKPOINT_TYPE) || header.alg != Algorithm::ES256 {
@@ -245,6 +238,52 @@ pub fn verify_bundle(bundle: &Bundle, keys: &JwkSet) -> Result<Verified, BundleE
     let statement = jsonwebtoken::decode::<Statement>(jws, &key, &validation)
         .map_err(|_| BundleError::Signature("the signature is invalid"))?
         .claims;
+    Ok((statement, kid))
+}
+
+/// Checks a bundle offline against the store's public keys: the chain link by link, then the
+/// checkpoint's signature and that it matches its entry — and each `earlier` checkpoint (kept
+/// from earlier downloads) too, so a log rewritten since then is caught. Names the first
+/// broken link.
+pub fn verify_bundle(
+    bundle: &Bundle,
+    keys: &JwkSet,
+    earlier: &[String],
+) -> Result<Verified, BundleError> {
+    if bundle.format != BUNDLE_FORMAT {
+        return Err(BundleError::Format(format!(
+            "format must be {BUNDLE_FORMAT}"
+        )));
+    }
+    if let Some(stranger) = bundle.entries.iter().find(|e| e.owner_id != bundle.owner) {
+        return Err(BrokenLink {
+            seq: stranger.seq,
+            reason: "it belongs to another owner",
+        }
+        .into());
+    }
+    verify_chain(&bundle.entries)?;
+    for jws in earlier {
+        let (statement, _) = verify_statement(jws, keys)?;
+        if statement.owner != bundle.owner {
+            return Err(BundleError::Signature(
+                "an earlier checkpoint is another owner's",
+            ));
+        }
+        check_against(&bundle.entries, statement.seq, &statement.hash)?;
+    }
+    let Some(jws) = &bundle.checkpoint else {
+        if bundle.entries.is_empty() {
+            return Ok(Verified {
+                owner: bundle.owner,
+                entries: 0,
+                signed_up_to: None,
+                signed_by: None,
+            });
+        }
+        return Err(BundleError::Unsigned);
+    };
+    let (statement, kid) = verify_statement(jws, keys)?;
     if statement.owner != bundle.owner {
         return Err(BundleError::Signature("the checkpoint is another owner's"));
     }

@@ -18,6 +18,10 @@ pub enum AuditCommand {
     Verify {
         /// The bundle file.
         bundle: PathBuf,
+        /// A checkpoint (JWS) kept from an earlier download; the bundle must extend it. Repeat
+        /// for several.
+        #[arg(long = "checkpoint")]
+        earlier: Vec<PathBuf>,
         /// The store's published keys (a JWK Set, as served at the jwks_uri). Without it, the
         /// public keys of the key ring in KHO_KEYS_DIR are used.
         #[arg(long)]
@@ -29,7 +33,11 @@ pub async fn run(
     command: AuditCommand,
     settings: Settings,
 ) -> Result<(), Box<dyn std::error::Error>> {
-    let AuditCommand::Verify { bundle, jwks } = command;
+    let AuditCommand::Verify {
+        bundle,
+        jwks,
+        earlier,
+    } = command;
     let text = std::fs::read_to_string(&bundle)
         .map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
     let bundle: Bundle = serde_json::from_str(&text)
@@ -42,7 +50,15 @@ pub async fn run(
         .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?,
         None => KeyRing::load(&settings.keys_dir, settings.is_production())?.public_keys()?,
     };
-    let verified = verify_bundle(&bundle, &keys)?;
+    let earlier = earlier
+        .iter()
+        .map(|p| {
+            std::fs::read_to_string(p)
+                .map(|t| t.trim().to_owned())
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let verified = verify_bundle(&bundle, &keys, &earlier)?;
     println!("{}", json!({ "verified": true, "summary": verified }));
     Ok(())
 }

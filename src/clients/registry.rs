@@ -194,8 +194,18 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<ClientView>, StoreError
         .collect())
 }
 
-/// Disables a client at once: its next authentication fails. False if there is no such client.
+/// Disables a client at once: its next authentication fails, and every access token it holds
+/// is revoked. False if there is no such client.
 pub async fn disable(db: &DatabaseConnection, client_id: &str) -> Result<bool, StoreError> {
+    crate::storage::entities::access_tokens::Entity::update_many()
+        .col_expr(
+            crate::storage::entities::access_tokens::Column::RevokedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(crate::storage::entities::access_tokens::Column::ClientId.eq(client_id))
+        .filter(crate::storage::entities::access_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
     let done = clients::Entity::update_many()
         .set(clients::ActiveModel {
             disabled: Set(true),

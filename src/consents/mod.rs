@@ -13,8 +13,8 @@ use serde::{Deserialize, Serialize};
 
 pub use receipt::{RECEIPT_TYPE, receipt};
 pub use store::{
-    Consent, ConsentError, NewConsent, approve, create, deny, find, get, granted, list,
-    mark_fetched, release_fetch, try_claim_fetch, withdraw,
+    Consent, ConsentError, NewConsent, approve, approve_in, create, create_in, deny, find, get,
+    granted, list, mark_fetched, release_fetch, try_claim_fetch, withdraw,
 };
 
 /// Where a consent stands.

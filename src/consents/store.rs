@@ -5,8 +5,8 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
+    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -97,6 +97,15 @@ pub struct NewConsent<'a> {
 
 /// Records a pending consent request; returns its id.
 pub async fn create(state: &AppState, new: NewConsent<'_>) -> Result<Uuid, ConsentError> {
+    create_in(&state.db, state, new).await
+}
+
+/// [`create`] on `conn` (a transaction that does more).
+pub async fn create_in(
+    conn: &impl ConnectionTrait,
+    state: &AppState,
+    new: NewConsent<'_>,
+) -> Result<Uuid, ConsentError> {
     let id = Uuid::now_v7();
     let key = owners::data_key(&state.db, &state.keys, new.owner)
         .await?
@@ -128,7 +137,7 @@ pub async fn create(state: &AppState, new: NewConsent<'_>) -> Result<Uuid, Conse
         used_at: Set(None),
     };
     consents::Entity::insert(row)
-        .exec_without_returning(&state.db)
+        .exec_without_returning(conn)
         .await?;
     Ok(id)
 }
@@ -167,7 +176,22 @@ pub async fn approve(
     picked: &[Uuid],
     decided_by: OwnerId,
 ) -> Result<consents::Model, ConsentError> {
-    let consent = row(&state.db, owner, id).await?;
+    let txn = state.db.begin().await?;
+    approve_in(&txn, state, owner, id, picked, decided_by).await?;
+    txn.commit().await?;
+    row(&state.db, owner, id).await
+}
+
+/// [`approve`] within `txn`.
+pub async fn approve_in(
+    txn: &DatabaseTransaction,
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+    picked: &[Uuid],
+    decided_by: OwnerId,
+) -> Result<(), ConsentError> {
+    let consent = row(txn, owner, id).await?;
     let now = Utc::now();
     let status = Status::effective(&consent.status, consent.expires_at, now);
     if status != Status::Pending {
@@ -186,7 +210,6 @@ pub async fn approve(
         ));
     }
     let expires_at = now + Duration::seconds(consent.expires_in);
-    let txn = state.db.begin().await?;
     let decided = consents::Entity::update_many()
         .col_expr(
             consents::Column::Status,
@@ -198,7 +221,8 @@ pub async fn approve(
         .filter(consents::Column::Id.eq(id))
         .filter(consents::Column::OwnerId.eq(owner.0))
         .filter(consents::Column::Status.eq(Status::Pending.as_str()))
-        .exec(&txn)
+        .filter(consents::Column::ExpiresAt.gt(now))
+        .exec(txn)
         .await?;
     if decided.rows_affected != 1 {
         return Err(ConsentError::WrongState("decided", "approved"));
@@ -210,18 +234,18 @@ pub async fn approve(
         consent_documents::ActiveModel {
             consent_id: Set(id),
             document_id: Set(document),
+            claimed_at: Set(None),
             fetched_at: Set(None),
         }
     }))
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
-    txn.commit().await?;
-    row(&state.db, owner, id).await
+    Ok(())
 }
 
 /// Denies a pending consent.
 pub async fn deny(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     owner: OwnerId,
     id: Uuid,
     decided_by: OwnerId,
@@ -266,6 +290,7 @@ pub async fn withdraw(
         .filter(consents::Column::Id.eq(id))
         .filter(consents::Column::OwnerId.eq(owner.0))
         .filter(consents::Column::Status.is_in([Status::Active.as_str(), Status::Pending.as_str()]))
+        .filter(consents::Column::ExpiresAt.gt(now))
         .exec(&txn)
         .await?;
     if withdrawn.rows_affected != 1 {
@@ -388,20 +413,31 @@ pub async fn granted(state: &AppState, consent_id: Uuid) -> Result<Granted, Cons
     })
 }
 
-/// Claims the one fetch of `document` under a `once` consent; `false` if it was taken.
+/// A claim this old is from a fetch that never finished nor gave its claim back (a process
+/// stopped mid-stream): the document can be claimed again.
+const STALE_CLAIM_MINUTES: i64 = 10;
+
+/// Claims the one fetch of `document` under a `once` consent; `false` if it was fetched, or a
+/// fetch of it is in progress.
 pub async fn try_claim_fetch(
     db: &impl ConnectionTrait,
     consent: Uuid,
     document: Uuid,
 ) -> Result<bool, ConsentError> {
+    let now = Utc::now();
     let claimed = consent_documents::Entity::update_many()
-        .col_expr(
-            consent_documents::Column::FetchedAt,
-            Expr::value(Utc::now()),
-        )
+        .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::DocumentId.eq(document))
         .filter(consent_documents::Column::FetchedAt.is_null())
+        .filter(
+            sea_orm::Condition::any()
+                .add(consent_documents::Column::ClaimedAt.is_null())
+                .add(
+                    consent_documents::Column::ClaimedAt
+                        .lt(now - Duration::minutes(STALE_CLAIM_MINUTES)),
+                ),
+        )
         .exec(db)
         .await?;
     Ok(claimed.rows_affected == 1)
@@ -415,19 +451,33 @@ pub async fn release_fetch(
 ) -> Result<(), ConsentError> {
     consent_documents::Entity::update_many()
         .col_expr(
-            consent_documents::Column::FetchedAt,
+            consent_documents::Column::ClaimedAt,
             Expr::value(Option::<DateTime<Utc>>::None),
         )
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::DocumentId.eq(document))
+        .filter(consent_documents::Column::FetchedAt.is_null())
         .exec(db)
         .await?;
     Ok(())
 }
 
-/// After a complete fetch under a `once` consent: when every chosen document has been fetched,
-/// the consent is `used`.
-pub async fn mark_fetched(db: &DatabaseConnection, consent: Uuid) -> Result<(), ConsentError> {
+/// After a complete fetch of `document` under a `once` consent: the document is fetched, and
+/// when every chosen document is, the consent is `used`.
+pub async fn mark_fetched(
+    db: &DatabaseConnection,
+    consent: Uuid,
+    document: Uuid,
+) -> Result<(), ConsentError> {
+    consent_documents::Entity::update_many()
+        .col_expr(
+            consent_documents::Column::FetchedAt,
+            Expr::value(Utc::now()),
+        )
+        .filter(consent_documents::Column::ConsentId.eq(consent))
+        .filter(consent_documents::Column::DocumentId.eq(document))
+        .exec(db)
+        .await?;
     let unfetched = consent_documents::Entity::find()
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::FetchedAt.is_null())

@@ -173,15 +173,19 @@ pub fn check_csrf(session: &Session, sent: &[u8]) -> Result<(), ApiError> {
 pub fn check_same_origin(headers: &HeaderMap, settings: &Settings) -> Result<(), ApiError> {
     const FOREIGN: ApiError =
         ApiError::CsrfRejected("requests from another origin cannot change data");
+    let fetch_site = headers.get("sec-fetch-site").map(|v| v.as_bytes());
     if let Some(origin) = headers.get("origin") {
         let ours = settings.public_url.origin().ascii_serialization();
-        return if origin.as_bytes() == ours.as_bytes() {
+        // A browser whose referrer policy hides the origin sends `null`; its own
+        // `Sec-Fetch-Site` still says where the request came from.
+        let hidden_but_ours = origin.as_bytes() == b"null" && fetch_site == Some(b"same-origin");
+        return if origin.as_bytes() == ours.as_bytes() || hidden_but_ours {
             Ok(())
         } else {
             Err(FOREIGN)
         };
     }
-    match headers.get("sec-fetch-site").map(|v| v.as_bytes()) {
+    match fetch_site {
         None | Some(b"same-origin" | b"none") => Ok(()),
         Some(_) => Err(FOREIGN),
     }

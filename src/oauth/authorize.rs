@@ -8,11 +8,11 @@
 use askama::Template;
 use axum::body::Bytes;
 use axum::extract::{Query, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use chrono::{Duration, FixedOffset, Utc};
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
@@ -113,7 +113,7 @@ pub async fn show(
     Query(query): Query<AuthorizeQuery>,
     uri: axum::http::Uri,
 ) -> Result<Response, ApiError> {
-    let (_, asked) = match pushed(
+    let (request, asked) = match pushed(
         &state,
         query.client_id.as_deref(),
         query.request_uri.as_deref(),
@@ -184,7 +184,16 @@ pub async fn show(
             .collect(),
         missing_types,
     };
-    Ok(Html(page.render().map_err(ApiError::internal)?).into_response())
+    let mut response = Html(page.render().map_err(ApiError::internal)?).into_response();
+    let portal = Url::parse(&request.redirect_uri)
+        .map(|u| u.origin().ascii_serialization())
+        .map_err(ApiError::internal)?;
+    let headers = response.headers_mut();
+    if let Ok(csp) = HeaderValue::from_str(&crate::web::csp_with_form_target(&portal)) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
 }
 
 /// `POST /authorize`: the owner's decision, as a form (`csrf_token`, `client_id`,
@@ -249,17 +258,20 @@ pub async fn decide(
     let client = find_enabled(&state.db, &request.client_id)
         .await?
         .ok_or(ApiError::NotFound)?;
+    // All or nothing: the request answered, the consent recorded and decided, the code issued.
     // Single use: whoever marks the request answered first decides.
+    let txn = state.db.begin().await?;
     let claimed = par_requests::Entity::update_many()
         .col_expr(par_requests::Column::UsedAt, Expr::value(Utc::now()))
         .filter(par_requests::Column::HandleHash.eq(&request.handle_hash))
         .filter(par_requests::Column::UsedAt.is_null())
-        .exec(&state.db)
+        .exec(&txn)
         .await?;
     if claimed.rows_affected != 1 {
         return Ok(error_page("the request was already answered"));
     }
-    let consent = consents::create(
+    let consent = consents::create_in(
+        &txn,
         &state,
         NewConsent {
             owner: session.owner,
@@ -274,9 +286,17 @@ pub async fn decide(
     .await?;
     let mut target = Url::parse(&request.redirect_uri).map_err(ApiError::internal)?;
     if approve {
-        consents::approve(&state, session.owner, consent, &picked, session.person).await?;
+        consents::approve_in(
+            &txn,
+            &state,
+            session.owner,
+            consent,
+            &picked,
+            session.person,
+        )
+        .await?;
         let code = handles::new_grant(
-            &state.db,
+            &txn,
             handles::NewGrant {
                 consent,
                 client_id: &client.client_id,
@@ -291,12 +311,13 @@ pub async fn decide(
         .await?;
         target.query_pairs_mut().append_pair("code", &code);
     } else {
-        consents::deny(&state.db, session.owner, consent, session.person).await?;
+        consents::deny(&txn, session.owner, consent, session.person).await?;
         target
             .query_pairs_mut()
             .append_pair("error", "access_denied")
             .append_pair("error_description", "the owner denied the request");
     }
+    txn.commit().await?;
     {
         let mut pairs = target.query_pairs_mut();
         if let Some(s) = &request.state {

@@ -6,15 +6,13 @@
 //! An identifier Kho has never seen gets a store (as an issued document would), so the answer
 //! never tells a portal whether someone has used Kho.
 
-use std::collections::HashMap;
-
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::{Duration, Utc};
 use serde_json::json;
 
+use super::form::OAuthForm;
 use super::{OAuthError, authenticate_portal, details, handles, no_store};
 use crate::app::AppState;
 use crate::consents::{self, NewConsent};
@@ -30,7 +28,7 @@ const MAX_BINDING_MESSAGE_CHARS: usize = 100;
 pub async fn backchannel(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
     let client = authenticate_portal(&state, &headers, &form, "/oauth/bc-authorize").await?;
     let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());

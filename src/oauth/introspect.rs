@@ -4,13 +4,13 @@
 
 use std::collections::HashMap;
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use chrono::Utc;
 use serde_json::json;
 
+use super::form::OAuthForm;
 use super::{OAuthError, endpoint, handles, no_store};
 use crate::app::AppState;
 use crate::clients::authenticate;
@@ -26,7 +26,7 @@ fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
 pub async fn introspect(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
     let client = authenticate(
         &state,
@@ -53,9 +53,12 @@ pub async fn introspect(
     if Status::effective(&consent.status, consent.expires_at, now) != Status::Active {
         return Ok(inactive());
     }
-    let granted = consents::granted(&state, consent.id)
-        .await
-        .map_err(OAuthError::server)?;
+    let granted = match consents::granted(&state, consent.id).await {
+        Ok(granted) => granted,
+        // The owner was erased meanwhile: nothing is served under the consent.
+        Err(consents::ConsentError::NotFound) => return Ok(inactive()),
+        Err(e) => return Err(OAuthError::server(e)),
+    };
     Ok(no_store(
         StatusCode::OK,
         json!({
@@ -74,7 +77,7 @@ pub async fn introspect(
 pub async fn revoke(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
     let client = authenticate(&state, &headers, &form, &endpoint(&state, "/oauth/revoke")).await?;
     // `token_type_hint` is only a hint (RFC 7009 §2.1): Kho issues access tokens only.

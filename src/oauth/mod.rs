@@ -9,6 +9,7 @@ pub mod ciba;
 pub mod details;
 pub mod dpop;
 mod error;
+mod form;
 pub mod handles;
 pub mod introspect;
 pub mod metadata;

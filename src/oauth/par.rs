@@ -2,9 +2,6 @@
 //! authenticates and pushes everything — redirect URI, PKCE challenge, `state`, and what it
 //! asks for — and gets a `request_uri` that lives five minutes and is used once.
 
-use std::collections::HashMap;
-
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
@@ -13,6 +10,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
+use super::form::OAuthForm;
 use super::{OAuthError, authenticate_portal, details, dpop, endpoint, handles, no_store};
 use crate::app::AppState;
 use crate::clients::find_enabled;
@@ -24,7 +22,7 @@ const LIFETIME_SECS: i64 = 300;
 pub async fn push(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
     let client = authenticate_portal(&state, &headers, &form, "/oauth/par").await?;
     let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());

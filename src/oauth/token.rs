@@ -6,7 +6,6 @@
 
 use std::collections::HashMap;
 
-use axum::Form;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -18,6 +17,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::dpop::{self, DpopError, Proof};
+use super::form::OAuthForm;
 use super::{OAuthError, authenticate_portal, endpoint, handles, no_store};
 use crate::app::AppState;
 use crate::clients::Authenticated;
@@ -40,7 +40,7 @@ pub fn dpop_error(e: DpopError) -> OAuthError {
 pub async fn token(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Form(form): Form<HashMap<String, String>>,
+    OAuthForm(form): OAuthForm,
 ) -> Response {
     let nonce = dpop::nonce(&state.keys.blind_index(), Utc::now());
     let mut response = match exchange(&state, &headers, &form).await {

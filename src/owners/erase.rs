@@ -7,7 +7,10 @@ use super::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::storage::entities::{access_log, owner_keys, owners, sessions};
+use crate::storage::entities::{
+    access_log, access_tokens, audit_checkpoints, consent_documents, consents, grants, owner_keys,
+    owners, sessions,
+};
 
 /// What an erasure removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -40,11 +43,42 @@ pub async fn erase(
         .exec(db)
         .await?;
     owners::Entity::delete_by_id(owner.0).exec(db).await?;
-    // The access log has no foreign key (it is append-only); it goes with the store it describes.
+    // The access log has no foreign key (it is append-only); it goes with the store it describes,
+    // with its checkpoints.
     access_log::Entity::delete_many()
         .filter(access_log::Column::OwnerId.eq(owner.0))
         .exec(db)
         .await?;
+    audit_checkpoints::Entity::delete_many()
+        .filter(audit_checkpoints::Column::OwnerId.eq(owner.0))
+        .exec(db)
+        .await?;
+    // Consents, and the grants and tokens issued under them: nothing is served any more.
+    let consent_ids: Vec<uuid::Uuid> = consents::Entity::find()
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    if !consent_ids.is_empty() {
+        access_tokens::Entity::delete_many()
+            .filter(access_tokens::Column::ConsentId.is_in(consent_ids.clone()))
+            .exec(db)
+            .await?;
+        grants::Entity::delete_many()
+            .filter(grants::Column::ConsentId.is_in(consent_ids.clone()))
+            .exec(db)
+            .await?;
+        consent_documents::Entity::delete_many()
+            .filter(consent_documents::Column::ConsentId.is_in(consent_ids))
+            .exec(db)
+            .await?;
+        consents::Entity::delete_many()
+            .filter(consents::Column::OwnerId.eq(owner.0))
+            .exec(db)
+            .await?;
+    }
     // 4. What deleted rows leave in the database files (see `scrub_deleted`).
     db::scrub_deleted(db).await?;
     tracing::info!(owner = %owner.0, blobs_deleted, "owner erased");

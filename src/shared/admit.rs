@@ -37,6 +37,8 @@ pub enum Refusal {
     NotFound,
     /// The document's one fetch under a `once` consent is taken.
     AlreadyFetched,
+    /// Only `GET` reads shared documents.
+    MethodNotAllowed,
     Internal(StoreError),
 }
 
@@ -104,6 +106,11 @@ impl IntoResponse for Refusal {
                 response
             }
             Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", Some("not found".into())),
+            Self::MethodNotAllowed => problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                Some("use GET".into()),
+            ),
             Self::AlreadyFetched => problem(
                 StatusCode::FORBIDDEN,
                 "already-fetched",
@@ -126,6 +133,9 @@ pub struct Caller {
     /// Why the token itself is dead (revoked or expired), if it is: the attempt is still
     /// logged for the owner.
     pub dead_token: Option<&'static str>,
+    /// Why the DPoP proof was refused, for a token that exists: logged for its owner, since
+    /// it may be someone else trying a stolen token.
+    pub refused_proof: Option<String>,
 }
 
 /// Checks the token and its DPoP proof for `method` on `path`.
@@ -135,11 +145,15 @@ pub async fn caller(
     method: &str,
     path: &str,
 ) -> Result<Caller, Refusal> {
+    if method != "GET" {
+        return Err(Refusal::MethodNotAllowed);
+    }
     let token = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("DPoP "))
-        .map(str::trim)
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("DPoP"))
+        .map(|(_, token)| token.trim())
         .filter(|t| !t.is_empty());
     let Some(token) = token else {
         let bearer = headers
@@ -155,15 +169,6 @@ pub async fn caller(
             Refusal::NoToken
         });
     };
-    let proof = dpop::verify(state, headers, method, &endpoint(state, path), Some(token))
-        .await
-        .map_err(|e| match e {
-            DpopError::UseNonce => {
-                Refusal::UseNonce(dpop::nonce(&state.keys.blind_index(), Utc::now()))
-            }
-            DpopError::Store(e) => Refusal::Internal(e),
-            other => Refusal::Proof(other.to_string()),
-        })?;
     let invalid = Refusal::InvalidToken {
         slug: "invalid-token",
         why: "the token is unknown, revoked or expired",
@@ -171,18 +176,31 @@ pub async fn caller(
     let row = handles::access_token(&state.db, token)
         .await?
         .ok_or(invalid)?;
-    let dead_token = if row.revoked_at.is_some() {
+    let refused_proof =
+        match dpop::verify(state, headers, method, &endpoint(state, path), Some(token)).await {
+            Ok(proof) if proof.jkt == row.jkt => None,
+            Ok(_) => Some("the DPoP proof is not by the key the token is bound to".to_owned()),
+            Err(DpopError::UseNonce) => {
+                return Err(Refusal::UseNonce(dpop::nonce(
+                    &state.keys.blind_index(),
+                    Utc::now(),
+                )));
+            }
+            Err(DpopError::Store(e)) => return Err(Refusal::Internal(e)),
+            Err(other) => Some(other.to_string()),
+        };
+    let enabled = crate::clients::find_enabled(&state.db, &row.client_id)
+        .await?
+        .is_some();
+    let dead_token = if !enabled {
+        Some("the portal was disabled")
+    } else if row.revoked_at.is_some() {
         Some("the token was revoked")
     } else if row.expires_at <= Utc::now() {
         Some("the token has expired")
     } else {
         None
     };
-    if row.jkt != proof.jkt {
-        return Err(Refusal::Proof(
-            "the DPoP proof is not by the key the token is bound to".into(),
-        ));
-    }
     let consent =
         consents::find(&state.db, row.consent_id)
             .await?
@@ -197,6 +215,7 @@ pub async fn caller(
         owner: OwnerId(consent.owner_id),
         consent,
         dead_token,
+        refused_proof,
     })
 }
 
@@ -256,6 +275,10 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
         .map(|d| d.document_id)
         .collect();
     let decision = match Status::effective(&consent.status, consent.expires_at, Utc::now()) {
+        _ if caller.refused_proof.is_some() => {
+            let why = caller.refused_proof.clone().unwrap_or_default();
+            Err(("the DPoP proof was refused", Refusal::Proof(why)))
+        }
         Status::Active if caller.dead_token.is_some() => {
             let why = caller.dead_token.unwrap_or("the token is dead");
             Err((

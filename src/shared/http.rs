@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -23,6 +23,15 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(one))
         .routes(routes!(content))
+}
+
+/// An owner's data for a portal: never stored by caches on the way.
+fn private(body: impl IntoResponse) -> Response {
+    let mut response = body.into_response();
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
 }
 
 impl From<DocumentError> for Refusal {
@@ -49,17 +58,18 @@ struct SharedList {
     responses((status = 200, body = SharedList), (status = 401, body = Problem)))]
 async fn list(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
-) -> Result<Json<SharedList>, Refusal> {
-    let caller = caller(&state, &headers, "GET", "/v1/shared/documents").await?;
+) -> Result<Response, Refusal> {
+    let caller = caller(&state, &headers, method.as_str(), "/v1/shared/documents").await?;
     let admitted = admit(&state, &caller, Action::List).await?;
     let rows = documents::rows_by_ids(&admitted.txn, caller.owner, &admitted.documents).await?;
     admitted.txn.commit().await?;
     let items = documents::views_of(&state, caller.owner, &rows).await?;
-    Ok(Json(SharedList {
+    Ok(private(Json(SharedList {
         consent_id: caller.consent.id,
         items,
-    }))
+    })))
 }
 
 /// One consented document's metadata.
@@ -68,11 +78,12 @@ async fn list(
     responses((status = 200, body = DocumentView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn one(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
-) -> Result<Json<DocumentView>, Refusal> {
+) -> Result<Response, Refusal> {
     let path = format!("/v1/shared/documents/{id}");
-    let caller = caller(&state, &headers, "GET", &path).await?;
+    let caller = caller(&state, &headers, method.as_str(), &path).await?;
     let admitted = admit(&state, &caller, Action::Read(id)).await?;
     let rows = documents::rows_by_ids(&admitted.txn, caller.owner, &[id]).await?;
     admitted.txn.commit().await?;
@@ -80,7 +91,7 @@ async fn one(
         .await?
         .into_iter()
         .next()
-        .map(Json)
+        .map(|view| private(Json(view)))
         .ok_or(Refusal::NotFound)
 }
 
@@ -92,11 +103,12 @@ async fn one(
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn content(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Refusal> {
     let path = format!("/v1/shared/documents/{id}/content");
-    let caller = caller(&state, &headers, "GET", &path).await?;
+    let caller = caller(&state, &headers, method.as_str(), &path).await?;
     let admitted = admit(&state, &caller, Action::Download(id)).await?;
     let once = admitted.claimed_once;
     admitted.txn.commit().await?;

@@ -59,9 +59,9 @@ impl Stream for OnceFetch {
         };
         if complete && !self.finished {
             self.finished = true;
-            let (db, consent) = (self.db.clone(), self.consent);
+            let (db, consent, document) = (self.db.clone(), self.consent, self.document);
             tokio::spawn(async move {
-                if let Err(e) = consents::mark_fetched(&db, consent).await {
+                if let Err(e) = consents::mark_fetched(&db, consent, document).await {
                     tracing::error!(%consent, error = %e, "could not mark a one-time consent used");
                 }
             });

@@ -2,7 +2,7 @@
 
 mod security_headers;
 
-pub use security_headers::security_headers;
+pub use security_headers::{csp_with_form_target, security_headers};
 
 use axum::response::Html;
 

@@ -134,6 +134,9 @@ on_both_backends! {
         let mut no_verifier = form(&verifier);
         no_verifier.pop();
         assert_eq!(ask(no_verifier, Some(good("POST", "/oauth/token"))).await.1, "invalid_request", "missing verifier");
+        let mut twice = form(&verifier);
+        twice.push(("code", code.clone()));
+        assert_eq!(ask(twice, Some(good("POST", "/oauth/token"))).await.1, "invalid_request", "a repeated parameter");
         let (other_verifier, _) = pkce();
         assert_eq!(ask(form(&other_verifier), Some(good("POST", "/oauth/token"))).await.1, "invalid_grant", "wrong verifier");
         // A replayed proof is refused even though everything else is right.
@@ -157,6 +160,10 @@ on_both_backends! {
         let by_thief = portal.fetch_with(&app.base, &path, &token, Some(stolen)).await;
         assert_eq!(by_thief.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(problem_type(by_thief).await, "urn:kho:problem:invalid-dpop-proof");
+        let attempt = log_entries(&owner).await.into_iter().next().unwrap();
+        assert_eq!((attempt["outcome"].as_str(), attempt["detail"].as_str()), (Some("denied"), Some("the DPoP proof was refused")), "a stolen token's use is in the owner's log");
+        let head = reqwest::Client::new().head(app.url(&path)).header("authorization", format!("DPoP {token}")).send().await.unwrap();
+        assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
         let used = proof(&portal.key, &ProofClaims::new("GET", portal.url(&path), Some(&token)));
         assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(used.clone())).await.status(), StatusCode::OK);
         assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(used)).await.status(), StatusCode::UNAUTHORIZED, "replayed");
@@ -289,6 +296,29 @@ on_both_backends! {
         let mut forged = jws.clone();
         forged.insert(jws.find('.').unwrap() + 5, 'x');
         assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
+    }
+
+    async fn a_disabled_portal_reads_nothing_more(app) {
+        let (owner, id_card, ..) = owner_with_documents(&app).await;
+        let portal = Portal::register(&app);
+        let token = token_of(&consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await);
+        let path = format!("/v1/shared/documents/{id_card}");
+        assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
+        let out = app.kho(&["client", "disable", &portal.client_id]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::UNAUTHORIZED);
+        let last = log_entries(&owner).await.into_iter().next().unwrap();
+        assert_eq!(last["outcome"], "denied");
+    }
+
+    async fn an_erased_owner_leaves_no_live_token(app) {
+        let (owner, id_card, ..) = owner_with_documents(&app).await;
+        let portal = Portal::register(&app);
+        let token = token_of(&consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await);
+        let erased = owner.client.delete(owner.url("/v1/me")).header("x-csrf-token", &owner.csrf).send().await.unwrap();
+        assert!(erased.status().is_success(), "{}", erased.status());
+        assert_eq!(portal.introspect(&token).await["active"], false);
+        assert_eq!(portal.fetch(&format!("/v1/shared/documents/{id_card}"), &token).await.status(), StatusCode::UNAUTHORIZED);
     }
 
     async fn a_consent_granted_through_one_process_is_served_by_the_other(app) {

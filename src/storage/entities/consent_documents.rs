@@ -9,6 +9,9 @@ pub struct Model {
     pub consent_id: Uuid,
     #[sea_orm(primary_key, auto_increment = false)]
     pub document_id: Uuid,
+    /// A `once` fetch in progress (a claim older than ten minutes is stale).
+    pub claimed_at: Option<DateTimeUtc>,
+    /// A `once` fetch that completed.
     pub fetched_at: Option<DateTimeUtc>,
 }
 

@@ -318,6 +318,15 @@ pub async fn decide_in_browser(
 ) -> url::Url {
     let page = owner.client.get(authorize_url).send().await.unwrap();
     assert_eq!(page.status(), StatusCode::OK);
+    let csp = page.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("form-action 'self' https://portal.example"),
+        "the browser may follow the decision back to the portal: {csp}"
+    );
+    assert_eq!(page.headers()["cache-control"], "no-store");
     let html = page.text().await.unwrap();
     for id in pick {
         assert!(
@@ -350,10 +359,12 @@ pub async fn decide_in_browser(
         pick.iter()
             .map(|id| ("document".to_owned(), (*id).to_owned())),
     );
+    // As a browser under a strict referrer policy sends it: the origin hidden, the site not.
     let response = owner
         .client
         .post(app.url("/authorize"))
-        .header("Origin", &app.base)
+        .header("Origin", "null")
+        .header("Sec-Fetch-Site", "same-origin")
         .form(&form)
         .send()
         .await
