@@ -77,7 +77,7 @@ pub async fn grant(
 }
 
 /// Marks the grant redeemed; `false` if it already was (a second use).
-pub async fn redeem(db: &DatabaseConnection, handle_hash: &str) -> Result<bool, StoreError> {
+pub async fn redeem(db: &impl ConnectionTrait, handle_hash: &str) -> Result<bool, StoreError> {
     let done = grants::Entity::update_many()
         .col_expr(grants::Column::RedeemedAt, Expr::value(Utc::now()))
         .filter(grants::Column::HandleHash.eq(handle_hash))
@@ -105,7 +105,7 @@ pub async fn polled(
 
 /// Issues an access token bound to the DPoP key `jkt`.
 pub async fn issue_access_token(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     consent: Uuid,
     client_id: &str,
     jkt: &str,

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{Duration, Utc};
+use sea_orm::TransactionTrait;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -97,7 +98,11 @@ async fn exchange(
             "the DPoP key differs from the one the request was pushed with",
         ));
     }
-    if !handles::redeem(&state.db, &grant.handle_hash).await? {
+    // Redeemed and issued in one transaction: a second redemption waits for the first to
+    // commit, then revokes what it gave — the token included.
+    let txn = state.db.begin().await?;
+    if !handles::redeem(&txn, &grant.handle_hash).await? {
+        drop(txn);
         // A second redemption: the code may have been stolen, so what it gave is revoked.
         handles::revoke_consent_tokens(&state.db, grant.consent_id).await?;
         return Err(OAuthError::invalid_grant("the grant was already used"));
@@ -111,13 +116,14 @@ async fn exchange(
         return Err(OAuthError::invalid_grant("the consent is not active"));
     }
     let token = handles::issue_access_token(
-        &state.db,
+        &txn,
         consent.id,
         &client.client_id,
         &proof.jkt,
         consent.expires_at,
     )
     .await?;
+    txn.commit().await?;
     let granted = consents::granted(state, consent.id)
         .await
         .map_err(OAuthError::server)?;

@@ -54,7 +54,6 @@ struct SharedList {
 
 /// The documents the consent covers.
 #[utoipa::path(get, path = "/v1/shared/documents", tag = "shared",
-    security(("dpop" = [])),
     responses((status = 200, body = SharedList), (status = 401, body = Problem)))]
 async fn list(
     State(state): State<AppState>,
@@ -74,7 +73,6 @@ async fn list(
 
 /// One consented document's metadata.
 #[utoipa::path(get, path = "/v1/shared/documents/{id}", tag = "shared",
-    security(("dpop" = [])),
     responses((status = 200, body = DocumentView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn one(
     State(state): State<AppState>,
@@ -98,7 +96,6 @@ async fn one(
 /// One consented document's content, decrypted as it streams. Under a `once` consent, each
 /// document can be fetched completely once.
 #[utoipa::path(get, path = "/v1/shared/documents/{id}/content", tag = "shared",
-    security(("dpop" = [])),
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn content(

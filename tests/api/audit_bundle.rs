@@ -42,12 +42,24 @@ on_both_backends! {
                      format!("/v1/shared/documents/{diploma}"), format!("/v1/shared/documents/{id_card}/content")] {
             portal.fetch(&path, token).await;
         }
+        // The periodic signing: once for a log that grew, not again until it grows.
+        let keys = &app.state.keys;
+        assert_eq!(kho::audit::checkpoint_all(&app.state.db, keys, &app.base).await.unwrap(), 1);
+        assert_eq!(kho::audit::checkpoint_all(&app.state.db, keys, &app.base).await.unwrap(), 0);
         let (good, body) = bundle(&app, &owner, "good.json").await;
         let entries = body["entries"].as_array().unwrap();
         assert_eq!(entries.len(), 4);
         assert_eq!(entries[2]["outcome"], "denied");
         let verified = verify(&app, &good).expect("an untouched log verifies");
         assert_eq!(verified["summary"]["signed_up_to"], 4);
+
+        let signed_earlier = app.dir.path().join("earlier.jws");
+        std::fs::write(&signed_earlier, body["checkpoint"].as_str().unwrap()).unwrap();
+        let mut unsigned = body.clone();
+        unsigned["checkpoint"] = Value::Null;
+        let path = app.dir.path().join("unsigned.json");
+        std::fs::write(&path, unsigned.to_string()).unwrap();
+        assert!(verify(&app, &path).unwrap_err().contains("no signed checkpoint"));
 
         // Reordered in the file.
         let mut reordered = body.clone();
@@ -81,5 +93,16 @@ on_both_backends! {
         let (truncated, _) = bundle(&app, &owner, "truncated.json").await;
         let why = verify(&app, &truncated).unwrap_err();
         assert!(why.contains("missing"), "{why}");
+
+        // Someone with the database also deletes the checkpoints: the store then signs the shorter
+        // chain — but a checkpoint the owner kept from an earlier download still catches it.
+        kho::storage::entities::audit_checkpoints::Entity::delete_many()
+            .filter(kho::storage::entities::audit_checkpoints::Column::OwnerId.eq(owner_id))
+            .exec(db).await.unwrap();
+        let (rewritten, _) = bundle(&app, &owner, "rewritten.json").await;
+        verify(&app, &rewritten).expect("on its own, a consistent shorter chain verifies");
+        let out = app.kho(&["audit", "verify", rewritten.to_str().unwrap(), "--checkpoint", signed_earlier.to_str().unwrap()]);
+        assert!(!out.status.success());
+        assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
     }
 }
