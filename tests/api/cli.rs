@@ -143,5 +143,7 @@ fn production_runs_with_keys_made_by_keys_init() {
         String::from_utf8_lossy(&status.stderr)
     );
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
-    assert_eq!(status["keys"].as_array().unwrap().len(), 2);
+    let keys = status["keys"].as_array().unwrap();
+    let purposes: Vec<&str> = keys.iter().map(|k| k["purpose"].as_str().unwrap()).collect();
+    assert_eq!(purposes, vec!["master", "blind-index", "signing"]);
 }
