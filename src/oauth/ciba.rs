@@ -18,12 +18,16 @@ use crate::app::AppState;
 use crate::consents::{self, NewConsent};
 use crate::ids::{OwnerIdentifier, Text};
 use crate::owners;
+use crate::storage::entities::consents as consent_rows;
+use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
 /// How long a request waits for the owner.
 const REQUEST_LIFETIME_SECS: i64 = 600;
 /// The minimum seconds between two polls.
 const INTERVAL_SECS: i32 = 5;
 const MAX_BINDING_MESSAGE_CHARS: usize = 100;
+/// Requests one portal may have waiting in one owner's inbox.
+const MAX_PENDING_PER_OWNER: u64 = 3;
 
 pub async fn backchannel(
     State(state): State<AppState>,
@@ -60,6 +64,26 @@ pub async fn backchannel(
     let asked = details::parse(get("authorization_details").unwrap_or("[]"))
         .map_err(|why| OAuthError::new("invalid_authorization_details", why))?;
     let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;
+    // A portal cannot flood a citizen's inbox: a few requests at a time, each answered or
+    // lapsed before the next (counted in the database, so on every process).
+    let waiting = consent_rows::Entity::find()
+        .filter(consent_rows::Column::OwnerId.eq(owner.id.0))
+        .filter(consent_rows::Column::ClientId.eq(&client.client_id))
+        .filter(consent_rows::Column::Status.eq("pending"))
+        .filter(consent_rows::Column::ExpiresAt.gt(Utc::now()))
+        .count(&state.db)
+        .await?;
+    if waiting >= MAX_PENDING_PER_OWNER {
+        return Err(OAuthError {
+            status: StatusCode::FORBIDDEN,
+            ..OAuthError::new(
+                "access_denied",
+                format!(
+                    "this owner already has {MAX_PENDING_PER_OWNER} requests from you waiting for an answer"
+                ),
+            )
+        });
+    }
     let consent = consents::create(
         &state,
         NewConsent {

@@ -82,5 +82,10 @@ on_both_backends! {
         assert_eq!(wrong_type["error"], "invalid_authorization_details");
         let unknown: Value = portal.poll("no-such-request").await.json().await.unwrap();
         assert_eq!(unknown["error"], "invalid_grant");
+        for _ in 0..3 {
+            assert_eq!(portal.ciba(OWNER, &details(&["id-card"], "once", 600)).await.status(), StatusCode::OK);
+        }
+        let flooding = portal.ciba(OWNER, &details(&["id-card"], "once", 600)).await;
+        assert_eq!(flooding.status(), StatusCode::FORBIDDEN, "a fourth waiting request from the same portal");
     }
 }

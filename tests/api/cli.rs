@@ -144,6 +144,9 @@ fn production_runs_with_keys_made_by_keys_init() {
     );
     let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
     let keys = status["keys"].as_array().unwrap();
-    let purposes: Vec<&str> = keys.iter().map(|k| k["purpose"].as_str().unwrap()).collect();
+    let purposes: Vec<&str> = keys
+        .iter()
+        .map(|k| k["purpose"].as_str().unwrap())
+        .collect();
     assert_eq!(purposes, vec!["master", "blind-index", "signing"]);
 }
