@@ -4,6 +4,7 @@
 //! portal resource API checks the consent's status on every request — so a withdrawal stops the
 //! very next fetch, whatever tokens are out there.
 
+mod fetches;
 pub mod http;
 mod receipt;
 mod store;
@@ -11,10 +12,11 @@ mod store;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+pub use fetches::{mark_fetched, release_fetch, try_claim_fetch};
 pub use receipt::{RECEIPT_TYPE, receipt};
 pub use store::{
     Consent, ConsentError, NewConsent, approve, approve_in, create, create_in, deny, find, get,
-    granted, list, mark_fetched, release_fetch, try_claim_fetch, withdraw,
+    granted, list, withdraw,
 };
 
 /// Where a consent stands.

@@ -6,7 +6,7 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
 };
 use serde::Serialize;
 use uuid::Uuid;
@@ -411,86 +411,4 @@ pub async fn granted(state: &AppState, consent_id: Uuid) -> Result<Granted, Cons
         documents: view.documents,
         not_provided,
     })
-}
-
-/// A claim this old is from a fetch that never finished nor gave its claim back (a process
-/// stopped mid-stream): the document can be claimed again.
-const STALE_CLAIM_MINUTES: i64 = 10;
-
-/// Claims the one fetch of `document` under a `once` consent; `false` if it was fetched, or a
-/// fetch of it is in progress.
-pub async fn try_claim_fetch(
-    db: &impl ConnectionTrait,
-    consent: Uuid,
-    document: Uuid,
-) -> Result<bool, ConsentError> {
-    let now = Utc::now();
-    let claimed = consent_documents::Entity::update_many()
-        .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
-        .filter(consent_documents::Column::ConsentId.eq(consent))
-        .filter(consent_documents::Column::DocumentId.eq(document))
-        .filter(consent_documents::Column::FetchedAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(consent_documents::Column::ClaimedAt.is_null())
-                .add(
-                    consent_documents::Column::ClaimedAt
-                        .lt(now - Duration::minutes(STALE_CLAIM_MINUTES)),
-                ),
-        )
-        .exec(db)
-        .await?;
-    Ok(claimed.rows_affected == 1)
-}
-
-/// Gives a claimed fetch back when the content did not reach the portal in full.
-pub async fn release_fetch(
-    db: &DatabaseConnection,
-    consent: Uuid,
-    document: Uuid,
-) -> Result<(), ConsentError> {
-    consent_documents::Entity::update_many()
-        .col_expr(
-            consent_documents::Column::ClaimedAt,
-            Expr::value(Option::<DateTime<Utc>>::None),
-        )
-        .filter(consent_documents::Column::ConsentId.eq(consent))
-        .filter(consent_documents::Column::DocumentId.eq(document))
-        .filter(consent_documents::Column::FetchedAt.is_null())
-        .exec(db)
-        .await?;
-    Ok(())
-}
-
-/// After a complete fetch of `document` under a `once` consent: the document is fetched, and
-/// when every chosen document is, the consent is `used`.
-pub async fn mark_fetched(
-    db: &DatabaseConnection,
-    consent: Uuid,
-    document: Uuid,
-) -> Result<(), ConsentError> {
-    consent_documents::Entity::update_many()
-        .col_expr(
-            consent_documents::Column::FetchedAt,
-            Expr::value(Utc::now()),
-        )
-        .filter(consent_documents::Column::ConsentId.eq(consent))
-        .filter(consent_documents::Column::DocumentId.eq(document))
-        .exec(db)
-        .await?;
-    let unfetched = consent_documents::Entity::find()
-        .filter(consent_documents::Column::ConsentId.eq(consent))
-        .filter(consent_documents::Column::FetchedAt.is_null())
-        .count(db)
-        .await?;
-    if unfetched == 0 {
-        consents::Entity::update_many()
-            .col_expr(consents::Column::Status, Expr::value(Status::Used.as_str()))
-            .col_expr(consents::Column::UsedAt, Expr::value(Utc::now()))
-            .filter(consents::Column::Id.eq(consent))
-            .filter(consents::Column::Status.eq(Status::Active.as_str()))
-            .exec(db)
-            .await?;
-    }
-    Ok(())
 }
