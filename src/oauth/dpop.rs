@@ -66,7 +66,8 @@ struct Claims {
     jti: String,
     htm: String,
     htu: String,
-    iat: i64,
+    /// A NumericDate: a JSON number, which may have a fraction (RFC 7519 §2).
+    iat: f64,
     ath: Option<String>,
     nonce: Option<String>,
 }
@@ -96,8 +97,10 @@ pub async fn verify(
         return Err(DpopError::Invalid("htu does not match the request URL"));
     }
     let now = Utc::now();
-    let iat =
-        DateTime::from_timestamp(claims.iat, 0).ok_or(DpopError::Invalid("iat is not a time"))?;
+    let iat = Some(claims.iat)
+        .filter(|t| t.is_finite())
+        .and_then(|t| DateTime::from_timestamp(t.floor() as i64, 0))
+        .ok_or(DpopError::Invalid("iat is not a time"))?;
     if iat < now - Duration::seconds(MAX_AGE) || iat > now + Duration::seconds(MAX_SKEW) {
         return Err(DpopError::Invalid("iat is outside the accepted window"));
     }

@@ -67,8 +67,9 @@ pub async fn push(
         })?;
     let asked = details::parse(get("authorization_details").unwrap_or("[]"))
         .map_err(|why| OAuthError::new("invalid_authorization_details", why))?;
-    // RFC 9449 §10: a DPoP proof at PAR binds the code to that key.
-    let dpop_jkt = if headers.contains_key("dpop") {
+    // RFC 9449 §10: a DPoP proof at PAR, or the `dpop_jkt` parameter, binds the code to that
+    // key; both at once must name the same key.
+    let from_proof = if headers.contains_key("dpop") {
         let url = endpoint(&state, "/oauth/par");
         Some(
             dpop::verify(&state, &headers, "POST", &url, None)
@@ -78,6 +79,24 @@ pub async fn push(
         )
     } else {
         None
+    };
+    let dpop_jkt = match (from_proof, get("dpop_jkt")) {
+        (Some(proven), Some(named)) if proven != named => {
+            return Err(OAuthError::new(
+                "invalid_dpop_proof",
+                "dpop_jkt does not name the key of the DPoP proof",
+            ));
+        }
+        (Some(proven), _) => Some(proven),
+        (None, Some(named)) if named.len() == 43 && named.bytes().all(is_base64url) => {
+            Some(named.to_owned())
+        }
+        (None, Some(_)) => {
+            return Err(OAuthError::invalid_request(
+                "dpop_jkt must be a base64url SHA-256 JWK thumbprint",
+            ));
+        }
+        (None, None) => None,
     };
     let handle = handles::fresh()?;
     let row = par_requests::ActiveModel {

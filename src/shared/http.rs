@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Serialize;
@@ -77,11 +77,12 @@ async fn list(
 async fn one(
     State(state): State<AppState>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Refusal> {
-    let path = format!("/v1/shared/documents/{id}");
-    let caller = caller(&state, &headers, method.as_str(), &path).await?;
+    // The path as the portal sent it: the proof's `htu` names exactly that.
+    let caller = caller(&state, &headers, method.as_str(), uri.path()).await?;
     let admitted = admit(&state, &caller, Action::Read(id)).await?;
     let rows = documents::rows_by_ids(&admitted.txn, caller.owner, &[id]).await?;
     admitted.txn.commit().await?;
@@ -101,11 +102,12 @@ async fn one(
 async fn content(
     State(state): State<AppState>,
     method: Method,
+    uri: Uri,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Refusal> {
-    let path = format!("/v1/shared/documents/{id}/content");
-    let caller = caller(&state, &headers, method.as_str(), &path).await?;
+    // The path as the portal sent it: the proof's `htu` names exactly that.
+    let caller = caller(&state, &headers, method.as_str(), uri.path()).await?;
     let admitted = admit(&state, &caller, Action::Download(id)).await?;
     let once = admitted.claimed_once;
     admitted.txn.commit().await?;

@@ -137,6 +137,14 @@ on_both_backends! {
         let mut twice = form(&verifier);
         twice.push(("code", code.clone()));
         assert_eq!(ask(twice, Some(good("POST", "/oauth/token"))).await.1, "invalid_request", "a repeated parameter");
+        // A code bound at PAR (dpop_jkt) to another key is refused with this portal's key.
+        let (bound_verifier, bound_challenge) = pkce();
+        let elsewhere = DpopKey::generate().thumbprint();
+        let pushed: Value = portal.par_with(&details(&["id-card"], "once", 600), &bound_challenge, &[("dpop_jkt", &elsewhere)]).await.json().await.unwrap();
+        let bound = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
+        let response = portal.exchange(&param(&bound, "code").unwrap(), &bound_verifier).await;
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_dpop_proof", "bound to another key");
         let (other_verifier, _) = pkce();
         assert_eq!(ask(form(&other_verifier), Some(good("POST", "/oauth/token"))).await.1, "invalid_grant", "wrong verifier");
         // A replayed proof is refused even though everything else is right.
@@ -169,6 +177,8 @@ on_both_backends! {
         assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(used)).await.status(), StatusCode::UNAUTHORIZED, "replayed");
         let elsewhere = proof(&portal.key, &ProofClaims::new("GET", portal.url("/v1/shared/documents"), Some(&token)));
         assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(elsewhere)).await.status(), StatusCode::UNAUTHORIZED, "htu");
+        let upper = format!("/v1/shared/documents/{}", id_card.to_uppercase());
+        assert_eq!(portal.fetch(&upper, &token).await.status(), StatusCode::OK, "the proof names the path as sent");
         let as_bearer = reqwest::Client::new().get(app.url(&path)).bearer_auth(&token).send().await.unwrap();
         assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
         // Revoked by the portal (RFC 7009): dead at once.

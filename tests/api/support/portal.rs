@@ -168,16 +168,28 @@ impl Portal {
 
     /// A pushed authorization request; returns the response.
     pub async fn par(&self, details: &str, challenge: &str) -> Response {
+        self.par_with(details, challenge, &[]).await
+    }
+
+    /// A pushed authorization request with `extra` parameters.
+    pub async fn par_with(
+        &self,
+        details: &str,
+        challenge: &str,
+        extra: &[(&str, &str)],
+    ) -> Response {
+        let mut form = vec![
+            ("response_type", "code"),
+            ("client_id", self.client_id.as_str()),
+            ("redirect_uri", REDIRECT_URI),
+            ("code_challenge", challenge),
+            ("code_challenge_method", "S256"),
+            ("state", "portal-state-1"),
+            ("authorization_details", details),
+        ];
+        form.extend_from_slice(extra);
         self.post(&self.issuer, "/oauth/par")
-            .form(&[
-                ("response_type", "code"),
-                ("client_id", &self.client_id),
-                ("redirect_uri", REDIRECT_URI),
-                ("code_challenge", challenge),
-                ("code_challenge_method", "S256"),
-                ("state", "portal-state-1"),
-                ("authorization_details", details),
-            ])
+            .form(&form)
             .send()
             .await
             .unwrap()
