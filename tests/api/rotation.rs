@@ -82,3 +82,49 @@ on_both_backends! {
         assert_eq!(download_via_fresh_process(&app, &a, &doc).await, pdf_of_len(1000));
     }
 }
+
+async fn published_kids(app: &crate::support::TestApp) -> Vec<String> {
+    let jwks: Value = app
+        .anonymous()
+        .get(app.url("/oauth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    jwks["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| k["kid"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+on_both_backends! {
+    async fn a_signing_key_rotation_is_served_at_once_and_the_old_key_stays_published(app) {
+        let before = published_kids(&app).await;
+        assert_eq!(before, vec!["dev-signing-1".to_owned()]);
+        let out = app.kho(&["keys", "rotate", "--signing"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+        let new = rotated["active_signing"].as_str().unwrap().to_owned();
+        let after = published_kids(&app).await;
+        assert!(after.contains(&new) && after.contains(&"dev-signing-1".to_owned()), "{after:?}");
+        // What the running server signs now carries the new key id.
+        let owner = app.sign_in("035199000123").await;
+        let id_card = owner.upload_ok("id-card", "Căn cước", pdf_of_len(100)).await;
+        let portal = crate::support::portal::Portal::register(&app);
+        let granted = crate::support::portal::consent_by_redirect(
+            &app, &portal, &owner, &["id-card"], "once", &[&id_card],
+        )
+        .await;
+        let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap();
+        let receipt = owner.get(&format!("/v1/me/consents/{consent}/receipt")).await.text().await.unwrap();
+        assert_eq!(jsonwebtoken::decode_header(&receipt).unwrap().kid, Some(new.clone()));
+        let out = app.kho(&["keys", "retire", "dev-signing-1"]);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert_eq!(published_kids(&app).await, vec![new]);
+        assert_eq!(owner.get("/v1/me").await.status(), StatusCode::OK);
+    }
+}
