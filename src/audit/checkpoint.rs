@@ -87,9 +87,12 @@ pub async fn checkpoint(
     issuer: &str,
     owner: OwnerId,
 ) -> Result<Option<String>, CheckpointError> {
+    // The checkpoint first: a newer one signed meanwhile by another process then only covers
+    // fewer entries than read below, never more.
+    let previous = latest(db, owner).await?;
     let rows = whole_chain(db, owner).await?;
     verify_chain(&rows)?;
-    let previous = latest(db, owner).await?;
+    let signer = keys.signer().map_err(StoreError::from)?;
     if let Some(cp) = &previous {
         // What the store signed, not the row's columns (which anyone with the database can edit).
         let published = keys.public_keys().map_err(StoreError::from)?;
@@ -109,7 +112,13 @@ pub async fn checkpoint(
     let Some(head) = rows.last() else {
         return Ok(None);
     };
-    if let Some(cp) = previous.filter(|cp| cp.seq == head.seq && cp.hash == head.hash) {
+    // Signed over this very head by the key that signs now: nothing to do. (After a signing
+    // key rotation, heads are signed again, so the old key can be retired.)
+    if let Some(cp) = previous.filter(|cp| {
+        cp.seq == head.seq
+            && cp.hash == head.hash
+            && kid_of(&cp.jws).as_deref() == Some(signer.id())
+    }) {
         return Ok(Some(cp.jws));
     }
     let statement = Statement {
@@ -119,9 +128,7 @@ pub async fn checkpoint(
         hash: head.hash.clone(),
         iat: Utc::now().timestamp(),
     };
-    let jws = keys
-        .signer()
-        .map_err(StoreError::from)?
+    let jws = signer
         .sign(CHECKPOINT_TYPE, &statement)
         .map_err(StoreError::from)?;
     let row = audit_checkpoints::ActiveModel {
@@ -131,9 +138,20 @@ pub async fn checkpoint(
         created_at: Set(Utc::now()),
         jws: Set(jws.clone()),
     };
-    // Two processes may sign the same head at once: either statement is as good.
-    let _ = audit_checkpoints::Entity::insert(row)
-        .on_conflict_do_nothing()
+    // Two processes may sign the same head at once: either statement is as good. Signing a head
+    // again (with a new key) replaces the earlier statement.
+    audit_checkpoints::Entity::insert(row)
+        .on_conflict(
+            sea_orm::sea_query::OnConflict::columns([
+                audit_checkpoints::Column::OwnerId,
+                audit_checkpoints::Column::Seq,
+            ])
+            .update_columns([
+                audit_checkpoints::Column::Jws,
+                audit_checkpoints::Column::CreatedAt,
+            ])
+            .to_owned(),
+        )
         .exec_without_returning(db)
         .await?;
     Ok(Some(jws))
@@ -156,8 +174,11 @@ pub async fn checkpoint_all(
         .await?;
     let mut signed = 0;
     for (owner, seq) in heads {
-        let covered = latest(db, OwnerId(owner)).await?.map_or(0, |cp| cp.seq);
-        if covered >= seq {
+        let active = keys.signer().map_err(StoreError::from)?;
+        let current = latest(db, OwnerId(owner))
+            .await?
+            .is_some_and(|cp| cp.seq >= seq && kid_of(&cp.jws).as_deref() == Some(active.id()));
+        if current {
             continue;
         }
         match checkpoint(db, keys, issuer, OwnerId(owner)).await {
@@ -169,6 +190,27 @@ pub async fn checkpoint_all(
         }
     }
     Ok(signed)
+}
+
+/// The key id a JWS names.
+fn kid_of(jws: &str) -> Option<String> {
+    jsonwebtoken::decode_header(jws).ok().and_then(|h| h.kid)
+}
+
+/// How many owners' latest checkpoints are signed by key `kid` (a key still needed to check
+/// them must not be retired).
+pub async fn latest_signed_by(db: &DatabaseConnection, kid: &str) -> Result<usize, StoreError> {
+    let all = audit_checkpoints::Entity::find()
+        .order_by_asc(audit_checkpoints::Column::OwnerId)
+        .order_by_desc(audit_checkpoints::Column::Seq)
+        .all(db)
+        .await?;
+    let mut seen = std::collections::HashSet::new();
+    Ok(all
+        .into_iter()
+        .filter(|cp| seen.insert(cp.owner_id))
+        .filter(|cp| kid_of(&cp.jws).as_deref() == Some(kid))
+        .count())
 }
 
 fn check_against(rows: &[Model], seq: i64, hash: &str) -> Result<(), BrokenLink> {

@@ -27,5 +27,5 @@ pub use chain::{
 };
 pub use checkpoint::{
     BUNDLE_FORMAT, Bundle, BundleError, CHECKPOINT_TYPE, CheckpointError, Verified, checkpoint,
-    checkpoint_all, latest_checkpoint, verify_bundle, whole_chain,
+    checkpoint_all, latest_checkpoint, latest_signed_by, verify_bundle, whole_chain,
 };

@@ -106,6 +106,13 @@ pub async fn retire(
     id: &str,
 ) -> Result<(), Box<dyn std::error::Error>> {
     if ring.is_signing_key(id) {
+        let still = crate::audit::latest_signed_by(db, id).await?;
+        if still > 0 {
+            return Err(format!(
+                "{still} owners' latest access-log checkpoints are signed by {id}: running servers sign them again with the active key within ten minutes; retire it after that"
+            )
+            .into());
+        }
         ring.remove_signing(id)?;
         return Ok(());
     }

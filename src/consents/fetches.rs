@@ -2,7 +2,7 @@
 //! fetch first claims its document (so two cannot run at once), completes it when the last
 //! byte is out, or gives the claim back when the stream stops early.
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Duration, SubsecRound, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
@@ -17,14 +17,16 @@ use crate::storage::entities::{consent_documents, consents};
 /// stopped mid-stream): the document can be claimed again.
 const STALE_CLAIM_MINUTES: i64 = 10;
 
-/// Claims the one fetch of `document` under a `once` consent; `false` if it was fetched, or a
-/// fetch of it is in progress.
+/// Claims the one fetch of `document` under a `once` consent; returns the claim (its time,
+/// which only this fetch holds), or `None` if the document was fetched or a fetch of it is in
+/// progress.
 pub async fn try_claim_fetch(
     db: &impl ConnectionTrait,
     consent: Uuid,
     document: Uuid,
-) -> Result<bool, ConsentError> {
-    let now = Utc::now();
+) -> Result<Option<DateTime<Utc>>, ConsentError> {
+    // Microseconds: what every database stores, so the claim compares equal when read back.
+    let now = Utc::now().trunc_subsecs(6);
     let claimed = consent_documents::Entity::update_many()
         .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
         .filter(consent_documents::Column::ConsentId.eq(consent))
@@ -40,14 +42,16 @@ pub async fn try_claim_fetch(
         )
         .exec(db)
         .await?;
-    Ok(claimed.rows_affected == 1)
+    Ok((claimed.rows_affected == 1).then_some(now))
 }
 
-/// Gives a claimed fetch back when the content did not reach the portal in full.
+/// Gives a claimed fetch back when the content did not reach the portal in full — only this
+/// fetch's own claim (a stale one may have been taken over since).
 pub async fn release_fetch(
     db: &DatabaseConnection,
     consent: Uuid,
     document: Uuid,
+    claim: DateTime<Utc>,
 ) -> Result<(), ConsentError> {
     consent_documents::Entity::update_many()
         .col_expr(
@@ -57,6 +61,7 @@ pub async fn release_fetch(
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::DocumentId.eq(document))
         .filter(consent_documents::Column::FetchedAt.is_null())
+        .filter(consent_documents::Column::ClaimedAt.eq(claim))
         .exec(db)
         .await?;
     Ok(())
@@ -68,6 +73,7 @@ pub async fn mark_fetched(
     db: &DatabaseConnection,
     consent: Uuid,
     document: Uuid,
+    claim: DateTime<Utc>,
 ) -> Result<(), ConsentError> {
     consent_documents::Entity::update_many()
         .col_expr(
@@ -76,6 +82,7 @@ pub async fn mark_fetched(
         )
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::DocumentId.eq(document))
+        .filter(consent_documents::Column::ClaimedAt.eq(claim))
         .exec(db)
         .await?;
     let unfetched = consent_documents::Entity::find()

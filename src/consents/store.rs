@@ -177,6 +177,9 @@ pub async fn approve(
     decided_by: OwnerId,
 ) -> Result<consents::Model, ConsentError> {
     let txn = state.db.begin().await?;
+    // A write first, so that SQLite takes the write lock before the reads below (a read
+    // snapshot cannot be upgraded once another connection has written).
+    crate::audit::lock_owner(&txn, owner).await?;
     approve_in(&txn, state, owner, id, picked, decided_by).await?;
     txn.commit().await?;
     row(&state.db, owner, id).await

@@ -249,8 +249,8 @@ impl Action {
 pub struct Admitted {
     pub txn: DatabaseTransaction,
     pub documents: Vec<Uuid>,
-    /// A `once` consent's fetch was claimed for this download.
-    pub claimed_once: bool,
+    /// The claim of this download's one fetch under a `once` consent.
+    pub once_claim: Option<chrono::DateTime<Utc>>,
 }
 
 /// Decides `action` for `caller` and logs the decision, allowed or denied, in one transaction.
@@ -274,6 +274,9 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
         .into_iter()
         .map(|d| d.document_id)
         .collect();
+    let once_download = matches!(action, Action::Download(_))
+        && AccessKind::from_stored(&consent.access) == AccessKind::Once;
+    let mut once_claim = None;
     let decision = match Status::effective(&consent.status, consent.expires_at, Utc::now()) {
         _ if caller.refused_proof.is_some() => {
             let why = caller.refused_proof.clone().unwrap_or_default();
@@ -294,15 +297,16 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
                 "the document is not covered by the consent",
                 Refusal::NotFound,
             )),
-            Some(id)
-                if matches!(action, Action::Download(_))
-                    && AccessKind::from_stored(&consent.access) == AccessKind::Once
-                    && !consents::try_claim_fetch(&txn, consent.id, id).await? =>
-            {
-                Err((
-                    "the document was already fetched under this one-time consent",
-                    Refusal::AlreadyFetched,
-                ))
+            Some(id) if once_download => {
+                once_claim = consents::try_claim_fetch(&txn, consent.id, id).await?;
+                if once_claim.is_some() {
+                    Ok(())
+                } else {
+                    Err((
+                        "the document was already fetched under this one-time consent",
+                        Refusal::AlreadyFetched,
+                    ))
+                }
             }
             _ => Ok(()),
         },
@@ -342,11 +346,9 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
         txn.commit().await?;
         return Err(refusal);
     }
-    let claimed_once = matches!(action, Action::Download(_))
-        && AccessKind::from_stored(&consent.access) == AccessKind::Once;
     Ok(Admitted {
         txn,
         documents: covered,
-        claimed_once,
+        once_claim,
     })
 }

@@ -109,13 +109,13 @@ async fn content(
     // The path as the portal sent it: the proof's `htu` names exactly that.
     let caller = caller(&state, &headers, method.as_str(), uri.path()).await?;
     let admitted = admit(&state, &caller, Action::Download(id)).await?;
-    let once = admitted.claimed_once;
+    let once = admitted.once_claim;
     admitted.txn.commit().await?;
     let download = match documents::download(&state, caller.owner, id).await {
         Ok(download) => download,
         Err(e) => {
-            if once {
-                crate::consents::release_fetch(&state.db, caller.consent.id, id).await?;
+            if let Some(claim) = once {
+                crate::consents::release_fetch(&state.db, caller.consent.id, id, claim).await?;
             }
             return Err(e.into());
         }
@@ -129,12 +129,11 @@ async fn content(
             }
         })
         .boxed();
-    let body = if once {
+    let body = if let Some(claim) = once {
         Body::from_stream(OnceFetch::new(
             body,
             state.db.clone(),
-            caller.consent.id,
-            id,
+            (caller.consent.id, id, claim),
             view.size,
         ))
     } else {

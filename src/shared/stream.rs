@@ -7,6 +7,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::Stream;
 use futures_util::stream::BoxStream;
 use sea_orm::DatabaseConnection;
@@ -20,6 +21,7 @@ pub struct OnceFetch {
     db: DatabaseConnection,
     consent: Uuid,
     document: Uuid,
+    claim: DateTime<Utc>,
     remaining: u64,
     finished: bool,
 }
@@ -28,8 +30,7 @@ impl OnceFetch {
     pub fn new(
         inner: BoxStream<'static, Result<Bytes, DocumentError>>,
         db: DatabaseConnection,
-        consent: Uuid,
-        document: Uuid,
+        (consent, document, claim): (Uuid, Uuid, DateTime<Utc>),
         size: u64,
     ) -> Self {
         Self {
@@ -37,6 +38,7 @@ impl OnceFetch {
             db,
             consent,
             document,
+            claim,
             remaining: size,
             finished: false,
         }
@@ -54,14 +56,16 @@ impl Stream for OnceFetch {
         }
         let complete = match &next {
             Poll::Ready(Some(Ok(_))) => self.remaining == 0,
-            Poll::Ready(None) => true,
+            // The end of a stream that fell short is not a complete fetch.
+            Poll::Ready(None) => self.remaining == 0,
             _ => false,
         };
         if complete && !self.finished {
             self.finished = true;
-            let (db, consent, document) = (self.db.clone(), self.consent, self.document);
+            let (db, consent, document, claim) =
+                (self.db.clone(), self.consent, self.document, self.claim);
             tokio::spawn(async move {
-                if let Err(e) = consents::mark_fetched(&db, consent, document).await {
+                if let Err(e) = consents::mark_fetched(&db, consent, document, claim).await {
                     tracing::error!(%consent, error = %e, "could not mark a one-time consent used");
                 }
             });
@@ -75,9 +79,10 @@ impl Drop for OnceFetch {
         if self.finished {
             return;
         }
-        let (db, consent, document) = (self.db.clone(), self.consent, self.document);
+        let (db, consent, document, claim) =
+            (self.db.clone(), self.consent, self.document, self.claim);
         tokio::spawn(async move {
-            if let Err(e) = consents::release_fetch(&db, consent, document).await {
+            if let Err(e) = consents::release_fetch(&db, consent, document, claim).await {
                 tracing::error!(%consent, error = %e, "could not release an interrupted fetch");
             }
         });

@@ -105,6 +105,19 @@ on_both_backends! {
     async fn a_signing_key_rotation_is_served_at_once_and_the_old_key_stays_published(app) {
         let before = published_kids(&app).await;
         assert_eq!(before, vec!["dev-signing-1".to_owned()]);
+        // An owner whose access log has a checkpoint signed by the first key.
+        let owner = app.sign_in("035199000123").await;
+        let id_card = owner.upload_ok("id-card", "Căn cước", pdf_of_len(100)).await;
+        let portal = crate::support::portal::Portal::register(&app);
+        let granted = crate::support::portal::consent_by_redirect(
+            &app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card],
+        )
+        .await;
+        let token = granted["access_token"].as_str().unwrap();
+        portal.fetch("/v1/shared/documents", token).await;
+        let (db, keys) = (&app.state.db, &app.state.keys);
+        assert_eq!(kho::audit::checkpoint_all(db, keys, &app.base).await.unwrap(), 1);
+
         let out = app.kho(&["keys", "rotate", "--signing"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -112,19 +125,20 @@ on_both_backends! {
         let after = published_kids(&app).await;
         assert!(after.contains(&new) && after.contains(&"dev-signing-1".to_owned()), "{after:?}");
         // What the running server signs now carries the new key id.
-        let owner = app.sign_in("035199000123").await;
-        let id_card = owner.upload_ok("id-card", "Căn cước", pdf_of_len(100)).await;
-        let portal = crate::support::portal::Portal::register(&app);
-        let granted = crate::support::portal::consent_by_redirect(
-            &app, &portal, &owner, &["id-card"], "once", &[&id_card],
-        )
-        .await;
         let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap();
         let receipt = owner.get(&format!("/v1/me/consents/{consent}/receipt")).await.text().await.unwrap();
         assert_eq!(jsonwebtoken::decode_header(&receipt).unwrap().kid, Some(new.clone()));
+
+        // The old key still vouches for a checkpoint: it may not be retired yet.
+        let refused = app.kho(&["keys", "retire", "dev-signing-1"]);
+        assert!(!refused.status.success());
+        assert!(String::from_utf8_lossy(&refused.stderr).contains("checkpoints"));
+        // The periodic signing signs the same head again with the new key; then it may go.
+        assert_eq!(kho::audit::checkpoint_all(db, keys, &app.base).await.unwrap(), 1);
         let out = app.kho(&["keys", "retire", "dev-signing-1"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(published_kids(&app).await, vec![new]);
-        assert_eq!(owner.get("/v1/me").await.status(), StatusCode::OK);
+        let bundle = owner.get("/v1/me/access-log/bundle").await;
+        assert_eq!(bundle.status(), StatusCode::OK, "the log still checkpoints after the retirement");
     }
 }
