@@ -22,7 +22,9 @@ use crate::error::{self, ApiError};
 use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::{audit, clients, consents, documents, identity, mandates, oauth, owners, shared, web};
+use crate::{
+    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, shared, web,
+};
 
 /// What every handler can reach.
 #[derive(Clone, Debug)]
@@ -99,6 +101,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(audit::http::router())
         .merge(documents::http::router(state.settings.max_upload_bytes))
         .merge(consents::http::router())
+        .merge(issued::http::router(state.settings.max_upload_bytes))
         .merge(shared::http::router())
         .split_for_parts()
 }

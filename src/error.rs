@@ -32,6 +32,12 @@ pub enum ApiError {
     /// 403: signed in, but not allowed (a mandate's scope or dates).
     #[error("{0}")]
     Forbidden(&'static str),
+    /// 403: a signed request for something its signer may not do.
+    #[error("{0}")]
+    NotPermitted(String),
+    /// 401: a signed request whose signature is not by a registered key.
+    #[error("{0}")]
+    InvalidSignature(String),
     /// 404: no such resource for this caller — also when it belongs to someone else.
     #[error("not found")]
     NotFound,
@@ -66,7 +72,8 @@ impl ApiError {
             Self::InvalidField(_) => (StatusCode::BAD_REQUEST, "invalid-field"),
             Self::Unauthenticated => (StatusCode::UNAUTHORIZED, "unauthenticated"),
             Self::CsrfRejected(_) => (StatusCode::FORBIDDEN, "csrf-rejected"),
-            Self::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::Forbidden(_) | Self::NotPermitted(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            Self::InvalidSignature(_) => (StatusCode::UNAUTHORIZED, "invalid-signature"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),

@@ -12,6 +12,7 @@ pub mod error; // the one HTTP error type, as problem+json
 pub mod extract; // extractors whose rejections are problem+json
 pub mod identity; // sessions, CSRF and origin checks, OpenID Connect login, the dev sign-in
 pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
+pub mod issued; // issued results: issuers push signed documents into owners' stores
 pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
 pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure

@@ -13,6 +13,7 @@ mod m20261123_000008_access_log;
 mod m20261123_000009_login_flow_expiry;
 mod m20261123_000010_consent;
 mod m20261123_000011_access_log_v2;
+mod m20261123_000012_issued_documents;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000009_login_flow_expiry::Migration),
             Box::new(m20261123_000010_consent::Migration),
             Box::new(m20261123_000011_access_log_v2::Migration),
+            Box::new(m20261123_000012_issued_documents::Migration),
         ]
     }
 }

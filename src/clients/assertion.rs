@@ -134,19 +134,8 @@ pub async fn verify(
     jwt: &str,
     audiences: &[String],
 ) -> Result<(), AssertionError> {
-    let header = decode_header(jwt).map_err(|e| AssertionError::Malformed(e.to_string()))?;
-    if !ASYMMETRIC.contains(&header.alg) {
-        return Err(AssertionError::Algorithm(header.alg));
-    }
-    let keys = keys_of(client, header.kid.as_deref()).await?;
-    let jwk = match &header.kid {
-        Some(kid) => keys.find(kid),
-        None if keys.keys.len() == 1 => keys.keys.first(),
-        None => None,
-    }
-    .ok_or(AssertionError::UnknownKey)?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| AssertionError::UnknownKey)?;
-    let mut validation = Validation::new(header.alg);
+    let (alg, key) = signing_key(client, jwt).await?;
+    let mut validation = Validation::new(alg);
     validation.set_audience(audiences);
     validation.set_issuer(&[client.client_id.as_str()]);
     validation.sub = Some(client.client_id.clone());
@@ -165,6 +154,45 @@ pub async fn verify(
         .ok_or(AssertionError::NoJti)?;
     let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(AssertionError::TooLongLived)?;
     use_jti(db, &client.client_id, &jti, expires_at).await
+}
+
+/// The client's registered key that `jws` names (asymmetric algorithms only).
+async fn signing_key(
+    client: &clients::Model,
+    jws: &str,
+) -> Result<(jsonwebtoken::Algorithm, DecodingKey), AssertionError> {
+    let header = decode_header(jws).map_err(|e| AssertionError::Malformed(e.to_string()))?;
+    if !ASYMMETRIC.contains(&header.alg) {
+        return Err(AssertionError::Algorithm(header.alg));
+    }
+    let keys = keys_of(client, header.kid.as_deref()).await?;
+    let jwk = match &header.kid {
+        Some(kid) => keys.find(kid),
+        None if keys.keys.len() == 1 => keys.keys.first(),
+        None => None,
+    }
+    .ok_or(AssertionError::UnknownKey)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| AssertionError::UnknownKey)?;
+    Ok((header.alg, key))
+}
+
+/// Verifies a JWS signed by one of `client`'s registered keys, issued by the client (`iss`) for
+/// `audience` (`aud`), and returns its claims. For statements a client signs (an issuer's
+/// push), not for authentication.
+pub async fn verify_signed<T: serde::de::DeserializeOwned>(
+    client: &clients::Model,
+    jws: &str,
+    audience: &str,
+) -> Result<T, AssertionError> {
+    let (alg, key) = signing_key(client, jws).await?;
+    let mut validation = Validation::new(alg);
+    validation.set_audience(&[audience]);
+    validation.set_issuer(&[client.client_id.as_str()]);
+    validation.set_required_spec_claims(&["iss", "aud"]);
+    validation.validate_exp = false;
+    decode::<T>(jws, &key, &validation)
+        .map(|t| t.claims)
+        .map_err(|e| AssertionError::Invalid(e.to_string()))
 }
 
 /// Records the `jti`; a second use of it, by any process, is a replay.

@@ -3,6 +3,8 @@
 //! client secret kept only as an Argon2id hash.
 
 mod assertion;
+
+pub use assertion::{AssertionError, claimed_client, verify_signed};
 mod authenticate;
 mod registry;
 mod secrets;

@@ -55,6 +55,8 @@ impl From<DocumentError> for ApiError {
                 Self::Conflict("the metadata of issued documents is the issuer's to change".into())
             }
             DocumentError::Body(why) => Self::BadRequest(why),
+            e @ DocumentError::HashMismatch => Self::BadRequest(e.to_string()),
+            e @ DocumentError::DuplicateResult => Self::Conflict(e.to_string()),
             DocumentError::Store(e) => e.into(),
         }
     }
@@ -250,7 +252,7 @@ impl UploadFields {
 
 /// A `YYYY-MM-DD` date from 1900 to 2200: chrono would take signed years that PostgreSQL's
 /// `date` cannot hold, and no document of a living owner is dated outside that span.
-fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
+pub(crate) fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
     let date = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
         .map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))?;
     if !(1900..=2200).contains(&date.year()) {
@@ -260,7 +262,7 @@ fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
 }
 
 /// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
-async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
+pub(crate) async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         bytes.extend_from_slice(&chunk);

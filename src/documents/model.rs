@@ -4,7 +4,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::ids::{AgencyCode, DocumentTypeCode, Text};
+use crate::ids::{AgencyCode, DocumentTypeCode, ResultCode, Text};
 
 /// Where a document came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
@@ -57,6 +57,16 @@ pub struct NewDocument {
     pub issuing_agency: Option<AgencyCode>,
     pub issue_date: Option<NaiveDate>,
     pub valid_until: Option<NaiveDate>,
+}
+
+/// What makes a document an issued result: who pushed it, its result code, and the issuer's
+/// signature over the metadata and the content's SHA-256 (which the content must match).
+#[derive(Debug, Clone)]
+pub struct IssuedBy {
+    pub client_id: String,
+    pub result_code: ResultCode,
+    pub sha256: String,
+    pub signature: String,
 }
 
 /// Corrections an owner makes to the metadata of a document they uploaded.

@@ -31,6 +31,10 @@ pub enum DocumentError {
     NotEditable,
     #[error("the upload was interrupted: {0}")]
     Body(String),
+    #[error("the content does not match the signed SHA-256")]
+    HashMismatch,
+    #[error("a document with this result code is already stored")]
+    DuplicateResult,
     #[error(transparent)]
     Store(#[from] StoreError),
 }

@@ -9,7 +9,7 @@ use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use super::content_type::{SNIFF_LEN, sniff};
-use super::model::{DocumentView, NewDocument, Source, Status, Verification};
+use super::model::{DocumentView, IssuedBy, NewDocument, Source, Status, Verification};
 use super::service::{DocumentError, owned_row, owner_key};
 use super::store;
 use super::view::view;
@@ -38,6 +38,21 @@ pub async fn upload<S>(
     state: &AppState,
     owner: OwnerId,
     meta: NewDocument,
+    body: S,
+) -> Result<DocumentView, DocumentError>
+where
+    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+{
+    store_document(state, owner, meta, None, body).await
+}
+
+/// Stores a document in the owner's store: uploaded, or (with `issued`) an issued result whose
+/// content must match the issuer's signed SHA-256. All or nothing, as [`upload`].
+pub async fn store_document<S>(
+    state: &AppState,
+    owner: OwnerId,
+    meta: NewDocument,
+    issued: Option<IssuedBy>,
     mut body: S,
 ) -> Result<DocumentView, DocumentError>
 where
@@ -75,8 +90,19 @@ where
             return Err(e);
         }
     };
+    if issued.as_ref().is_some_and(|i| i.sha256 != sealed.sha256) {
+        if let Err(abort) = writer.abort().await {
+            tracing::warn!(error = %abort, "could not abort a refused push");
+        }
+        return Err(DocumentError::HashMismatch);
+    }
     writer.finish().await?;
     let now = Utc::now();
+    let source = if issued.is_some() {
+        Source::Issued
+    } else {
+        Source::Uploaded
+    };
     let row = documents::ActiveModel {
         id: Set(id),
         owner_id: Set(owner.0),
@@ -91,8 +117,8 @@ where
         issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
         issue_date: Set(meta.issue_date),
         valid_until: Set(meta.valid_until),
-        result_code: Set(None),
-        source: Set(Source::Uploaded.as_str().to_owned()),
+        result_code: Set(issued.as_ref().map(|i| i.result_code.to_string())),
+        source: Set(source.as_str().to_owned()),
         verification: Set(Verification::Unverified.as_str().to_owned()),
         status: Set(Status::Valid.as_str().to_owned()),
         status_changed_at: Set(now),
@@ -105,10 +131,19 @@ where
         sha256: Set(sealed.sha256),
         blob_key: Set(blob_key.clone()),
         created_at: Set(now),
+        issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
+        issuer_signature: Set(issued.map(|i| i.signature)),
+        status_reason: Set(None),
     };
     if let Err(e) = store::insert(&state.db, row.clone()).await {
         if let Err(cleanup) = state.blobs.delete(&blob_key).await {
             tracing::warn!(error = %cleanup, "could not delete the blob of a failed upload");
+        }
+        if matches!(
+            e.sql_err(),
+            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+        ) {
+            return Err(DocumentError::DuplicateResult);
         }
         return Err(e.into());
     }

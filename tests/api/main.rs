@@ -16,6 +16,7 @@ mod documents;
 mod erase;
 mod http_basics;
 mod isolation;
+mod issued;
 mod login;
 mod mandates;
 mod oauth_client_library;

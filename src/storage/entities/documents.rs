@@ -25,6 +25,12 @@ pub struct Model {
     pub sha256: String,
     pub blob_key: String,
     pub created_at: DateTimeUtc,
+    /// The issuer (OAuth client) that pushed an issued document.
+    pub issuer_client: Option<String>,
+    /// The issuer's compact JWS over the metadata and the content's SHA-256, kept as provenance.
+    pub issuer_signature: Option<String>,
+    /// Why the status last changed (a revocation's reason).
+    pub status_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -1,0 +1,92 @@
+//! `POST /v1/issuer/documents`: multipart, `signed` (the compact JWS) first, then `file`.
+
+use axum::Json;
+use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::http::StatusCode;
+use futures_util::TryStreamExt;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{PushError, Pushed, push};
+use crate::app::AppState;
+use crate::documents::BodyError;
+use crate::error::{ApiError, Problem};
+
+pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
+    let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
+    OpenApiRouter::new()
+        .routes(routes!(push_document))
+        .layer(DefaultBodyLimit::max(limit))
+}
+
+impl From<PushError> for ApiError {
+    fn from(e: PushError) -> Self {
+        match e {
+            PushError::Signature(why) => {
+                tracing::warn!(reason = %why, "issuer push refused");
+                ApiError::InvalidSignature(why)
+            }
+            PushError::Invalid(why) => ApiError::BadRequest(why),
+            e @ PushError::WrongAgency { .. } => ApiError::NotPermitted(e.to_string()),
+            e @ PushError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            PushError::Document(e) => e.into(),
+            PushError::Store(e) => e.into(),
+        }
+    }
+}
+
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct PushForm {
+    /// Compact JWS by a key in the issuer's registered JWKS: `{"iss": client id, "aud": Kho's
+    /// issuer URL, "iat", "document": {owner, type, title, number, issuing_agency, issue_date,
+    /// valid_until, dossier, result_code, procedure}, "sha256": hex of the content}`.
+    signed: String,
+    /// The content (PDF, JPEG, PNG, XML or JSON); its SHA-256 must be the signed one.
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+}
+
+/// Push an issued result into its owner's store (idempotent on the result code: the same push
+/// again is `200` with the same id; other content under the code is `409`).
+#[utoipa::path(post, path = "/v1/issuer/documents", tag = "issuer",
+    request_body(content = PushForm, content_type = "multipart/form-data"),
+    responses((status = 201, body = Pushed), (status = 200, body = Pushed), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
+async fn push_document(
+    State(state): State<AppState>,
+    mut multipart: Multipart,
+) -> Result<(StatusCode, Json<Pushed>), ApiError> {
+    let mut signed = None;
+    while let Some(field) = multipart.next_field().await? {
+        match field.name().unwrap_or_default() {
+            "signed" if signed.is_none() => {
+                signed = Some(crate::documents::http::small_text(field).await?);
+            }
+            "file" => {
+                let jws = signed.ok_or_else(|| {
+                    ApiError::BadRequest("the `signed` field must come before `file`".into())
+                })?;
+                let body = field.map_err(|e| {
+                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                        BodyError::TooLarge
+                    } else {
+                        BodyError::Interrupted(e.body_text())
+                    }
+                });
+                let pushed = push(&state, jws.trim(), Box::pin(body)).await?;
+                let status = if pushed.created {
+                    StatusCode::CREATED
+                } else {
+                    StatusCode::OK
+                };
+                return Ok((status, Json(pushed)));
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unexpected form field `{other}`: send `signed`, then `file`"
+                )));
+            }
+        }
+    }
+    Err(ApiError::BadRequest("the form has no `file` field".into()))
+}

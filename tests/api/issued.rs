@@ -1,0 +1,186 @@
+//! Issuers push signed results into owners' stores: checked signature (a registered key of
+//! that issuer, over this metadata and this content), the issuer's own agency, every code;
+//! idempotent on the result code; nothing stored when refused.
+
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::signature::{ECDSA_P256_SHA256_FIXED_SIGNING, EcdsaKeyPair, KeyPair};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::on_both_backends;
+use crate::support::{TestApp, pdf_of_len};
+
+const OWNER: &str = "035199000123";
+const AGENCY: &str = "000.00.00.H49";
+const RESULT: &str = "000.00.00.H49-261120-0007-KQ1";
+
+struct Issuer {
+    client_id: String,
+    kid: String,
+    encoding: EncodingKey,
+}
+
+fn key(kid: &str) -> (EncodingKey, Value) {
+    let pkcs8 =
+        EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
+            .unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, pkcs8.as_ref()).unwrap();
+    let p = pair.public_key().as_ref().to_vec();
+    let jwk = json!({"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
+        "x": URL_SAFE_NO_PAD.encode(&p[1..33]), "y": URL_SAFE_NO_PAD.encode(&p[33..65])});
+    (EncodingKey::from_ec_der(pkcs8.as_ref()), jwk)
+}
+
+fn register_issuer(app: &TestApp, kid: &str, agency: &str) -> Issuer {
+    let (encoding, jwk) = key(kid);
+    let path = app.dir.path().join(format!("{kid}.jwks"));
+    std::fs::write(&path, json!({"keys": [jwk]}).to_string()).unwrap();
+    let out = app.kho(&[
+        "client",
+        "add",
+        "--name",
+        "Sở Tư pháp",
+        "--agency-code",
+        agency,
+        "--role",
+        "issuer",
+        "--jwks",
+        path.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let created: Value = serde_json::from_slice(&out.stdout).unwrap();
+    Issuer {
+        client_id: created["client_id"].as_str().unwrap().to_owned(),
+        kid: kid.to_owned(),
+        encoding,
+    }
+}
+
+fn metadata(result_code: &str) -> Value {
+    json!({
+        "owner": OWNER, "type": "birth-certificate", "title": "Giấy khai sinh", "number": "123/2026",
+        "issuing_agency": AGENCY, "issue_date": "2026-11-20", "valid_until": null,
+        "dossier": &result_code[..result_code.len() - 4], "result_code": result_code, "procedure": "1.001193",
+    })
+}
+
+fn sign(app: &TestApp, signer: &Issuer, iss: &str, document: &Value, content: &[u8]) -> String {
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(signer.kid.clone());
+    let claims = json!({"iss": iss, "aud": app.base, "iat": chrono::Utc::now().timestamp(),
+        "document": document, "sha256": hex::encode(Sha256::digest(content))});
+    jsonwebtoken::encode(&header, &claims, &signer.encoding).unwrap()
+}
+
+async fn push(app: &TestApp, signed: &str, content: Vec<u8>) -> (StatusCode, Value) {
+    let form = reqwest::multipart::Form::new()
+        .text("signed", signed.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(content).file_name("kq.pdf"),
+        );
+    let response = app
+        .anonymous()
+        .post(app.url("/v1/issuer/documents"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+async fn stored_under(app: &TestApp, result_code: &str) -> usize {
+    use kho::storage::entities::documents;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    documents::Entity::find()
+        .filter(documents::Column::ResultCode.eq(result_code))
+        .all(&app.state.db)
+        .await
+        .unwrap()
+        .len()
+}
+
+on_both_backends! {
+    async fn a_pushed_result_waits_for_an_owner_who_never_signed_in(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(5000);
+        let signed = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content);
+        let (status, pushed) = push(&app, &signed, content.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{pushed}");
+        assert_eq!(pushed["result_code"], RESULT);
+        assert!(pushed.get("owner").is_none(), "nothing of the owner's goes back to the issuer");
+
+        let owner = app.sign_in(OWNER).await;
+        let list = owner.list("").await;
+        let doc = &list["items"][0];
+        assert_eq!(doc["id"], pushed["id"]);
+        assert_eq!(doc["source"], "issued");
+        assert_eq!(doc["result_code"], RESULT);
+        assert_eq!(doc["issuing_agency"], AGENCY);
+        assert_eq!(doc["title"], "Giấy khai sinh");
+        assert_eq!(owner.download(doc["id"].as_str().unwrap()).await.unwrap(), content);
+    }
+
+    async fn the_same_push_twice_is_one_document_and_other_content_is_a_conflict(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(3000);
+        let signed = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content);
+        let (first, a) = push(&app, &signed, content.clone()).await;
+        let (second, b) = push(&app, &signed, content.clone()).await;
+        assert_eq!((first, second), (StatusCode::CREATED, StatusCode::OK));
+        assert_eq!(a["id"], b["id"]);
+        assert_eq!(b["created"], false);
+        let other = pdf_of_len(3001);
+        let signed_other = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &other);
+        let (conflict, _) = push(&app, &signed_other, other).await;
+        assert_eq!(conflict, StatusCode::CONFLICT);
+        assert_eq!(stored_under(&app, RESULT).await, 1);
+    }
+
+    async fn a_push_not_signed_by_the_issuer_over_this_content_stores_nothing(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let other_issuer = register_issuer(&app, "congan-1", "000.00.00.H55");
+        let content = pdf_of_len(2000);
+        let meta = metadata(RESULT);
+
+        // A key nobody registered, claiming to be the issuer.
+        let (stranger_key, _) = key("tuphap-1");
+        let stranger = Issuer { client_id: issuer.client_id.clone(), kid: "tuphap-1".into(), encoding: stranger_key };
+        let (status, _) = push(&app, &sign(&app, &stranger, &issuer.client_id, &meta, &content), content.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "an unregistered key");
+        // Another issuer's key, claiming to be this issuer.
+        let borrowed = Issuer { client_id: issuer.client_id.clone(), kid: "congan-1".into(), encoding: other_issuer.encoding };
+        let (status, _) = push(&app, &sign(&app, &borrowed, &issuer.client_id, &meta, &content), content.clone()).await;
+        assert_eq!(status, StatusCode::UNAUTHORIZED, "another issuer's key");
+        // Signed over other content.
+        let signed = sign(&app, &issuer, &issuer.client_id, &meta, &pdf_of_len(2001));
+        let (status, body) = push(&app, &signed, content.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        // Another agency's result.
+        let mut foreign = meta.clone();
+        foreign["issuing_agency"] = json!("000.00.00.H55");
+        let (status, _) = push(&app, &sign(&app, &issuer, &issuer.client_id, &foreign, &content), content.clone()).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "another agency's result");
+        // A result code that is not the dossier's, and a type outside the catalogue.
+        let mut mismatched = meta.clone();
+        mismatched["dossier"] = json!("000.00.00.H49-261120-0008");
+        let (status, _) = push(&app, &sign(&app, &issuer, &issuer.client_id, &mismatched, &content), content.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let mut untyped = meta.clone();
+        untyped["type"] = json!("banana");
+        let (status, _) = push(&app, &sign(&app, &issuer, &issuer.client_id, &untyped, &content), content.clone()).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+
+        assert_eq!(stored_under(&app, RESULT).await, 0, "nothing stored");
+        assert!(crate::support::files_below(&app.blob_dir()).is_empty(), "no blob left behind");
+    }
+}
