@@ -20,3 +20,4 @@ pub use service::{
 };
 pub use store::ListFilter;
 pub use upload::{BodyError, store_document, upload};
+pub use view::effective_status;

@@ -11,13 +11,7 @@ use crate::storage::entities::documents;
 /// The owner's view of a row: sealed fields opened, validity computed for today.
 pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView, DocumentError> {
     let open = |field: &str, sealed: &[u8]| open_field(key, row.owner_id, row.id, field, sealed);
-    let stored = Status::from_stored(&row.status).ok_or(IntegrityError)?;
-    let (status, status_changed_at) = match (stored, row.valid_until) {
-        (Status::Valid, Some(until)) if until < today_in_vietnam() => {
-            (Status::Expired, end_of_day_in_vietnam(until))
-        }
-        _ => (stored, row.status_changed_at),
-    };
+    let (status, status_changed_at) = effective_status(row)?;
     Ok(DocumentView {
         id: row.id,
         version: u32::try_from(row.version).map_err(|_| IntegrityError)?,
@@ -40,6 +34,27 @@ pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView
         size: u64::try_from(row.size).map_err(|_| IntegrityError)?,
         sha256: row.sha256.clone(),
         created_at: row.created_at,
+    })
+}
+
+/// A row's status now, and since when: a revocation takes effect at its effective time, and
+/// expiry is computed from `valid_until` for today in Vietnam, never stored.
+pub fn effective_status(
+    row: &documents::Model,
+) -> Result<(Status, chrono::DateTime<Utc>), IntegrityError> {
+    let stored = Status::from_stored(&row.status).ok_or(IntegrityError)?;
+    let now = Utc::now();
+    let expired = |until: NaiveDate| until < today_in_vietnam();
+    Ok(match (stored, row.valid_until) {
+        // A revocation dated in the future: valid until then.
+        (Status::Revoked, until) if row.status_changed_at > now => match until {
+            Some(until) if expired(until) => (Status::Expired, end_of_day_in_vietnam(until)),
+            _ => (Status::Valid, row.created_at),
+        },
+        (Status::Valid, Some(until)) if expired(until) => {
+            (Status::Expired, end_of_day_in_vietnam(until))
+        }
+        _ => (stored, row.status_changed_at),
     })
 }
 

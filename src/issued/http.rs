@@ -6,15 +6,17 @@ use axum::http::StatusCode;
 use futures_util::TryStreamExt;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{PushError, Pushed, push};
+use super::{PushError, Pushed, StatusView, change_status, push};
 use crate::app::AppState;
 use crate::documents::BodyError;
 use crate::error::{ApiError, Problem};
+use crate::extract::ApiJson;
 
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
     OpenApiRouter::new()
         .routes(routes!(push_document))
+        .routes(routes!(change_document_status))
         .layer(DefaultBodyLimit::max(limit))
 }
 
@@ -28,6 +30,7 @@ impl From<PushError> for ApiError {
             PushError::Invalid(why) => ApiError::BadRequest(why),
             e @ PushError::WrongAgency { .. } => ApiError::NotPermitted(e.to_string()),
             e @ PushError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            PushError::NotFound => ApiError::NotFound,
             PushError::Document(e) => e.into(),
             PushError::Store(e) => e.into(),
         }
@@ -89,4 +92,26 @@ async fn push_document(
         }
     }
     Err(ApiError::BadRequest("the form has no `file` field".into()))
+}
+
+/// A signed status change.
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct StatusChange {
+    /// Compact JWS by a key in the issuer's registered JWKS: `{"iss", "aud", "iat",
+    /// "result_code", "change": {"kind": "revoke", "reason", "effective_at"?} |
+    /// {"kind": "valid_until", "valid_until": "YYYY-MM-DD" | null}}`.
+    signed: String,
+}
+
+/// Revoke an issued result or change its valid-until date (idempotent). Revoked results stay
+/// stored and visible, with their status and its time; portals are refused their content.
+#[utoipa::path(post, path = "/v1/issuer/status", tag = "issuer", request_body = StatusChange,
+    responses((status = 200, body = StatusView), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 404, body = Problem)))]
+async fn change_document_status(
+    State(state): State<AppState>,
+    ApiJson(change): ApiJson<StatusChange>,
+) -> Result<Json<StatusView>, ApiError> {
+    Ok(Json(change_status(&state, change.signed.trim()).await?))
 }

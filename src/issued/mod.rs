@@ -6,5 +6,7 @@
 
 pub mod http;
 mod push;
+mod status;
 
 pub use push::{PushError, Pushed, push};
+pub use status::{StatusView, change_status};

@@ -30,6 +30,9 @@ pub enum PushError {
     /// 403: the agency is not the issuer's.
     #[error("issuer {client} may only push results of its own agency {agency}")]
     WrongAgency { client: String, agency: String },
+    /// 404: no result of this issuer under that code.
+    #[error("no result of yours is stored under this result code")]
+    NotFound,
     /// 409: another document is already stored under this result code.
     #[error("another document is already stored under result code {0}")]
     Conflict(String),
@@ -92,16 +95,7 @@ pub async fn push<S>(state: &AppState, jws: &str, content: S) -> Result<Pushed, 
 where
     S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
-    let claimed = clients::claimed_client(jws)
-        .ok_or_else(|| PushError::Signature("the JWS names no issuer (iss)".into()))?;
-    let client = clients::find_enabled(&state.db, &claimed)
-        .await?
-        .filter(|c| c.role == "issuer")
-        .ok_or_else(|| PushError::Signature(format!("{claimed} is not an enabled issuer")))?;
-    let audience = crate::oauth::issuer(state);
-    let claims: Claims = verify_signed(&client, jws, &audience)
-        .await
-        .map_err(|e: AssertionError| PushError::Signature(e.to_string()))?;
+    let (client, claims): (_, Claims) = verified_issuer(state, jws).await?;
     let meta = claims.document;
     let agency = AgencyCode::parse(&meta.issuing_agency)?;
     if agency.as_str() != client.agency_code {
@@ -169,6 +163,25 @@ where
             .ok_or_else(|| PushError::Conflict(result_code.to_string())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// The enabled issuer that signed `jws` with one of its registered keys, for Kho, and the
+/// statement's claims.
+pub(super) async fn verified_issuer<T: serde::de::DeserializeOwned>(
+    state: &AppState,
+    jws: &str,
+) -> Result<(crate::storage::entities::clients::Model, T), PushError> {
+    let claimed = clients::claimed_client(jws)
+        .ok_or_else(|| PushError::Signature("the JWS names no issuer (iss)".into()))?;
+    let client = clients::find_enabled(&state.db, &claimed)
+        .await?
+        .filter(|c| c.role == "issuer")
+        .ok_or_else(|| PushError::Signature(format!("{claimed} is not an enabled issuer")))?;
+    let audience = crate::oauth::issuer(state);
+    let claims: T = verify_signed(&client, jws, &audience)
+        .await
+        .map_err(|e: AssertionError| PushError::Signature(e.to_string()))?;
+    Ok((client, claims))
 }
 
 /// The document stored under `result_code`, if it is this very push; a conflict if another.

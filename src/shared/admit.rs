@@ -39,6 +39,8 @@ pub enum Refusal {
     AlreadyFetched,
     /// Only `GET` reads shared documents.
     MethodNotAllowed,
+    /// The issuer revoked (or superseded) the document: its content is no longer served.
+    Revoked(String),
     Internal(StoreError),
 }
 
@@ -106,6 +108,7 @@ impl IntoResponse for Refusal {
                 response
             }
             Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", Some("not found".into())),
+            Self::Revoked(detail) => problem(StatusCode::GONE, "document-revoked", Some(detail)),
             Self::MethodNotAllowed => problem(
                 StatusCode::METHOD_NOT_ALLOWED,
                 "method-not-allowed",
@@ -219,6 +222,32 @@ pub async fn caller(
     })
 }
 
+/// Why the document's content may not be served any more, if its issuer revoked or
+/// superseded it: the status and since when.
+async fn withdrawn_by_issuer(
+    txn: &DatabaseTransaction,
+    owner: OwnerId,
+    document: Uuid,
+) -> Result<Option<String>, Refusal> {
+    let rows = crate::documents::rows_by_ids(txn, owner, &[document]).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let (status, since) =
+        crate::documents::effective_status(row).map_err(|e| Refusal::Internal(e.into()))?;
+    Ok(matches!(
+        status,
+        crate::documents::Status::Revoked | crate::documents::Status::Superseded
+    )
+    .then(|| {
+        format!(
+            "the document is {} since {}",
+            status.as_str(),
+            since.to_rfc3339()
+        )
+    }))
+}
+
 /// What the portal wants to do.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Action {
@@ -297,6 +326,12 @@ pub async fn admit(state: &AppState, caller: &Caller, action: Action) -> Result<
                 "the document is not covered by the consent",
                 Refusal::NotFound,
             )),
+            Some(id)
+                if matches!(action, Action::Download(_))
+                    && let Some(detail) = withdrawn_by_issuer(&txn, caller.owner, id).await? =>
+            {
+                Err(("the issuer revoked the document", Refusal::Revoked(detail)))
+            }
             Some(id) if once_download => {
                 once_claim = consents::try_claim_fetch(&txn, consent.id, id).await?;
                 if once_claim.is_some() {

@@ -12,6 +12,7 @@ use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use crate::on_both_backends;
+use crate::support::portal::{Portal, consent_by_redirect};
 use crate::support::{TestApp, pdf_of_len};
 
 const OWNER: &str = "035199000123";
@@ -66,7 +67,7 @@ fn register_issuer(app: &TestApp, kid: &str, agency: &str) -> Issuer {
 
 fn metadata(result_code: &str) -> Value {
     json!({
-        "owner": OWNER, "type": "birth-certificate", "title": "Giấy khai sinh", "number": "123/2026",
+        "owner": OWNER, "type": "marriage-certificate", "title": "Giấy chứng nhận kết hôn", "number": "123/2026",
         "issuing_agency": AGENCY, "issue_date": "2026-11-20", "valid_until": null,
         "dossier": &result_code[..result_code.len() - 4], "result_code": result_code, "procedure": "1.001193",
     })
@@ -126,7 +127,7 @@ on_both_backends! {
         assert_eq!(doc["source"], "issued");
         assert_eq!(doc["result_code"], RESULT);
         assert_eq!(doc["issuing_agency"], AGENCY);
-        assert_eq!(doc["title"], "Giấy khai sinh");
+        assert_eq!(doc["title"], "Giấy chứng nhận kết hôn");
         assert_eq!(owner.download(doc["id"].as_str().unwrap()).await.unwrap(), content);
     }
 
@@ -182,5 +183,53 @@ on_both_backends! {
 
         assert_eq!(stored_under(&app, RESULT).await, 0, "nothing stored");
         assert!(crate::support::files_below(&app.blob_dir()).is_empty(), "no blob left behind");
+    }
+
+    async fn a_revoked_result_stays_visible_and_its_content_stops_reaching_portals(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(4000);
+        let (_, pushed) = push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content).await;
+        let id = pushed["id"].as_str().unwrap().to_owned();
+        let owner = app.sign_in(OWNER).await;
+        let portal = Portal::register(&app);
+        let granted = consent_by_redirect(&app, &portal, &owner, &["marriage-certificate"], "until_expiry", &[&id]).await;
+        let token = granted["access_token"].as_str().unwrap();
+        let content_path = format!("/v1/shared/documents/{id}/content");
+        assert_eq!(portal.fetch(&content_path, token).await.status(), StatusCode::OK);
+
+        let revoke = |who: &Issuer| {
+            let mut header = Header::new(Algorithm::ES256);
+            header.kid = Some(who.kid.clone());
+            let claims = json!({"iss": who.client_id, "aud": app.base, "result_code": RESULT,
+                "change": {"kind": "revoke", "reason": "Cấp sai thông tin"}});
+            jsonwebtoken::encode(&header, &claims, &who.encoding).unwrap()
+        };
+        let change = |signed: String| {
+            let app = &app;
+            async move {
+                app.anonymous().post(app.url("/v1/issuer/status")).json(&json!({"signed": signed}))
+                    .send().await.unwrap()
+            }
+        };
+        let other = register_issuer(&app, "congan-1", "000.00.00.H55");
+        assert_eq!(change(revoke(&other)).await.status(), StatusCode::NOT_FOUND, "another issuer's result");
+        let revoked = change(revoke(&issuer)).await;
+        assert_eq!(revoked.status(), StatusCode::OK);
+        let revoked: Value = revoked.json().await.unwrap();
+        assert_eq!(revoked["status"], "revoked");
+        let again: Value = change(revoke(&issuer)).await.json().await.unwrap();
+        assert_eq!(again["status_changed_at"], revoked["status_changed_at"], "the first revocation stands");
+
+        // Still stored and visible, with its status and time, to the owner and to the portal.
+        let mine: Value = owner.get(&format!("/v1/me/documents/{id}")).await.json().await.unwrap();
+        assert_eq!(mine["status"], "revoked");
+        let theirs: Value = portal.fetch(&format!("/v1/shared/documents/{id}"), token).await.json().await.unwrap();
+        assert_eq!(theirs["status"], "revoked");
+        // But its content no longer reaches the portal, which is told why.
+        let refused = portal.fetch(&content_path, token).await;
+        assert_eq!(refused.status(), StatusCode::GONE);
+        let problem: Value = refused.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:kho:problem:document-revoked");
+        assert!(problem["detail"].as_str().unwrap().contains("revoked"));
     }
 }
