@@ -23,7 +23,8 @@ use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
 use crate::{
-    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, shared, web,
+    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, shared, verify,
+    web,
 };
 
 /// What every handler can reach.
@@ -35,6 +36,8 @@ pub struct AppState {
     pub keys: Arc<KeyRing>,
     /// The OpenID Provider login, when one is configured.
     pub oidc: Option<Arc<OidcClient>>,
+    /// The per-address limit of public verification.
+    pub verify_limit: Arc<crate::verify::RateLimit>,
 }
 
 /// Failure to start: the message says which part and why.
@@ -79,6 +82,7 @@ impl AppState {
             blobs,
             keys,
             oidc,
+            verify_limit: Arc::default(),
         })
     }
 }
@@ -102,6 +106,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(documents::http::router(state.settings.max_upload_bytes))
         .merge(consents::http::router())
         .merge(issued::http::router(state.settings.max_upload_bytes))
+        .merge(verify::http::router(state.settings.max_upload_bytes))
         .merge(shared::http::router())
         .split_for_parts()
 }
@@ -196,8 +201,11 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
     let app = router(state);
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     Ok(())
 }

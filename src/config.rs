@@ -65,6 +65,9 @@ pub struct Settings {
     /// `KHO_DPOP_REQUIRE_NONCE`: every DPoP proof must carry a nonce Kho issued (RFC 9449 §8),
     /// which bounds how long a proof made in advance stays usable.
     pub dpop_require_nonce: bool,
+    /// `KHO_VERIFY_PER_MINUTE`: public verifications one client address may ask for a minute
+    /// (per Kho process).
+    pub verify_per_minute: u32,
     /// `KHO_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
     pub session_idle_minutes: u32,
     /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
@@ -86,6 +89,7 @@ struct Defaults {
     oidc_official_value: &'static str,
     clients_require_private_key_jwt: bool,
     dpop_require_nonce: bool,
+    verify_per_minute: u32,
     session_idle_minutes: u32,
     session_absolute_hours: u32,
 }
@@ -104,6 +108,7 @@ const DEFAULTS: Defaults = Defaults {
     oidc_official_value: "official",
     clients_require_private_key_jwt: false,
     dpop_require_nonce: false,
+    verify_per_minute: 30,
     session_idle_minutes: 30,
     session_absolute_hours: 12,
 };
@@ -217,7 +222,7 @@ impl Settings {
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 19] = [
+    const FIELDS: [&str; 20] = [
         "profile",
         "listen",
         "public_url",
@@ -235,6 +240,7 @@ fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         "oidc_official_value",
         "clients_require_private_key_jwt",
         "dpop_require_nonce",
+        "verify_per_minute",
         "session_idle_minutes",
         "session_absolute_hours",
     ];

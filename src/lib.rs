@@ -19,4 +19,5 @@ pub mod owners; // owners' stores: creation, data keys, rotation, erasure
 pub mod shared; // the portal resource API, under a DPoP-bound consent token
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging
+pub mod verify; // is this document genuine and valid: public verification with signed receipts
 pub mod web; // security headers and the front page

@@ -15,17 +15,17 @@ use crate::on_both_backends;
 use crate::support::portal::{Portal, consent_by_redirect};
 use crate::support::{TestApp, pdf_of_len};
 
-const OWNER: &str = "035199000123";
-const AGENCY: &str = "000.00.00.H49";
-const RESULT: &str = "000.00.00.H49-261120-0007-KQ1";
+pub(crate) const OWNER: &str = "035199000123";
+pub(crate) const AGENCY: &str = "000.00.00.H49";
+pub(crate) const RESULT: &str = "000.00.00.H49-261120-0007-KQ1";
 
-struct Issuer {
-    client_id: String,
-    kid: String,
-    encoding: EncodingKey,
+pub(crate) struct Issuer {
+    pub(crate) client_id: String,
+    pub(crate) kid: String,
+    pub(crate) encoding: EncodingKey,
 }
 
-fn key(kid: &str) -> (EncodingKey, Value) {
+pub(crate) fn key(kid: &str) -> (EncodingKey, Value) {
     let pkcs8 =
         EcdsaKeyPair::generate_pkcs8(&ECDSA_P256_SHA256_FIXED_SIGNING, &SystemRandom::new())
             .unwrap();
@@ -36,7 +36,7 @@ fn key(kid: &str) -> (EncodingKey, Value) {
     (EncodingKey::from_ec_der(pkcs8.as_ref()), jwk)
 }
 
-fn register_issuer(app: &TestApp, kid: &str, agency: &str) -> Issuer {
+pub(crate) fn register_issuer(app: &TestApp, kid: &str, agency: &str) -> Issuer {
     let (encoding, jwk) = key(kid);
     let path = app.dir.path().join(format!("{kid}.jwks"));
     std::fs::write(&path, json!({"keys": [jwk]}).to_string()).unwrap();
@@ -65,7 +65,7 @@ fn register_issuer(app: &TestApp, kid: &str, agency: &str) -> Issuer {
     }
 }
 
-fn metadata(result_code: &str) -> Value {
+pub(crate) fn metadata(result_code: &str) -> Value {
     json!({
         "owner": OWNER, "type": "marriage-certificate", "title": "Giấy chứng nhận kết hôn", "number": "123/2026",
         "issuing_agency": AGENCY, "issue_date": "2026-11-20", "valid_until": null,
@@ -73,7 +73,13 @@ fn metadata(result_code: &str) -> Value {
     })
 }
 
-fn sign(app: &TestApp, signer: &Issuer, iss: &str, document: &Value, content: &[u8]) -> String {
+pub(crate) fn sign(
+    app: &TestApp,
+    signer: &Issuer,
+    iss: &str,
+    document: &Value,
+    content: &[u8],
+) -> String {
     let mut header = Header::new(Algorithm::ES256);
     header.kid = Some(signer.kid.clone());
     let claims = json!({"iss": iss, "aud": app.base, "iat": chrono::Utc::now().timestamp(),
@@ -81,7 +87,7 @@ fn sign(app: &TestApp, signer: &Issuer, iss: &str, document: &Value, content: &[
     jsonwebtoken::encode(&header, &claims, &signer.encoding).unwrap()
 }
 
-async fn push(app: &TestApp, signed: &str, content: Vec<u8>) -> (StatusCode, Value) {
+pub(crate) async fn push(app: &TestApp, signed: &str, content: Vec<u8>) -> (StatusCode, Value) {
     let form = reqwest::multipart::Form::new()
         .text("signed", signed.to_owned())
         .part(

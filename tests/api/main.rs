@@ -22,3 +22,4 @@ mod mandates;
 mod oauth_client_library;
 mod rotation;
 mod tampering;
+mod verify;

@@ -83,6 +83,11 @@ pub async fn spawn_app_requiring_private_key_jwt(backend: Backend) -> Option<Tes
     spawn_with(backend, false, |s| s.clients_require_private_key_jwt = true).await
 }
 
+/// Starts the app allowing three public verifications a minute per address.
+pub async fn spawn_app_with_low_verify_limit(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, false, |s| s.verify_per_minute = 3).await
+}
+
 /// Starts the app requiring a Kho-issued nonce in every DPoP proof (RFC 9449 §8).
 pub async fn spawn_app_requiring_dpop_nonce(backend: Backend) -> Option<TestApp> {
     spawn_with(backend, false, |s| s.dpop_require_nonce = true).await
@@ -184,6 +189,7 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         oidc_official_value: "official".into(),
         clients_require_private_key_jwt: false,
         dpop_require_nonce: false,
+        verify_per_minute: 30,
         session_idle_minutes: 30,
         session_absolute_hours: 12,
     }

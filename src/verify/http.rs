@@ -1,0 +1,107 @@
+//! `POST /v1/verify`: JSON `{"result_code", "sha256"}`, or multipart `result_code` then `file`
+//! (hashed as it streams, never stored). Rate-limited per client address.
+
+use std::net::SocketAddr;
+
+use axum::Json;
+use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use sha2::{Digest, Sha256};
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::{Verification, verify};
+use crate::app::AppState;
+use crate::error::{ApiError, Problem, problem};
+use crate::ids::ResultCode;
+
+pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
+    let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
+    OpenApiRouter::new()
+        .routes(routes!(verify_document))
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct ByHash {
+    /// `<dossier code>-KQ<n>`.
+    result_code: String,
+    /// Hex SHA-256 of the document's content.
+    sha256: String,
+}
+
+/// Is this document genuine, and valid? Nothing personal is answered. The answer carries a
+/// receipt signed by the store.
+#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = ByHash,
+    responses((status = 200, body = Verification), (status = 400, body = Problem), (status = 429, body = Problem)))]
+async fn verify_document(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    request: Request,
+) -> Result<Response, ApiError> {
+    if let Err(wait) = state
+        .verify_limit
+        .check(peer.ip(), state.settings.verify_per_minute)
+    {
+        let mut response = problem(
+            StatusCode::TOO_MANY_REQUESTS,
+            "rate-limited",
+            Some("too many verifications from this address: wait a minute".into()),
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+        return Ok(response);
+    }
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let (code, sha256) = if multipart {
+        let form = Multipart::from_request(request, &state)
+            .await
+            .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+        from_file(form).await?
+    } else {
+        let Json(asked) = Json::<ByHash>::from_request(request, &state).await?;
+        let sha256 = asked.sha256.trim().to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(ApiError::BadRequest("sha256 must be 64 hex digits".into()));
+        }
+        (ResultCode::parse(&asked.result_code)?, sha256)
+    };
+    let answer = verify(&state, &code, &sha256).await?;
+    Ok(Json(answer).into_response())
+}
+
+/// `result_code`, then `file`: the file is hashed as it streams.
+async fn from_file(mut form: Multipart) -> Result<(ResultCode, String), ApiError> {
+    let mut code = None;
+    while let Some(mut field) = form.next_field().await? {
+        match field.name().unwrap_or_default() {
+            "result_code" if code.is_none() => {
+                let text = crate::documents::http::small_text(field).await?;
+                code = Some(ResultCode::parse(&text)?);
+            }
+            "file" => {
+                let code = code.ok_or_else(|| {
+                    ApiError::BadRequest("`result_code` must come before `file`".into())
+                })?;
+                let mut hasher = Sha256::new();
+                while let Some(chunk) = field.chunk().await? {
+                    hasher.update(&chunk);
+                }
+                return Ok((code, hex::encode(hasher.finalize())));
+            }
+            other => {
+                return Err(ApiError::BadRequest(format!(
+                    "unexpected form field `{other}`: send `result_code`, then `file`"
+                )));
+            }
+        }
+    }
+    Err(ApiError::BadRequest("the form has no `file` field".into()))
+}

@@ -1,0 +1,100 @@
+//! Public verification and its signed receipt.
+//!
+//! Receipt: a compact JWS (ES256, `kid` a key at `/oauth/jwks`, `typ` `kho-verification+jwt`)
+//! over the answer itself: `iss`, `iat`, `jti`, `verdict`, `result_code`, `sha256` (as asked),
+//! and for a known result its `status`, `status_changed_at`, `issuing_agency`, `issue_date`,
+//! `valid_until`.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::documents::{Status, effective_status};
+use crate::ids::ResultCode;
+use crate::storage::StoreError;
+use crate::storage::entities::documents as document_rows;
+
+pub const RECEIPT_TYPE: &str = "kho-verification+jwt";
+
+/// What the store can say of a result code and a hash.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Verdict {
+    /// The store holds this result, and the content is exactly it.
+    Genuine,
+    /// The store holds this result, but the content is not it.
+    Mismatch,
+    /// The store holds no issued result under this code.
+    Unknown,
+}
+
+/// The answer, and its signed receipt.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Verification {
+    pub verdict: Verdict,
+    pub result_code: String,
+    /// The SHA-256 that was checked (hex).
+    pub sha256: String,
+    /// For a genuine result: its validity now, and since when.
+    pub status: Option<Status>,
+    pub status_changed_at: Option<DateTime<Utc>>,
+    /// The QCVN 102 code of the agency that issued it.
+    pub issuing_agency: Option<String>,
+    pub issue_date: Option<NaiveDate>,
+    pub valid_until: Option<NaiveDate>,
+    pub checked_at: DateTime<Utc>,
+    /// The same, signed by the store: show it to a third party, who checks it against
+    /// `/oauth/jwks`.
+    pub receipt: String,
+}
+
+/// Checks `sha256` (lower-case hex) against the issued result `code`.
+pub async fn verify(
+    state: &AppState,
+    code: &ResultCode,
+    sha256: &str,
+) -> Result<Verification, StoreError> {
+    let row = document_rows::Entity::find()
+        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+        .filter(document_rows::Column::Source.eq("issued"))
+        .one(&state.db)
+        .await?;
+    let now = Utc::now();
+    let mut answer = Verification {
+        verdict: Verdict::Unknown,
+        result_code: code.to_string(),
+        sha256: sha256.to_owned(),
+        status: None,
+        status_changed_at: None,
+        issuing_agency: None,
+        issue_date: None,
+        valid_until: None,
+        checked_at: now,
+        receipt: String::new(),
+    };
+    if let Some(row) = row {
+        if row.sha256 == sha256 {
+            let (status, since) = effective_status(&row)?;
+            answer.verdict = Verdict::Genuine;
+            answer.status = Some(status);
+            answer.status_changed_at = Some(since);
+            answer.issuing_agency = row.issuing_agency;
+            answer.issue_date = row.issue_date;
+            answer.valid_until = row.valid_until;
+        } else {
+            answer.verdict = Verdict::Mismatch;
+        }
+    }
+    let mut claims = serde_json::to_value(&answer).map_err(|_| crate::crypto::IntegrityError)?;
+    if let Some(object) = claims.as_object_mut() {
+        object.remove("receipt");
+        object.remove("checked_at");
+        object.insert("iss".into(), crate::oauth::issuer(state).into());
+        object.insert("iat".into(), now.timestamp().into());
+        object.insert("jti".into(), Uuid::now_v7().to_string().into());
+    }
+    answer.receipt = state.keys.signer()?.sign(RECEIPT_TYPE, &claims)?;
+    Ok(answer)
+}

@@ -1,0 +1,116 @@
+//! Public verification: genuine, unknown or mismatch, the status and its time, the issuing
+//! agency and the dates — nothing personal — with a receipt signed by the store, and a limit
+//! per client address.
+
+use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+
+use crate::issued::{AGENCY, RESULT, metadata, push, register_issuer, sign};
+use crate::on_both_backends;
+use crate::support::{TestApp, pdf_of_len};
+
+async fn verify_hash(app: &TestApp, code: &str, sha256: &str) -> reqwest::Response {
+    app.anonymous()
+        .post(app.url("/v1/verify"))
+        .json(&json!({"result_code": code, "sha256": sha256}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn verify_file(app: &TestApp, code: &str, content: Vec<u8>) -> Value {
+    let form = reqwest::multipart::Form::new()
+        .text("result_code", code.to_owned())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(content).file_name("kq.pdf"),
+        );
+    let response = app
+        .anonymous()
+        .post(app.url("/v1/verify"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    response.json().await.unwrap()
+}
+
+async fn receipt_claims(app: &TestApp, receipt: &str) -> Value {
+    let jwks: JwkSet = app
+        .anonymous()
+        .get(app.url("/oauth/jwks"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(receipt).unwrap();
+    assert_eq!(header.typ.as_deref(), Some("kho-verification+jwt"));
+    let key = DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    jsonwebtoken::decode::<Value>(receipt, &key, &validation)
+        .unwrap()
+        .claims
+}
+
+on_both_backends! {
+    async fn anyone_can_check_a_result_and_learns_nothing_personal(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(3000);
+        push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content.clone()).await;
+        let sha256 = hex::encode(Sha256::digest(&content));
+
+        let answer: Value = verify_hash(&app, RESULT, &sha256).await.json().await.unwrap();
+        assert_eq!(answer["verdict"], "genuine");
+        assert_eq!(answer["status"], "valid");
+        assert_eq!(answer["issuing_agency"], AGENCY);
+        assert_eq!(answer["issue_date"], "2026-11-20");
+        let text = answer.to_string();
+        for personal in ["035199000123", "Giấy chứng nhận kết hôn", "123/2026", "owner", "title"] {
+            assert!(!text.contains(personal), "{personal} in {text}");
+        }
+        let claims = receipt_claims(&app, answer["receipt"].as_str().unwrap()).await;
+        assert_eq!(claims["verdict"], "genuine");
+        assert_eq!(claims["result_code"], RESULT);
+
+        assert_eq!(verify_file(&app, RESULT, content.clone()).await["verdict"], "genuine");
+        assert_eq!(verify_file(&app, RESULT, pdf_of_len(3001)).await["verdict"], "mismatch");
+        let unknown: Value = verify_hash(&app, "000.00.00.H49-261120-0099-KQ1", &sha256).await.json().await.unwrap();
+        assert_eq!(unknown["verdict"], "unknown");
+        assert_eq!(verify_hash(&app, "not-a-code", &sha256).await.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(verify_hash(&app, RESULT, "abc").await.status(), StatusCode::BAD_REQUEST);
+
+        // Revoked: the public answer says so, with the time.
+        let mut header = Header::new(Algorithm::ES256);
+        header.kid = Some(issuer.kid.clone());
+        let revoke = jsonwebtoken::encode(&header, &json!({"iss": issuer.client_id, "aud": app.base,
+            "result_code": RESULT, "change": {"kind": "revoke", "reason": "Cấp sai",
+            "effective_at": "2026-11-21T08:00:00Z"}}), &issuer.encoding).unwrap();
+        let changed = app.anonymous().post(app.url("/v1/issuer/status")).json(&json!({"signed": revoke})).send().await.unwrap();
+        assert_eq!(changed.status(), StatusCode::OK);
+        let after: Value = verify_hash(&app, RESULT, &sha256).await.json().await.unwrap();
+        assert_eq!(after["status"], "revoked");
+        assert_eq!(after["status_changed_at"], "2026-11-21T08:00:00Z");
+    }
+}
+
+on_both_backends! {
+    @spawn spawn_app_with_low_verify_limit;
+
+    async fn public_verification_is_limited_per_address(app) {
+        let sha256 = "0".repeat(64);
+        for _ in 0..3 {
+            assert_eq!(verify_hash(&app, RESULT, &sha256).await.status(), StatusCode::OK);
+        }
+        let limited = verify_hash(&app, RESULT, &sha256).await;
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert!(limited.headers().contains_key("retry-after"));
+    }
+}
