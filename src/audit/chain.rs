@@ -26,6 +26,8 @@ pub enum Actor {
     Representative { person: OwnerId, mandate: Uuid },
     /// A portal (OAuth client) of an agency, under a consent.
     Portal { client: String, agency: String },
+    /// An official (signed in with the official role), under a case.
+    Official { person: OwnerId },
 }
 
 /// Under what the access happened: the consent with its procedure and dossier, or an
@@ -202,6 +204,7 @@ pub async fn append_locked(txn: &DatabaseTransaction, access: Access) -> Result<
             ("representative", Some(person.0), Some(mandate), None, None)
         }
         Actor::Portal { client, agency } => ("portal", None, None, Some(client), Some(agency)),
+        Actor::Official { person } => ("official", Some(person.0), None, None, None),
     };
     let mut row = Model {
         owner_id: access.owner.0,

@@ -199,6 +199,17 @@ async fn access_log(
                     found
                 }
             },
+            // An official, by their own store's identifier (gone if they erased it).
+            None if row.actor_kind == "official" => match row.actor_person {
+                Some(official) => crate::owners::identifier(
+                    &state.db,
+                    &state.keys,
+                    crate::owners::OwnerId(official),
+                )
+                .await?
+                .map(|who| who.to_string()),
+                None => None,
+            },
             None => None,
         };
         views.push(EntryView {

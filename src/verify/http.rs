@@ -11,15 +11,18 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{Verification, verify};
+use super::{OfficialVerification, Verification, official_verify, verify};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem, problem};
+use crate::extract::ApiJson;
+use crate::identity::OwnerSession;
 use crate::ids::ResultCode;
 
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
     OpenApiRouter::new()
         .routes(routes!(verify_document))
+        .routes(routes!(verify_as_official))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
 }
 
@@ -104,4 +107,33 @@ async fn from_file(mut form: Multipart) -> Result<(ResultCode, String), ApiError
         }
     }
     Err(ApiError::BadRequest("the form has no `file` field".into()))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct OfficialAsk {
+    result_code: String,
+    sha256: String,
+    /// The case this look-up is for (mandatory; written to the owner's access log).
+    case_ref: Option<String>,
+}
+
+/// For a signed-in official: the public answer plus whose document it is and its type. The
+/// look-up is logged for the owner with the official and the case. Requires `X-CSRF-Token`.
+#[utoipa::path(post, path = "/v1/official/verify", tag = "verify", request_body = OfficialAsk,
+    responses((status = 200, body = OfficialVerification), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+async fn verify_as_official(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiJson(asked): ApiJson<OfficialAsk>,
+) -> Result<Json<OfficialVerification>, ApiError> {
+    let sha256 = asked.sha256.trim().to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::BadRequest("sha256 must be 64 hex digits".into()));
+    }
+    let code = ResultCode::parse(&asked.result_code)?;
+    Ok(Json(
+        official_verify(&state, &session, &code, &sha256, asked.case_ref.as_deref()).await?,
+    ))
 }

@@ -3,8 +3,10 @@
 //! agency and the dates — nothing personal — as a receipt signed by the store.
 
 pub mod http;
+mod official;
 mod public;
 mod rate_limit;
 
+pub use official::{OfficialVerification, official_verify};
 pub use public::{RECEIPT_TYPE, Verdict, Verification, verify};
 pub use rate_limit::RateLimit;

@@ -114,3 +114,41 @@ on_both_backends! {
         assert!(limited.headers().contains_key("retry-after"));
     }
 }
+
+on_both_backends! {
+    @spawn spawn_app_with_provider;
+
+    async fn an_official_names_a_case_and_the_owner_sees_the_look_up(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(2500);
+        push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content.clone()).await;
+        let sha256 = hex::encode(Sha256::digest(&content));
+
+        let browser = crate::support::browser::browser();
+        crate::support::browser::login(&app, &browser, "official").await;
+        let official = crate::support::OwnerClient::from_session(&app, browser).await;
+        let ask = |who: &crate::support::OwnerClient, body: Value| {
+            who.client.post(who.url("/v1/official/verify")).header("x-csrf-token", &who.csrf).json(&body).send()
+        };
+        let without_case = ask(&official, json!({"result_code": RESULT, "sha256": sha256})).await.unwrap();
+        assert_eq!(without_case.status(), StatusCode::BAD_REQUEST);
+        let answer = ask(&official, json!({"result_code": RESULT, "sha256": sha256, "case_ref": "HS-2026-001"})).await.unwrap();
+        assert_eq!(answer.status(), StatusCode::OK);
+        let answer: Value = answer.json().await.unwrap();
+        assert_eq!(answer["verdict"], "genuine");
+        assert_eq!(answer["owner"], "035199000123");
+        assert_eq!(answer["document_type"], "marriage-certificate");
+
+        let citizen = app.sign_in("001099000002").await;
+        let refused = ask(&citizen, json!({"result_code": RESULT, "sha256": sha256, "case_ref": "x"})).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "officials only");
+
+        let owner = app.sign_in("035199000123").await;
+        let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
+        let entries = log["entries"].as_array().unwrap();
+        assert_eq!(entries.len(), 1, "the refused look-up without a case left nothing: {entries:?}");
+        assert_eq!(entries[0]["actor"]["kind"], "official");
+        assert_eq!(entries[0]["actor"]["person"], "001099000001");
+        assert_eq!(entries[0]["case"], "HS-2026-001");
+    }
+}

@@ -1,0 +1,85 @@
+//! Official verification: a signed-in official, with a mandatory case reference, gets the public
+//! answer plus whose document it is and its type — and the look-up is written to the owner's
+//! access log, naming the official and the case, before the answer leaves.
+
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use serde::Serialize;
+
+use super::public::{Verification, verify};
+use crate::app::AppState;
+use crate::audit::{self, Access, Actor, Context, Outcome};
+use crate::error::ApiError;
+use crate::identity::OwnerSession;
+use crate::ids::{ResultCode, Text};
+use crate::owners::{self, OwnerId};
+use crate::storage::entities::documents as document_rows;
+
+/// The public answer, and for a result the store holds: the owner and the document type.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct OfficialVerification {
+    #[serde(flatten)]
+    pub public: Verification,
+    /// The owner's personal ID or tax code.
+    pub owner: Option<String>,
+    /// Catalogue code of the document type.
+    pub document_type: Option<String>,
+    pub case_ref: String,
+}
+
+pub async fn official_verify(
+    state: &AppState,
+    session: &OwnerSession,
+    code: &ResultCode,
+    sha256: &str,
+    case_ref: Option<&str>,
+) -> Result<OfficialVerification, ApiError> {
+    if !session.official || session.mandate.is_some() {
+        return Err(ApiError::Forbidden(
+            "official verification is for officials, acting as themselves",
+        ));
+    }
+    let case_ref = case_ref
+        .map(|c| Text::parse(c, "case reference", 128))
+        .transpose()?
+        .ok_or_else(|| {
+            ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
+        })?;
+    let row = document_rows::Entity::find()
+        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+        .filter(document_rows::Column::Source.eq("issued"))
+        .one(&state.db)
+        .await?;
+    let (owner, document_type) = match &row {
+        Some(row) => {
+            let owner = OwnerId(row.owner_id);
+            audit::append(
+                &state.db,
+                Access {
+                    owner,
+                    actor: Actor::Official {
+                        person: session.person,
+                    },
+                    action: "official_verify",
+                    document: Some(row.id),
+                    outcome: Outcome::Allowed,
+                    detail: None,
+                    context: Context {
+                        case_ref: Some(case_ref.as_str().to_owned()),
+                        ..Context::default()
+                    },
+                },
+            )
+            .await?;
+            let who = owners::identifier(&state.db, &state.keys, owner).await?;
+            (who.map(|w| w.to_string()), Some(row.type_code.clone()))
+        }
+        None => (None, None),
+    };
+    let public = verify(state, code, sha256).await?;
+    Ok(OfficialVerification {
+        public,
+        owner,
+        document_type,
+        case_ref: case_ref.as_str().to_owned(),
+    })
+}
