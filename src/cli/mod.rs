@@ -2,6 +2,7 @@
 
 mod audit;
 mod client;
+mod import;
 mod keys;
 mod mandate;
 mod owner;
@@ -45,6 +46,12 @@ pub enum Command {
     /// Act on one owner's store.
     #[command(subcommand)]
     Owner(owner::OwnerCommand),
+    /// Import issued documents in bulk: a JSON-lines index of signed pushes and their files
+    /// (resumable; ends with a summary of rejected lines).
+    Import {
+        /// The index file, or a directory holding `index.jsonl`.
+        path: PathBuf,
+    },
     /// Check access-log bundles offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -65,5 +72,6 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         Command::Mandate(command) => mandate::run(command, settings).await,
         Command::Owner(command) => owner::run(command, settings).await,
         Command::Audit(command) => audit::run(command, settings).await,
+        Command::Import { path } => import::run(path, settings).await,
     }
 }

@@ -15,6 +15,7 @@ mod consent;
 mod documents;
 mod erase;
 mod http_basics;
+mod import;
 mod isolation;
 mod issued;
 mod login;

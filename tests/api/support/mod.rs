@@ -261,16 +261,22 @@ impl TestApp {
 
     /// Runs the `kho` binary against this app's database, blobs and keys.
     pub fn kho(&self, args: &[&str]) -> std::process::Output {
-        std::process::Command::new(env!("CARGO_BIN_EXE_kho"))
+        self.kho_command(args).output().expect("run kho")
+    }
+
+    /// The `kho` command against this app's database, blobs and keys, not yet started.
+    pub fn kho_command(&self, args: &[&str]) -> std::process::Command {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_kho"));
+        command
             .args(args)
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("KHO_DATABASE_URL", &self.database_url)
             .env("KHO_BLOB_URL", self.blob_dir())
             .env("KHO_KEYS_DIR", self.keys_dir())
-            .env("KHO_LOG", "warn")
-            .output()
-            .expect("run kho")
+            .env("KHO_PUBLIC_URL", &self.base)
+            .env("KHO_LOG", "warn");
+        command
     }
 
     pub fn shared(&self) -> Arc<Settings> {
