@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::clients::{self, AssertionError, verify_signed};
-use crate::documents::{self, BodyError, DocumentError, IssuedBy, NewDocument};
+use crate::documents::{self, BodyError, DocumentError, IssuedBy, NewDocument, Status};
 use crate::ids::{
     AgencyCode, DocumentTypeCode, DossierCode, OwnerIdentifier, ParseError, ProcedureCode,
     ResultCode, Text,
@@ -78,6 +78,9 @@ struct Metadata {
     dossier: String,
     result_code: String,
     procedure: String,
+    /// The result code of the earlier result of this issuer, for this owner, that this one
+    /// replaces (a new version): it becomes `superseded`.
+    supersedes: Option<String>,
 }
 
 /// What the issuer gets back: never anything of the owner's.
@@ -142,7 +145,34 @@ where
         valid_until,
     };
     let owner = owners::find_or_create(&state.db, &state.keys, &owner).await?;
+    let supersedes = match meta.supersedes.as_deref() {
+        Some(code) => {
+            let code = ResultCode::parse(code)?;
+            if code == result_code {
+                return Err(PushError::Invalid(
+                    "a result cannot supersede itself".into(),
+                ));
+            }
+            let earlier = document_rows::Entity::find()
+                .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+                .one(&state.db)
+                .await
+                .map_err(StoreError::from)?
+                .filter(|r| {
+                    r.owner_id == owner.id.0
+                        && r.issuer_client.as_deref() == Some(client.client_id.as_str())
+                })
+                .ok_or_else(|| {
+                    PushError::Invalid(format!(
+                        "supersedes names {code}, which is not a result of yours for this owner"
+                    ))
+                })?;
+            Some(earlier.id)
+        }
+        None => None,
+    };
     if let Some(done) = already(state, &result_code, &sha256, owner.id.0).await? {
+        supersede(state, supersedes).await?;
         return Ok(done);
     }
     let issued = IssuedBy {
@@ -152,17 +182,43 @@ where
         signature: jws.to_owned(),
     };
     match documents::store_document(state, owner.id, new, Some(issued), content).await {
-        Ok(view) => Ok(Pushed {
-            id: view.id,
-            result_code: result_code.to_string(),
-            created: true,
-        }),
+        Ok(view) => {
+            supersede(state, supersedes).await?;
+            Ok(Pushed {
+                id: view.id,
+                result_code: result_code.to_string(),
+                created: true,
+            })
+        }
         // Another push of the same code won the race: the same push is fine, another is not.
         Err(DocumentError::DuplicateResult) => already(state, &result_code, &sha256, owner.id.0)
             .await?
             .ok_or_else(|| PushError::Conflict(result_code.to_string())),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Marks the earlier result `superseded` (once: a revoked or already superseded one keeps its
+/// status). It stays stored and visible.
+async fn supersede(state: &AppState, earlier: Option<Uuid>) -> Result<(), PushError> {
+    let Some(earlier) = earlier else {
+        return Ok(());
+    };
+    document_rows::Entity::update_many()
+        .col_expr(
+            document_rows::Column::Status,
+            sea_orm::sea_query::Expr::value(Status::Superseded.as_str()),
+        )
+        .col_expr(
+            document_rows::Column::StatusChangedAt,
+            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+        )
+        .filter(document_rows::Column::Id.eq(earlier))
+        .filter(document_rows::Column::Status.eq(Status::Valid.as_str()))
+        .exec(&state.db)
+        .await
+        .map_err(StoreError::from)?;
+    Ok(())
 }
 
 /// The enabled issuer that signed `jws` with one of its registered keys, for Kho, and the

@@ -238,4 +238,30 @@ on_both_backends! {
         assert_eq!(problem["type"], "urn:kho:problem:document-revoked");
         assert!(problem["detail"].as_str().unwrap().contains("revoked"));
     }
+
+    async fn a_new_version_supersedes_the_old_which_stays_visible(app) {
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let first = pdf_of_len(1500);
+        let (_, old) = push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &first), first).await;
+        let second = pdf_of_len(1600);
+        let newer = "000.00.00.H49-261120-0007-KQ2";
+        let mut meta = metadata(newer);
+        meta["supersedes"] = json!(RESULT);
+        let (status, new) = push(&app, &sign(&app, &issuer, &issuer.client_id, &meta, &second), second.clone()).await;
+        assert_eq!(status, StatusCode::CREATED, "{new}");
+        let owner = app.sign_in(OWNER).await;
+        let old_view: Value = owner.get(&format!("/v1/me/documents/{}", old["id"].as_str().unwrap())).await.json().await.unwrap();
+        assert_eq!(old_view["status"], "superseded");
+        let new_view: Value = owner.get(&format!("/v1/me/documents/{}", new["id"].as_str().unwrap())).await.json().await.unwrap();
+        assert_eq!(new_view["status"], "valid");
+        // Another issuer's result cannot be superseded.
+        let other = register_issuer(&app, "congan-1", "000.00.00.H55");
+        let mut foreign = metadata("000.00.00.H55-261120-0001-KQ1");
+        foreign["issuing_agency"] = json!("000.00.00.H55");
+        foreign["supersedes"] = json!(newer);
+        let (status, _) = push(&app, &sign(&app, &other, &other.client_id, &foreign, &second), second).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        let still: Value = owner.get(&format!("/v1/me/documents/{}", new["id"].as_str().unwrap())).await.json().await.unwrap();
+        assert_eq!(still["status"], "valid");
+    }
 }
