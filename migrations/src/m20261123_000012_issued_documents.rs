@@ -1,5 +1,7 @@
 //! Issued results: who pushed a document and the issuer's signature over it (kept as
-//! provenance), the reason of a status change, and one document per result code.
+//! provenance), the reason of a status change, and one document per result code. And an
+//! official's check of an uploaded document against its original: who (sealed with the owner's
+//! key), when, how.
 //!
 //! SQLite alters one column per statement, so each column is its own `ALTER TABLE`.
 
@@ -15,6 +17,9 @@ impl MigrationTrait for Migration {
             string_len_null(Documents::IssuerClient, 64),
             text_null(Documents::IssuerSignature),
             text_null(Documents::StatusReason),
+            blob_null(Documents::VerifiedBySealed),
+            timestamp_with_time_zone_null(Documents::VerifiedAt),
+            string_len_null(Documents::VerificationMethod, 200),
         ] {
             manager
                 .alter_table(
@@ -47,6 +52,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for column in [
+            Documents::VerificationMethod,
+            Documents::VerifiedAt,
+            Documents::VerifiedBySealed,
             Documents::StatusReason,
             Documents::IssuerSignature,
             Documents::IssuerClient,
@@ -71,4 +79,7 @@ enum Documents {
     IssuerClient,
     IssuerSignature,
     StatusReason,
+    VerifiedBySealed,
+    VerifiedAt,
+    VerificationMethod,
 }

@@ -13,10 +13,12 @@ mod view;
 pub use content_type::{ContentType, sniff};
 pub use download::{Download, download};
 pub use model::{
-    Corrections, DocumentList, DocumentView, IssuedBy, NewDocument, Source, Status, Verification,
+    Corrections, DocumentList, DocumentView, IssuedBy, NewDocument, Provenance, Source, Status,
+    Verification,
 };
 pub use service::{
-    DocumentError, correct, delete, get, list, rows_by_ids, usable_of_types, views_of,
+    DocumentError, correct, delete, get, list, mark_verified, rows_by_ids, usable_of_types,
+    views_of,
 };
 pub use store::ListFilter;
 pub use upload::{BodyError, store_document, upload};

@@ -104,6 +104,18 @@ pub struct DocumentView {
     /// Hex SHA-256 of the content.
     pub sha256: String,
     pub created_at: DateTime<Utc>,
+    /// For an uploaded document an official checked against its original: who, when, how.
+    pub provenance: Option<Provenance>,
+}
+
+/// An official's check of a document against its original.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct Provenance {
+    /// The official's personal ID.
+    pub verified_by: String,
+    pub verified_at: DateTime<Utc>,
+    /// How, in the official's words (e.g. "checked against the original at the counter").
+    pub method: String,
 }
 
 /// One page of documents.

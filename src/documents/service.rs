@@ -189,3 +189,33 @@ pub async fn delete(state: &AppState, owner: OwnerId, id: Uuid) -> Result<(), Do
     }
     Ok(())
 }
+
+/// Records that an official checked the owner's uploaded document `id` against its original:
+/// who (their identifier, sealed with the owner's key), when, and how.
+pub async fn mark_verified(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+    official: &str,
+    method: &str,
+) -> Result<DocumentView, DocumentError> {
+    use sea_orm::ActiveModelTrait;
+    let row = owned_row(state, owner, id).await?;
+    if row.source != Source::Uploaded.as_str() {
+        return Err(DocumentError::NotEditable);
+    }
+    let key = owner_key(state, owner).await?;
+    let mut change: documents::ActiveModel = row.into();
+    change.verification = Set(super::Verification::Verified.as_str().to_owned());
+    change.verified_by_sealed = Set(Some(seal_field(
+        &key,
+        owner.0,
+        id,
+        "verified_by",
+        official,
+    )?));
+    change.verified_at = Set(Some(chrono::Utc::now()));
+    change.verification_method = Set(Some(method.to_owned()));
+    let updated = change.update(&state.db).await?;
+    view(&key, &updated)
+}

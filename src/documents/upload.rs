@@ -134,6 +134,9 @@ where
         issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
         issuer_signature: Set(issued.map(|i| i.signature)),
         status_reason: Set(None),
+        verified_by_sealed: Set(None),
+        verified_at: Set(None),
+        verification_method: Set(None),
     };
     if let Err(e) = store::insert(&state.db, row.clone()).await {
         if let Err(cleanup) = state.blobs.delete(&blob_key).await {

@@ -3,7 +3,7 @@
 
 use chrono::{Days, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 
-use super::model::{DocumentView, Source, Status, Verification};
+use super::model::{DocumentView, Provenance, Source, Status, Verification};
 use super::service::DocumentError;
 use crate::crypto::{DataKey, IntegrityError, open_field};
 use crate::storage::entities::documents;
@@ -34,6 +34,18 @@ pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView
         size: u64::try_from(row.size).map_err(|_| IntegrityError)?,
         sha256: row.sha256.clone(),
         created_at: row.created_at,
+        provenance: match (
+            &row.verified_by_sealed,
+            row.verified_at,
+            &row.verification_method,
+        ) {
+            (Some(by), Some(at), Some(method)) => Some(Provenance {
+                verified_by: open("verified_by", by)?,
+                verified_at: at,
+                method: method.clone(),
+            }),
+            _ => None,
+        },
     })
 }
 

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{OfficialVerification, Verification, official_verify, verify};
+use super::{OfficialVerification, Verification, official_mark_verified, official_verify, verify};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem, problem};
 use crate::extract::ApiJson;
@@ -23,6 +23,7 @@ pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(verify_document))
         .routes(routes!(verify_as_official))
+        .routes(routes!(mark_as_verified))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
 }
 
@@ -135,5 +136,42 @@ async fn verify_as_official(
     let code = ResultCode::parse(&asked.result_code)?;
     Ok(Json(
         official_verify(&state, &session, &code, &sha256, asked.case_ref.as_deref()).await?,
+    ))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+struct MarkVerified {
+    /// The owner's personal ID or tax code.
+    owner: String,
+    document: uuid::Uuid,
+    /// How the document was checked, e.g. "against the original at the counter".
+    method: String,
+    /// The case (mandatory; written to the owner's access log).
+    case_ref: Option<String>,
+}
+
+/// For a signed-in official: record that an owner's uploaded document was checked against its
+/// original (shown to the owner as its provenance). Logged for the owner with the case.
+/// Requires `X-CSRF-Token`.
+#[utoipa::path(post, path = "/v1/official/documents/verified", tag = "verify", request_body = MarkVerified,
+    responses((status = 200, body = crate::documents::DocumentView), (status = 400, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
+async fn mark_as_verified(
+    State(state): State<AppState>,
+    session: OwnerSession,
+    ApiJson(mark): ApiJson<MarkVerified>,
+) -> Result<Json<crate::documents::DocumentView>, ApiError> {
+    let owner = crate::ids::OwnerIdentifier::parse(&mark.owner)?;
+    Ok(Json(
+        official_mark_verified(
+            &state,
+            &session,
+            &owner,
+            mark.document,
+            &mark.method,
+            mark.case_ref.as_deref(),
+        )
+        .await?,
     ))
 }

@@ -7,6 +7,6 @@ mod official;
 mod public;
 mod rate_limit;
 
-pub use official::{OfficialVerification, official_verify};
+pub use official::{OfficialVerification, official_mark_verified, official_verify};
 pub use public::{RECEIPT_TYPE, Verdict, Verification, verify};
 pub use rate_limit::RateLimit;

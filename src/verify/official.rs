@@ -83,3 +83,62 @@ pub async fn official_verify(
         case_ref: case_ref.as_str().to_owned(),
     })
 }
+
+/// An official checks an owner's uploaded document against its original, for a case: logged
+/// for the owner first, then recorded on the document as its provenance.
+pub async fn official_mark_verified(
+    state: &AppState,
+    session: &OwnerSession,
+    owner: &crate::ids::OwnerIdentifier,
+    document: uuid::Uuid,
+    method: &str,
+    case_ref: Option<&str>,
+) -> Result<crate::documents::DocumentView, ApiError> {
+    if !session.official || session.mandate.is_some() {
+        return Err(ApiError::Forbidden(
+            "marking a document verified is for officials, acting as themselves",
+        ));
+    }
+    let case_ref = case_ref
+        .map(|c| Text::parse(c, "case reference", 128))
+        .transpose()?
+        .ok_or_else(|| {
+            ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
+        })?;
+    let method = Text::parse(method, "method", 200)?;
+    let owner = owners::find(&state.db, &state.keys, owner)
+        .await?
+        .ok_or(ApiError::NotFound)?
+        .id;
+    // The document must be the owner's (another's, or none, is a 404 and logs nothing).
+    crate::documents::get(state, owner, document).await?;
+    let official = owners::identifier(&state.db, &state.keys, session.person)
+        .await?
+        .ok_or(ApiError::Unauthenticated)?;
+    audit::append(
+        &state.db,
+        Access {
+            owner,
+            actor: Actor::Official {
+                person: session.person,
+            },
+            action: "official_mark_verified",
+            document: Some(document),
+            outcome: Outcome::Allowed,
+            detail: None,
+            context: Context {
+                case_ref: Some(case_ref.as_str().to_owned()),
+                ..Context::default()
+            },
+        },
+    )
+    .await?;
+    Ok(crate::documents::mark_verified(
+        state,
+        owner,
+        document,
+        &official.to_string(),
+        method.as_str(),
+    )
+    .await?)
+}

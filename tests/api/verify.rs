@@ -147,6 +147,23 @@ on_both_backends! {
         let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
         let entries = log["entries"].as_array().unwrap();
         assert_eq!(entries.len(), 1, "the refused look-up without a case left nothing: {entries:?}");
+
+        // At the counter: the official checks an uploaded copy against its original.
+        let uploaded = owner.upload_ok("diploma", "Bằng tốt nghiệp", pdf_of_len(800)).await;
+        let mark = |body: Value| official.client.post(official.url("/v1/official/documents/verified"))
+            .header("x-csrf-token", &official.csrf).json(&body).send();
+        let no_case = mark(json!({"owner": "035199000123", "document": uploaded, "method": "bản gốc"})).await.unwrap();
+        assert_eq!(no_case.status(), StatusCode::BAD_REQUEST);
+        let marked = mark(json!({"owner": "035199000123", "document": uploaded,
+            "method": "Đối chiếu bản gốc tại quầy", "case_ref": "HS-2026-002"})).await.unwrap();
+        assert_eq!(marked.status(), StatusCode::OK);
+        let mine: Value = owner.get(&format!("/v1/me/documents/{uploaded}")).await.json().await.unwrap();
+        assert_eq!(mine["verification"], "verified");
+        assert_eq!(mine["provenance"]["verified_by"], "001099000001");
+        assert_eq!(mine["provenance"]["method"], "Đối chiếu bản gốc tại quầy");
+        let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
+        assert_eq!(log["entries"][0]["case"], "HS-2026-002");
+        assert_eq!(log["entries"][0]["action"], "official_mark_verified");
         assert_eq!(entries[0]["actor"]["kind"], "official");
         assert_eq!(entries[0]["actor"]["person"], "001099000001");
         assert_eq!(entries[0]["case"], "HS-2026-001");

@@ -31,6 +31,11 @@ pub struct Model {
     pub issuer_signature: Option<String>,
     /// Why the status last changed (a revocation's reason).
     pub status_reason: Option<String>,
+    /// The official who checked an uploaded document against its original (their identifier,
+    /// sealed with the owner's key), when, and how.
+    pub verified_by_sealed: Option<Vec<u8>>,
+    pub verified_at: Option<DateTimeUtc>,
+    pub verification_method: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
