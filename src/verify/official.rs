@@ -44,11 +44,18 @@ pub async fn official_verify(
         .ok_or_else(|| {
             ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
         })?;
-    let row = document_rows::Entity::find()
-        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-        .filter(document_rows::Column::Source.eq("issued"))
-        .one(&state.db)
-        .await?;
+    // Whose document it is is told — and logged — only for the genuine document: a result code
+    // alone (guessable from the dossier format) reveals nobody.
+    let public = verify(state, code, sha256).await?;
+    let row = if public.verdict == super::Verdict::Genuine {
+        document_rows::Entity::find()
+            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+            .filter(document_rows::Column::Source.eq("issued"))
+            .one(&state.db)
+            .await?
+    } else {
+        None
+    };
     let (owner, document_type) = match &row {
         Some(row) => {
             let owner = OwnerId(row.owner_id);
@@ -75,7 +82,6 @@ pub async fn official_verify(
         }
         None => (None, None),
     };
-    let public = verify(state, code, sha256).await?;
     Ok(OfficialVerification {
         public,
         owner,

@@ -139,7 +139,13 @@ on_both_backends! {
         assert_eq!(answer["owner"], "035199000123");
         assert_eq!(answer["document_type"], "marriage-certificate");
 
-        let citizen = app.sign_in("001099000002").await;
+        let other_content = hex::encode(Sha256::digest(pdf_of_len(2501)));
+        let mismatch: Value = ask(&official, json!({"result_code": RESULT, "sha256": other_content, "case_ref": "HS-2026-001"}))
+            .await.unwrap().json().await.unwrap();
+        assert_eq!(mismatch["verdict"], "mismatch");
+        assert!(mismatch["owner"].is_null(), "a result code alone reveals nobody");
+
+                let citizen = app.sign_in("001099000002").await;
         let refused = ask(&citizen, json!({"result_code": RESULT, "sha256": sha256, "case_ref": "x"})).await.unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "officials only");
 
