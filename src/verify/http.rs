@@ -71,14 +71,22 @@ async fn verify_document(
         from_file(form).await?
     } else {
         let Json(asked) = Json::<ByHash>::from_request(request, &state).await?;
-        let sha256 = asked.sha256.trim().to_ascii_lowercase();
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(ApiError::BadRequest("sha256 must be 64 hex digits".into()));
-        }
-        (ResultCode::parse(&asked.result_code)?, sha256)
+        (
+            ResultCode::parse(&asked.result_code)?,
+            sha256_hex(&asked.sha256)?,
+        )
     };
     let answer = verify(&state, &code, &sha256).await?;
     Ok(Json(answer).into_response())
+}
+
+/// A SHA-256 as 64 hex digits, lower-cased.
+fn sha256_hex(input: &str) -> Result<String, ApiError> {
+    let sha256 = input.trim().to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(ApiError::BadRequest("sha256 must be 64 hex digits".into()));
+    }
+    Ok(sha256)
 }
 
 /// `result_code`, then `file`: the file is hashed as it streams.
@@ -129,10 +137,7 @@ async fn verify_as_official(
     session: OwnerSession,
     ApiJson(asked): ApiJson<OfficialAsk>,
 ) -> Result<Json<OfficialVerification>, ApiError> {
-    let sha256 = asked.sha256.trim().to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::BadRequest("sha256 must be 64 hex digits".into()));
-    }
+    let sha256 = sha256_hex(&asked.sha256)?;
     let code = ResultCode::parse(&asked.result_code)?;
     Ok(Json(
         official_verify(&state, &session, &code, &sha256, asked.case_ref.as_deref()).await?,

@@ -26,6 +26,21 @@ pub struct OfficialVerification {
     pub case_ref: String,
 }
 
+/// An official acting as themselves, and the case they name (mandatory: it is logged).
+fn official_case(session: &OwnerSession, case_ref: Option<&str>) -> Result<Text, ApiError> {
+    if !session.official || session.mandate.is_some() {
+        return Err(ApiError::Forbidden(
+            "this is for officials, acting as themselves",
+        ));
+    }
+    case_ref
+        .map(|c| Text::parse(c, "case reference", 128))
+        .transpose()?
+        .ok_or_else(|| {
+            ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
+        })
+}
+
 pub async fn official_verify(
     state: &AppState,
     session: &OwnerSession,
@@ -33,17 +48,7 @@ pub async fn official_verify(
     sha256: &str,
     case_ref: Option<&str>,
 ) -> Result<OfficialVerification, ApiError> {
-    if !session.official || session.mandate.is_some() {
-        return Err(ApiError::Forbidden(
-            "official verification is for officials, acting as themselves",
-        ));
-    }
-    let case_ref = case_ref
-        .map(|c| Text::parse(c, "case reference", 128))
-        .transpose()?
-        .ok_or_else(|| {
-            ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
-        })?;
+    let case_ref = official_case(session, case_ref)?;
     // Whose document it is is told — and logged — only for the genuine document: a result code
     // alone (guessable from the dossier format) reveals nobody.
     let public = verify(state, code, sha256).await?;
@@ -100,17 +105,7 @@ pub async fn official_mark_verified(
     method: &str,
     case_ref: Option<&str>,
 ) -> Result<crate::documents::DocumentView, ApiError> {
-    if !session.official || session.mandate.is_some() {
-        return Err(ApiError::Forbidden(
-            "marking a document verified is for officials, acting as themselves",
-        ));
-    }
-    let case_ref = case_ref
-        .map(|c| Text::parse(c, "case reference", 128))
-        .transpose()?
-        .ok_or_else(|| {
-            ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
-        })?;
+    let case_ref = official_case(session, case_ref)?;
     let method = Text::parse(method, "method", 200)?;
     let owner = owners::find(&state.db, &state.keys, owner)
         .await?
