@@ -17,6 +17,7 @@
 //! on demand and periodically, after checking the chain up to it. A bundle (entries plus the
 //! latest checkpoint) is verified offline by `kho audit verify`.
 
+mod canonical;
 mod chain;
 mod checkpoint;
 pub mod http;

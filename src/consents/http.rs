@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::store::{self, Consent, ConsentError};
+use super::Consent;
+use super::store::{self, ConsentError};
 use super::{Status, receipt};
 use crate::app::AppState;
 use crate::audit::http::{authorize_consent, authorize_read};

@@ -8,6 +8,7 @@ mod fetches;
 pub mod http;
 mod receipt;
 mod store;
+mod view;
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -15,9 +16,10 @@ use serde::{Deserialize, Serialize};
 pub use fetches::{mark_fetched, release_fetch, try_claim_fetch};
 pub use receipt::{RECEIPT_TYPE, receipt};
 pub use store::{
-    Consent, ConsentError, NewConsent, approve, approve_in, create, create_in, deny, find, get,
-    granted, list, withdraw,
+    ConsentError, NewConsent, approve, approve_in, create, create_in, deny, find, get, list,
+    withdraw,
 };
+pub use view::{Consent, granted};
 
 /// Where a consent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
