@@ -211,6 +211,19 @@ fn stmt(db: &DatabaseConnection, sql: &str, values: Vec<Sql>) -> Statement {
     Statement::from_sql_and_values(db.get_database_backend(), sql, values)
 }
 
+/// Runs a query that must find its row (every row a fetch reads exists).
+async fn expect_row(conn: &impl ConnectionTrait, sql: &str, values: Vec<Sql>) {
+    let found = conn
+        .query_one_raw(Statement::from_sql_and_values(
+            conn.get_database_backend(),
+            sql,
+            values,
+        ))
+        .await
+        .unwrap();
+    assert!(found.is_some(), "{sql}");
+}
+
 /// The SQL statements of one fetch, run directly (what Kho sends PostgreSQL, in order).
 async fn baseline_once(db: &DatabaseConnection, p: &Portal) {
     let now = Utc::now();
@@ -225,30 +238,24 @@ async fn baseline_once(db: &DatabaseConnection, p: &Portal) {
     ))
     .await
     .unwrap();
-    db.query_one_raw(stmt(
+    expect_row(
         db,
         "SELECT * FROM access_tokens WHERE token_hash = $1 LIMIT 1",
         vec![token_hash.into()],
-    ))
-    .await
-    .unwrap()
-    .unwrap();
-    db.query_one_raw(stmt(
+    )
+    .await;
+    expect_row(
         db,
         "SELECT * FROM clients WHERE client_id = $1 LIMIT 1",
         vec![p.client.clone().into()],
-    ))
-    .await
-    .unwrap()
-    .unwrap();
-    db.query_one_raw(stmt(
+    )
+    .await;
+    expect_row(
         db,
         "SELECT * FROM consents WHERE id = $1 LIMIT 1",
         vec![p.consent.into()],
-    ))
-    .await
-    .unwrap()
-    .unwrap();
+    )
+    .await;
     let txn = db.begin().await.unwrap();
     txn.execute_raw(stmt(
         db,
@@ -257,14 +264,12 @@ async fn baseline_once(db: &DatabaseConnection, p: &Portal) {
     ))
     .await
     .unwrap();
-    txn.query_one_raw(stmt(
-        db,
+    expect_row(
+        &txn,
         "SELECT * FROM consents WHERE id = $1 LIMIT 1",
         vec![p.consent.into()],
-    ))
-    .await
-    .unwrap()
-    .unwrap();
+    )
+    .await;
     txn.query_all_raw(stmt(
         db,
         "SELECT * FROM consent_documents WHERE consent_id = $1",
@@ -285,22 +290,18 @@ async fn baseline_once(db: &DatabaseConnection, p: &Portal) {
         VALUES ($1, $2, $3, 'portal', NULL, NULL, $8, 'download_document', $4, 'allowed', NULL, $5, $6, 2, '000.00.00.H49', $7, '1.001193', NULL, NULL)",
         vec![p.owner.into(), seq.into(), now.to_rfc3339().into(), p.document.into(), "0".repeat(64).into(), "1".repeat(64).into(), p.consent.into(), p.client.clone().into()])).await.unwrap();
     txn.commit().await.unwrap();
-    db.query_one_raw(stmt(
+    expect_row(
         db,
         "SELECT * FROM documents WHERE owner_id = $1 AND id = $2 LIMIT 1",
         vec![p.owner.into(), p.document.into()],
-    ))
-    .await
-    .unwrap()
-    .unwrap();
-    db.query_one_raw(stmt(
+    )
+    .await;
+    expect_row(
         db,
         "SELECT * FROM owner_keys WHERE owner_id = $1 LIMIT 1",
         vec![p.owner.into()],
-    ))
-    .await
-    .unwrap()
-    .unwrap();
+    )
+    .await;
 }
 
 /// Runs `clients` loops for `PHASE`; returns (fetches per second, per-fetch latencies).
