@@ -14,6 +14,7 @@ mod m20261123_000009_login_flow_expiry;
 mod m20261123_000010_consent;
 mod m20261123_000011_access_log_v2;
 mod m20261123_000012_issued_documents;
+mod m20261123_000013_seals_and_statements;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000010_consent::Migration),
             Box::new(m20261123_000011_access_log_v2::Migration),
             Box::new(m20261123_000012_issued_documents::Migration),
+            Box::new(m20261123_000013_seals_and_statements::Migration),
         ]
     }
 }

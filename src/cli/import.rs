@@ -5,7 +5,8 @@
 //!
 //! Resumable: each line's outcome is appended to `<index>.progress` as it is decided, so an
 //! interrupted import, started again, goes on after the last line it recorded; a line cut off
-//! half-way is pushed again, which the result code makes idempotent. Ends with a summary on
+//! half-way is pushed again, which the result code makes idempotent. A failure of the store
+//! itself (not of the line) stops the import without recording the line. Ends with a summary on
 //! standard output that lists each rejected line and why.
 
 use std::collections::BTreeMap;
@@ -19,7 +20,7 @@ use serde_json::json;
 
 use crate::app::AppState;
 use crate::config::Settings;
-use crate::documents::BodyError;
+use crate::documents::{BodyError, DocumentError};
 use crate::issued;
 
 #[derive(Deserialize)]
@@ -32,6 +33,10 @@ struct Line {
 #[derive(Serialize, Deserialize)]
 struct Outcome {
     line: usize,
+    /// SHA-256 of the line's text: an outcome recorded for other text (the index was edited
+    /// since) does not count.
+    #[serde(default)]
+    line_sha256: String,
     outcome: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     reason: Option<String>,
@@ -56,7 +61,12 @@ pub async fn run(path: PathBuf, settings: Settings) -> Result<(), Box<dyn std::e
         {
             // A last line cut off by a crash is simply not done.
             if let Ok(outcome) = serde_json::from_str::<Outcome>(&entry) {
-                done.insert(outcome.line, outcome);
+                let same_text = lines
+                    .get(outcome.line.wrapping_sub(1))
+                    .is_some_and(|raw| line_hash(raw) == outcome.line_sha256);
+                if same_text {
+                    done.insert(outcome.line, outcome);
+                }
             }
         }
     }
@@ -77,22 +87,25 @@ pub async fn run(path: PathBuf, settings: Settings) -> Result<(), Box<dyn std::e
         if done.contains_key(&number) || raw.trim().is_empty() {
             continue;
         }
-        let outcome = match import_line(&state, &base, raw).await {
-            Ok(true) => Outcome {
-                line: number,
-                outcome: "stored".into(),
-                reason: None,
-            },
-            Ok(false) => Outcome {
-                line: number,
-                outcome: "already stored".into(),
-                reason: None,
-            },
-            Err(reason) => Outcome {
-                line: number,
-                outcome: "rejected".into(),
-                reason: Some(reason),
-            },
+        let (outcome, reason) = match import_line(&state, &base, raw).await {
+            Imported::Stored => ("stored", None),
+            Imported::AlreadyStored => ("already stored", None),
+            Imported::Rejected(reason) => ("rejected", Some(reason)),
+            Imported::Failed(why) => {
+                // Not the line's fault: nothing is recorded, so the next run tries it again.
+                bar.abandon();
+                return Err(format!(
+                    "line {number}: {why}; the import stopped here and resumes from this line \
+                     when run again"
+                )
+                .into());
+            }
+        };
+        let outcome = Outcome {
+            line: number,
+            line_sha256: line_hash(raw),
+            outcome: outcome.into(),
+            reason,
         };
         writeln!(journal, "{}", serde_json::to_string(&outcome)?)?;
         journal.flush()?;
@@ -118,26 +131,51 @@ pub async fn run(path: PathBuf, settings: Settings) -> Result<(), Box<dyn std::e
     Ok(())
 }
 
-/// Pushes one line; `Ok(true)` when stored now, `Ok(false)` when it already was.
-async fn import_line(state: &AppState, base: &Path, raw: &str) -> Result<bool, String> {
-    let line: Line =
-        serde_json::from_str(raw).map_err(|e| format!("not a valid import line: {e}"))?;
+/// What became of one line.
+enum Imported {
+    Stored,
+    AlreadyStored,
+    /// The line is bad: journaled and listed in the summary.
+    Rejected(String),
+    /// The store failed (database, blobs, keys): the import stops without journaling the line.
+    Failed(String),
+}
+
+fn line_hash(raw: &str) -> String {
+    hex::encode(<sha2::Sha256 as sha2::Digest>::digest(raw.as_bytes()))
+}
+
+/// Pushes one line.
+async fn import_line(state: &AppState, base: &Path, raw: &str) -> Imported {
+    let line: Line = match serde_json::from_str(raw) {
+        Ok(line) => line,
+        Err(e) => return Imported::Rejected(format!("not a valid import line: {e}")),
+    };
     let outside = line.file.is_absolute()
         || line
             .file
             .components()
             .any(|c| matches!(c, std::path::Component::ParentDir));
     if outside {
-        return Err("the file must be inside the import's directory".into());
+        return Imported::Rejected("the file must be inside the import's directory".into());
     }
     let file = base.join(&line.file);
-    let content = tokio::fs::read(&file)
-        .await
-        .map_err(|e| format!("cannot read {}: {e}", line.file.display()))?;
-    let body = stream::iter([Ok::<_, BodyError>(bytes::Bytes::from(content))]);
-    match issued::push(state, line.signed.trim(), body).await {
-        Ok(pushed) => Ok(pushed.created),
-        Err(issued::PushError::Store(e)) => Err(format!("storage failed: {e}")),
-        Err(e) => Err(e.to_string()),
+    let content = match tokio::fs::read(&file).await {
+        Ok(content) => bytes::Bytes::from(content),
+        Err(e) => return Imported::Rejected(format!("cannot read {}: {e}", line.file.display())),
+    };
+    // A first sign-in may create the owner's store while the push is read: once more then.
+    for _ in 0..2 {
+        let body = stream::iter([Ok::<_, BodyError>(content.clone())]);
+        return match issued::push(state, line.signed.trim(), body).await {
+            Ok(pushed) if pushed.created => Imported::Stored,
+            Ok(_) => Imported::AlreadyStored,
+            Err(issued::PushError::Document(DocumentError::OwnerCreatedMeanwhile)) => continue,
+            Err(
+                issued::PushError::Store(e) | issued::PushError::Document(DocumentError::Store(e)),
+            ) => Imported::Failed(format!("storage failed: {e}")),
+            Err(e) => Imported::Rejected(e.to_string()),
+        };
     }
+    Imported::Failed("the owner's store kept changing while the line was pushed".into())
 }

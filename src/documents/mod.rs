@@ -21,5 +21,5 @@ pub use service::{
     views_of,
 };
 pub use store::ListFilter;
-pub use upload::{BodyError, store_document, upload};
+pub use upload::{BodyError, Destination, store_document, upload};
 pub use view::effective_status;

@@ -67,6 +67,9 @@ pub struct IssuedBy {
     pub result_code: ResultCode,
     pub sha256: String,
     pub signature: String,
+    /// The issuer's earlier result (of the same owner) that this one replaces: it becomes
+    /// `superseded` in the same transaction as this one is stored.
+    pub supersedes: Option<Uuid>,
 }
 
 /// Corrections an owner makes to the metadata of a document they uploaded.

@@ -6,6 +6,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use super::model::Status;
 use crate::ids::DocumentTypeCode;
 use crate::owners::OwnerId;
 use crate::storage::entities::documents::{ActiveModel, Column, Entity, Model};
@@ -19,7 +20,10 @@ pub struct ListFilter {
     pub limit: u64,
 }
 
-pub(super) async fn insert(db: &DatabaseConnection, row: ActiveModel) -> Result<(), DbErr> {
+pub(super) async fn insert(
+    db: &impl sea_orm::ConnectionTrait,
+    row: ActiveModel,
+) -> Result<(), DbErr> {
     Entity::insert(row)
         .exec_without_returning(db)
         .await
@@ -116,4 +120,34 @@ pub(super) async fn of_types(
         .limit(limit)
         .all(db)
         .await
+}
+
+/// Marks the owner's earlier result `id` superseded, now. A valid one, or one whose revocation
+/// is only scheduled (a revocation not yet in effect does not hide the newer version); one
+/// already revoked or superseded keeps its status.
+pub(super) async fn supersede(
+    conn: &impl sea_orm::ConnectionTrait,
+    owner: OwnerId,
+    id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<(), DbErr> {
+    use sea_orm::Condition;
+    use sea_orm::sea_query::Expr;
+    Entity::update_many()
+        .col_expr(Column::Status, Expr::value(Status::Superseded.as_str()))
+        .col_expr(Column::StatusChangedAt, Expr::value(now))
+        .filter(Column::OwnerId.eq(owner.0))
+        .filter(Column::Id.eq(id))
+        .filter(
+            Condition::any()
+                .add(Column::Status.eq(Status::Valid.as_str()))
+                .add(
+                    Condition::all()
+                        .add(Column::Status.eq(Status::Revoked.as_str()))
+                        .add(Column::StatusChangedAt.gt(now)),
+                ),
+        )
+        .exec(conn)
+        .await?;
+    Ok(())
 }

@@ -5,6 +5,7 @@ use bytes::Bytes;
 use chrono::Utc;
 use futures_util::stream::{Stream, StreamExt};
 use sea_orm::ActiveValue::Set;
+use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
@@ -43,14 +44,23 @@ pub async fn upload<S>(
 where
     S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
-    store_document(state, owner, meta, None, body).await
+    store_document(state, Destination::Existing(owner), meta, None, body).await
+}
+
+/// Whose store a document goes into.
+#[derive(Debug)]
+pub enum Destination {
+    Existing(OwnerId),
+    /// A store not yet written: it is created in the same transaction as the document, so a
+    /// refused document leaves no empty store behind.
+    New(Box<crate::owners::NewOwner>),
 }
 
 /// Stores a document in the owner's store: uploaded, or (with `issued`) an issued result whose
 /// content must match the issuer's signed SHA-256. All or nothing, as [`upload`].
 pub async fn store_document<S>(
     state: &AppState,
-    owner: OwnerId,
+    destination: Destination,
     meta: NewDocument,
     issued: Option<IssuedBy>,
     mut body: S,
@@ -58,7 +68,14 @@ pub async fn store_document<S>(
 where
     S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
 {
-    let key = owner_key(state, owner).await?;
+    let existing_key;
+    let (owner, key, new_owner) = match &destination {
+        Destination::Existing(owner) => {
+            existing_key = owner_key(state, *owner).await?;
+            (*owner, &existing_key, None)
+        }
+        Destination::New(new) => (new.id, &new.key, Some(new.as_ref())),
+    };
     let id = Uuid::now_v7();
     let binding = Binding {
         owner: owner.0,
@@ -69,7 +86,7 @@ where
     let mut writer = state.blobs.writer(&blob_key).await?;
     let sealed = match seal_into(
         &mut writer,
-        &key,
+        key,
         &binding,
         &mut body,
         state.settings.max_upload_bytes,
@@ -108,11 +125,11 @@ where
         owner_id: Set(owner.0),
         version: Set(1),
         type_code: Set(meta.type_code.as_str().to_owned()),
-        title_sealed: Set(seal_field(&key, owner.0, id, "title", meta.title.as_str())?),
+        title_sealed: Set(seal_field(key, owner.0, id, "title", meta.title.as_str())?),
         number_sealed: Set(meta
             .number
             .as_ref()
-            .map(|n| seal_field(&key, owner.0, id, "number", n.as_str()))
+            .map(|n| seal_field(key, owner.0, id, "number", n.as_str()))
             .transpose()?),
         issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
         issue_date: Set(meta.issue_date),
@@ -132,25 +149,57 @@ where
         blob_key: Set(blob_key.clone()),
         created_at: Set(now),
         issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
-        issuer_signature: Set(issued.map(|i| i.signature)),
+        issuer_signature: Set(issued.as_ref().map(|i| i.signature.clone())),
         status_reason: Set(None),
         verified_by_sealed: Set(None),
         verified_at: Set(None),
         verification_method: Set(None),
+        status_signed_at: Set(None),
     };
-    if let Err(e) = store::insert(&state.db, row.clone()).await {
+    let supersedes = issued.as_ref().and_then(|i| i.supersedes);
+    if let Err(e) = insert_row(state, new_owner, row, supersedes).await {
         if let Err(cleanup) = state.blobs.delete(&blob_key).await {
             tracing::warn!(error = %cleanup, "could not delete the blob of a failed upload");
         }
-        if matches!(
-            e.sql_err(),
-            Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-        ) {
-            return Err(DocumentError::DuplicateResult);
-        }
-        return Err(e.into());
+        return Err(e);
     }
-    view(&key, &owned_row(state, owner, id).await?)
+    view(key, &owned_row(state, owner, id).await?)
+}
+
+/// Writes the row, with its new owner's store in the same transaction.
+async fn insert_row(
+    state: &AppState,
+    new_owner: Option<&crate::owners::NewOwner>,
+    row: documents::ActiveModel,
+    supersedes: Option<Uuid>,
+) -> Result<(), DocumentError> {
+    let txn = state.db.begin().await?;
+    if let Some(new) = new_owner
+        && !crate::owners::insert_new(&txn, new).await?
+    {
+        txn.rollback().await?;
+        return Err(DocumentError::OwnerCreatedMeanwhile);
+    }
+    let owner = OwnerId(*row.owner_id.as_ref());
+    let now = *row.created_at.as_ref();
+    match store::insert(&txn, row).await {
+        Ok(()) => {
+            if let Some(earlier) = supersedes {
+                store::supersede(&txn, owner, earlier, now).await?;
+            }
+            Ok(txn.commit().await?)
+        }
+        Err(e) => {
+            txn.rollback().await?;
+            if matches!(
+                e.sql_err(),
+                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+            ) {
+                return Err(DocumentError::DuplicateResult);
+            }
+            Err(e.into())
+        }
+    }
 }
 
 /// What sealing the content learnt about it.

@@ -30,6 +30,7 @@ impl From<PushError> for ApiError {
             PushError::Invalid(why) => ApiError::BadRequest(why),
             e @ PushError::WrongAgency { .. } => ApiError::NotPermitted(e.to_string()),
             e @ PushError::Conflict(_) => ApiError::Conflict(e.to_string()),
+            e @ PushError::Stale => ApiError::Conflict(e.to_string()),
             PushError::NotFound => ApiError::NotFound,
             PushError::Document(e) => e.into(),
             PushError::Store(e) => e.into(),

@@ -9,12 +9,12 @@ use uuid::Uuid;
 
 use crate::app::AppState;
 use crate::clients::{self, AssertionError, verify_signed};
-use crate::documents::{self, BodyError, DocumentError, IssuedBy, NewDocument, Status};
+use crate::documents::{self, BodyError, Destination, DocumentError, IssuedBy, NewDocument};
 use crate::ids::{
     AgencyCode, DocumentTypeCode, DossierCode, OwnerIdentifier, ParseError, ProcedureCode,
     ResultCode, Text,
 };
-use crate::owners;
+use crate::owners::{self, OwnerId};
 use crate::storage::StoreError;
 use crate::storage::entities::documents as document_rows;
 
@@ -33,6 +33,9 @@ pub enum PushError {
     /// 404: no result of this issuer under that code.
     #[error("no result of yours is stored under this result code")]
     NotFound,
+    /// 409: a status statement signed no later than the last one applied.
+    #[error("a status statement signed at the same time or later was already applied")]
+    Stale,
     /// 409: another document is already stored under this result code.
     #[error("another document is already stored under result code {0}")]
     Conflict(String),
@@ -144,81 +147,71 @@ where
         issue_date: Some(issue_date),
         valid_until,
     };
-    let owner = owners::find_or_create(&state.db, &state.keys, &owner).await?;
+    // A new owner's store is written only with the document: a refused push leaves none.
+    let destination = match owners::find(&state.db, &state.keys, &owner).await? {
+        Some(found) => Destination::Existing(found.id),
+        None => Destination::New(Box::new(owners::prepare(&state.keys, &owner)?)),
+    };
+    let owner_id = match &destination {
+        Destination::Existing(id) => *id,
+        Destination::New(new) => new.id,
+    };
     let supersedes = match meta.supersedes.as_deref() {
-        Some(code) => {
-            let code = ResultCode::parse(code)?;
-            if code == result_code {
-                return Err(PushError::Invalid(
-                    "a result cannot supersede itself".into(),
-                ));
-            }
-            let earlier = document_rows::Entity::find()
-                .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-                .one(&state.db)
-                .await
-                .map_err(StoreError::from)?
-                .filter(|r| {
-                    r.owner_id == owner.id.0
-                        && r.issuer_client.as_deref() == Some(client.client_id.as_str())
-                })
-                .ok_or_else(|| {
-                    PushError::Invalid(format!(
-                        "supersedes names {code}, which is not a result of yours for this owner"
-                    ))
-                })?;
-            Some(earlier.id)
-        }
+        Some(code) => Some(earlier_result(state, code, &result_code, owner_id, &client).await?),
         None => None,
     };
-    if let Some(done) = already(state, &result_code, &sha256, owner.id.0).await? {
-        supersede(state, supersedes).await?;
+    if let Some(done) = already(state, &result_code, jws).await? {
         return Ok(done);
     }
     let issued = IssuedBy {
         client_id: client.client_id.clone(),
         result_code: result_code.clone(),
-        sha256: sha256.clone(),
+        sha256,
         signature: jws.to_owned(),
+        supersedes,
     };
-    match documents::store_document(state, owner.id, new, Some(issued), content).await {
-        Ok(view) => {
-            supersede(state, supersedes).await?;
-            Ok(Pushed {
-                id: view.id,
-                result_code: result_code.to_string(),
-                created: true,
-            })
-        }
+    match documents::store_document(state, destination, new, Some(issued), content).await {
+        Ok(view) => Ok(Pushed {
+            id: view.id,
+            result_code: result_code.to_string(),
+            created: true,
+        }),
         // Another push of the same code won the race: the same push is fine, another is not.
-        Err(DocumentError::DuplicateResult) => already(state, &result_code, &sha256, owner.id.0)
+        Err(DocumentError::DuplicateResult) => already(state, &result_code, jws)
             .await?
             .ok_or_else(|| PushError::Conflict(result_code.to_string())),
         Err(e) => Err(e.into()),
     }
 }
 
-/// Marks the earlier result `superseded` (once: a revoked or already superseded one keeps its
-/// status). It stays stored and visible.
-async fn supersede(state: &AppState, earlier: Option<Uuid>) -> Result<(), PushError> {
-    let Some(earlier) = earlier else {
-        return Ok(());
-    };
-    document_rows::Entity::update_many()
-        .col_expr(
-            document_rows::Column::Status,
-            sea_orm::sea_query::Expr::value(Status::Superseded.as_str()),
-        )
-        .col_expr(
-            document_rows::Column::StatusChangedAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
-        )
-        .filter(document_rows::Column::Id.eq(earlier))
-        .filter(document_rows::Column::Status.eq(Status::Valid.as_str()))
-        .exec(&state.db)
+/// The issuer's earlier result `code`, of the same owner, that a push supersedes.
+async fn earlier_result(
+    state: &AppState,
+    code: &str,
+    pushed: &ResultCode,
+    owner: OwnerId,
+    client: &crate::storage::entities::clients::Model,
+) -> Result<Uuid, PushError> {
+    let code = ResultCode::parse(code)?;
+    if &code == pushed {
+        return Err(PushError::Invalid(
+            "a result cannot supersede itself".into(),
+        ));
+    }
+    document_rows::Entity::find()
+        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+        .one(&state.db)
         .await
-        .map_err(StoreError::from)?;
-    Ok(())
+        .map_err(StoreError::from)?
+        .filter(|r| {
+            r.owner_id == owner.0 && r.issuer_client.as_deref() == Some(client.client_id.as_str())
+        })
+        .map(|r| r.id)
+        .ok_or_else(|| {
+            PushError::Invalid(format!(
+                "supersedes names {code}, which is not a result of yours for this owner"
+            ))
+        })
 }
 
 /// The enabled issuer that signed `jws` with one of its registered keys, for Kho, and the
@@ -240,27 +233,49 @@ pub(super) async fn verified_issuer<T: serde::de::DeserializeOwned>(
     Ok((client, claims))
 }
 
-/// The document stored under `result_code`, if it is this very push; a conflict if another.
+/// The document stored under `result_code`, if it is this very push — the same issuer signed
+/// the same metadata over the same content, whenever it signed it; a conflict if another.
 async fn already(
     state: &AppState,
     result_code: &ResultCode,
-    sha256: &str,
-    owner: Uuid,
+    jws: &str,
 ) -> Result<Option<Pushed>, PushError> {
     let existing = document_rows::Entity::find()
         .filter(document_rows::Column::ResultCode.eq(result_code.to_string()))
         .one(&state.db)
         .await
         .map_err(StoreError::from)?;
-    match existing {
-        None => Ok(None),
-        Some(row) if row.sha256 == sha256 && row.owner_id == owner => Ok(Some(Pushed {
-            id: row.id,
-            result_code: result_code.to_string(),
-            created: false,
-        })),
-        Some(_) => Err(PushError::Conflict(result_code.to_string())),
+    let Some(row) = existing else {
+        return Ok(None);
+    };
+    let same = row
+        .issuer_signature
+        .as_deref()
+        .and_then(signed_push)
+        .zip(signed_push(jws))
+        .is_some_and(|(stored, pushed)| stored == pushed);
+    if !same {
+        return Err(PushError::Conflict(result_code.to_string()));
     }
+    Ok(Some(Pushed {
+        id: row.id,
+        result_code: result_code.to_string(),
+        created: false,
+    }))
+}
+
+/// What a push states, without when it was signed: its issuer, metadata and content hash. Read
+/// from a JWS whose signature was already checked (the stored one when it was pushed).
+fn signed_push(jws: &str) -> Option<(serde_json::Value, serde_json::Value, String)> {
+    use base64::Engine;
+    let payload = jws.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let mut claims: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes).ok()?;
+    let sha256 = claims.get("sha256")?.as_str()?.to_ascii_lowercase();
+    Some((claims.remove("iss")?, claims.remove("document")?, sha256))
 }
 
 fn date(s: &str, what: &'static str) -> Result<NaiveDate, PushError> {

@@ -1,11 +1,12 @@
 //! Status changes of issued results (NĐ 45/2020 Điều 15): the issuer revokes a result (with a
 //! reason and the time it takes effect) or changes its valid-until date, by a statement signed
 //! like a push. Revoked results stay stored and visible with their status; expiry by date is
-//! computed on every read. Idempotent: the same change again changes nothing.
+//! computed on every read. Idempotent: the same change again changes nothing. Statements apply
+//! in the order the issuer signed them (`iat`): one not newer than the last applied is refused.
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::push::{PushError, verified_issuer};
@@ -22,8 +23,9 @@ struct Claims {
     iss: String,
     #[allow(dead_code)]
     aud: serde_json::Value,
-    #[allow(dead_code)]
-    iat: Option<f64>,
+    /// When the issuer signed the statement (seconds since the epoch): statements apply in
+    /// this order, so an older one cannot be replayed over a newer one.
+    iat: f64,
     result_code: String,
     change: Change,
 }
@@ -40,6 +42,9 @@ enum Change {
     ValidUntil { valid_until: Option<String> },
 }
 
+/// How far in the future a statement's `iat` may be (clock skew).
+const MAX_SKEW_SECONDS: i64 = 300;
+
 /// A result's status as the issuer gets it back.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct StatusView {
@@ -53,6 +58,7 @@ pub struct StatusView {
 pub async fn change_status(state: &AppState, jws: &str) -> Result<StatusView, PushError> {
     let (client, claims): (_, Claims) = verified_issuer(state, jws).await?;
     let code = ResultCode::parse(&claims.result_code)?;
+    let signed_at = signed_at(claims.iat)?;
     let row = document_rows::Entity::find()
         .filter(document_rows::Column::ResultCode.eq(code.to_string()))
         .one(&state.db)
@@ -61,20 +67,76 @@ pub async fn change_status(state: &AppState, jws: &str) -> Result<StatusView, Pu
         // Another issuer's result is as unknown as a missing one.
         .filter(|r| r.issuer_client.as_deref() == Some(client.client_id.as_str()))
         .ok_or(PushError::NotFound)?;
-    let mut change: document_rows::ActiveModel = row.clone().into();
-    match claims.change {
+    let Some(change) = changed(&row, claims.change)? else {
+        // Nothing to change (the same statement again, or a revocation that would not bring
+        // the one in place forward).
+        return view(&code, &row);
+    };
+    if row.status_signed_at.is_some_and(|last| signed_at <= last) {
+        return Err(PushError::Stale);
+    }
+    // Compare-and-set on the last statement's time: of two statements racing, one applies.
+    let last = match row.status_signed_at {
+        Some(last) => document_rows::Column::StatusSignedAt.eq(last),
+        None => document_rows::Column::StatusSignedAt.is_null(),
+    };
+    let applied = document_rows::Entity::update_many()
+        .set(document_rows::ActiveModel {
+            status_signed_at: Set(Some(signed_at)),
+            ..change
+        })
+        .filter(document_rows::Column::Id.eq(row.id))
+        .filter(last)
+        .exec(&state.db)
+        .await
+        .map_err(StoreError::from)?;
+    if applied.rows_affected == 0 {
+        return Err(PushError::Stale);
+    }
+    let updated = document_rows::Entity::find_by_id(row.id)
+        .one(&state.db)
+        .await
+        .map_err(StoreError::from)?
+        .ok_or(PushError::NotFound)?;
+    view(&code, &updated)
+}
+
+/// The statement's `iat`, refused when it is not a time or lies in the future.
+fn signed_at(iat: f64) -> Result<DateTime<Utc>, PushError> {
+    let at = (iat.is_finite() && iat >= 0.0)
+        .then(|| DateTime::from_timestamp_millis((iat * 1000.0) as i64))
+        .flatten()
+        .ok_or_else(|| PushError::Invalid("iat must be a time in seconds".into()))?;
+    if at > Utc::now() + chrono::Duration::seconds(MAX_SKEW_SECONDS) {
+        return Err(PushError::Invalid("iat is in the future".into()));
+    }
+    Ok(at)
+}
+
+/// The columns `change` sets on `row`; `None` when it would change nothing.
+fn changed(
+    row: &document_rows::Model,
+    change: Change,
+) -> Result<Option<document_rows::ActiveModel>, PushError> {
+    let mut update = document_rows::ActiveModel::default();
+    match change {
         Change::Revoke {
             reason,
             effective_at,
         } => {
             let reason = Text::parse(&reason, "reason", 500)?;
+            let now = Utc::now();
+            let effective_at = effective_at.unwrap_or(now);
             if row.status == Status::Revoked.as_str() {
-                // Already revoked: the first revocation stands.
-                return view(&code, &row);
+                // A revocation in effect stands; a scheduled one may only be brought forward.
+                let scheduled = row.status_changed_at > now;
+                if !scheduled || effective_at >= row.status_changed_at {
+                    return Ok(None);
+                }
             }
-            change.status = Set(Status::Revoked.as_str().to_owned());
-            change.status_changed_at = Set(effective_at.unwrap_or_else(Utc::now));
-            change.status_reason = Set(Some(reason.as_str().to_owned()));
+            update.status = Set(Status::Revoked.as_str().to_owned());
+            update.status_changed_at = Set(effective_at);
+            update.status_reason = Set(Some(reason.as_str().to_owned()));
         }
         Change::ValidUntil { valid_until } => {
             let until = valid_until
@@ -86,11 +148,13 @@ pub async fn change_status(state: &AppState, jws: &str) -> Result<StatusView, Pu
                     "valid_until is before issue_date".into(),
                 ));
             }
-            change.valid_until = Set(until);
+            if until == row.valid_until {
+                return Ok(None);
+            }
+            update.valid_until = Set(until);
         }
     }
-    let updated = change.update(&state.db).await.map_err(StoreError::from)?;
-    view(&code, &updated)
+    Ok(Some(update))
 }
 
 fn view(code: &ResultCode, row: &document_rows::Model) -> Result<StatusView, PushError> {

@@ -8,7 +8,9 @@ mod store;
 
 pub use erase::{ErasureReport, erase};
 pub use keys::{KekUsage, data_key, kek_usage, rewrap_batch};
-pub use store::{Owner, find, find_or_create, identifier, identifier_index};
+pub use store::{
+    NewOwner, Owner, find, find_or_create, identifier, identifier_index, insert_new, prepare,
+};
 
 /// The opaque id of an owner's store. Never personal: it is random and says nothing of the owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -3,8 +3,8 @@
 
 use chrono::Utc;
 use sea_orm::{
-    ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, SqlErr,
-    TransactionTrait,
+    ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    SqlErr, TransactionTrait,
 };
 use uuid::Uuid;
 
@@ -74,6 +74,42 @@ pub async fn find_or_create(
         tracing::warn!(owner = %owner.id.0, "finishing an interrupted erasure at sign-in");
         owners::Entity::delete_by_id(owner.id.0).exec(db).await?;
     }
+    let new = prepare(ring, who)?;
+    let txn = db.begin().await?;
+    if insert_new(&txn, &new).await? {
+        txn.commit().await?;
+        return Ok(new.owner());
+    }
+    // Two first sign-ins raced: the other one created the store.
+    txn.rollback().await?;
+    find(db, ring, who)
+        .await?
+        .ok_or(StoreError::Integrity(crate::crypto::IntegrityError))
+}
+
+/// A new owner's store, made in memory and written by [`insert_new`]: alone, or in the same
+/// transaction as its first document, so that a refused push leaves no empty store behind.
+#[derive(Debug)]
+pub struct NewOwner {
+    pub id: OwnerId,
+    pub kind: OwnerKind,
+    /// The new store's data key (its `Debug` shows nothing).
+    pub key: DataKey,
+    owner: owners::ActiveModel,
+    owner_key: owner_keys::ActiveModel,
+}
+
+impl NewOwner {
+    pub fn owner(&self) -> Owner {
+        Owner {
+            id: self.id,
+            kind: self.kind,
+        }
+    }
+}
+
+/// Makes `who`'s store and data key, not yet written.
+pub fn prepare(ring: &KeyRing, who: &OwnerIdentifier) -> Result<NewOwner, StoreError> {
     let id = Uuid::now_v7();
     let key = DataKey::generate()?;
     let (kek_id, wrapped) = keys::wrap_new(ring, id, &key)?;
@@ -90,6 +126,7 @@ pub async fn find_or_create(
             &who.to_string(),
         )?),
         created_at: Set(now),
+        name_sealed: Set(None),
     };
     let owner_key = owner_keys::ActiveModel {
         owner_id: Set(id),
@@ -98,26 +135,29 @@ pub async fn find_or_create(
         created_at: Set(now),
         rewrapped_at: Set(None),
     };
-    let txn = db.begin().await?;
-    let inserted = owners::Entity::insert(owner)
-        .exec_without_returning(&txn)
-        .await;
-    match inserted {
+    Ok(NewOwner {
+        id: OwnerId(id),
+        kind: who.kind(),
+        key,
+        owner,
+        owner_key,
+    })
+}
+
+/// Writes the prepared store on `conn` (a transaction); `false`, writing nothing, when a store
+/// for the same identifier was created meanwhile.
+pub async fn insert_new(conn: &impl ConnectionTrait, new: &NewOwner) -> Result<bool, StoreError> {
+    match owners::Entity::insert(new.owner.clone())
+        .exec_without_returning(conn)
+        .await
+    {
         Ok(_) => {
-            owner_keys::Entity::insert(owner_key)
-                .exec_without_returning(&txn)
+            owner_keys::Entity::insert(new.owner_key.clone())
+                .exec_without_returning(conn)
                 .await?;
-            txn.commit().await?;
-            Ok(Owner {
-                id: OwnerId(id),
-                kind: who.kind(),
-            })
+            Ok(true)
         }
-        // Two first sign-ins raced: the other one created the store.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            txn.rollback().await?;
-            find(db, ring, who).await?.ok_or(StoreError::Db(e))
-        }
+        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => Ok(false),
         Err(e) => Err(e.into()),
     }
 }

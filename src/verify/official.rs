@@ -111,8 +111,12 @@ pub async fn official_mark_verified(
         .await?
         .ok_or(ApiError::NotFound)?
         .id;
-    // The document must be the owner's (another's, or none, is a 404 and logs nothing).
-    crate::documents::get(state, owner, document).await?;
+    // The document must be the owner's (another's, or none, is a 404 and logs nothing), and
+    // one they uploaded: an issued result is vouched for by its issuer's signature.
+    let view = crate::documents::get(state, owner, document).await?;
+    if view.source != crate::documents::Source::Uploaded {
+        return Err(crate::documents::DocumentError::NotEditable.into());
+    }
     let official = owners::identifier(&state.db, &state.keys, session.person)
         .await?
         .ok_or(ApiError::Unauthenticated)?;

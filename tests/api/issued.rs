@@ -105,7 +105,37 @@ pub(crate) async fn push(app: &TestApp, signed: &str, content: Vec<u8>) -> (Stat
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
-async fn stored_under(app: &TestApp, result_code: &str) -> usize {
+/// Posts a status statement for `result_code`, signed by `who` at `iat` (seconds).
+pub(crate) async fn change_status(
+    app: &TestApp,
+    who: &Issuer,
+    result_code: &str,
+    change: Value,
+    iat: i64,
+) -> reqwest::Response {
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(who.kid.clone());
+    let claims = json!({"iss": who.client_id, "aud": app.base, "iat": iat,
+        "result_code": result_code, "change": change});
+    let signed = jsonwebtoken::encode(&header, &claims, &who.encoding).unwrap();
+    app.anonymous()
+        .post(app.url("/v1/issuer/status"))
+        .json(&json!({"signed": signed}))
+        .send()
+        .await
+        .unwrap()
+}
+
+/// How many owners' stores exist.
+pub(crate) async fn owner_stores(app: &TestApp) -> u64 {
+    use sea_orm::{EntityTrait, PaginatorTrait};
+    kho::storage::entities::owners::Entity::find()
+        .count(&app.state.db)
+        .await
+        .unwrap()
+}
+
+pub(crate) async fn stored_under(app: &TestApp, result_code: &str) -> usize {
     use kho::storage::entities::documents;
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     documents::Entity::find()
@@ -188,6 +218,7 @@ on_both_backends! {
         assert_eq!(status, StatusCode::BAD_REQUEST);
 
         assert_eq!(stored_under(&app, RESULT).await, 0, "nothing stored");
+        assert_eq!(owner_stores(&app).await, 0, "no store made for the owner who never signed in");
         assert!(crate::support::files_below(&app.blob_dir()).is_empty(), "no blob left behind");
     }
 
@@ -203,27 +234,16 @@ on_both_backends! {
         let content_path = format!("/v1/shared/documents/{id}/content");
         assert_eq!(portal.fetch(&content_path, token).await.status(), StatusCode::OK);
 
-        let revoke = |who: &Issuer| {
-            let mut header = Header::new(Algorithm::ES256);
-            header.kid = Some(who.kid.clone());
-            let claims = json!({"iss": who.client_id, "aud": app.base, "result_code": RESULT,
-                "change": {"kind": "revoke", "reason": "Cấp sai thông tin"}});
-            jsonwebtoken::encode(&header, &claims, &who.encoding).unwrap()
-        };
-        let change = |signed: String| {
-            let app = &app;
-            async move {
-                app.anonymous().post(app.url("/v1/issuer/status")).json(&json!({"signed": signed}))
-                    .send().await.unwrap()
-            }
-        };
+        let revoke = json!({"kind": "revoke", "reason": "Cấp sai thông tin"});
+        let now = chrono::Utc::now().timestamp();
         let other = register_issuer(&app, "congan-1", "000.00.00.H55");
-        assert_eq!(change(revoke(&other)).await.status(), StatusCode::NOT_FOUND, "another issuer's result");
-        let revoked = change(revoke(&issuer)).await;
+        let foreign = change_status(&app, &other, RESULT, revoke.clone(), now).await;
+        assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "another issuer's result");
+        let revoked = change_status(&app, &issuer, RESULT, revoke.clone(), now).await;
         assert_eq!(revoked.status(), StatusCode::OK);
         let revoked: Value = revoked.json().await.unwrap();
         assert_eq!(revoked["status"], "revoked");
-        let again: Value = change(revoke(&issuer)).await.json().await.unwrap();
+        let again: Value = change_status(&app, &issuer, RESULT, revoke, now + 1).await.json().await.unwrap();
         assert_eq!(again["status_changed_at"], revoked["status_changed_at"], "the first revocation stands");
 
         // Still stored and visible, with its status and time, to the owner and to the portal.

@@ -18,6 +18,7 @@ mod http_basics;
 mod import;
 mod isolation;
 mod issued;
+mod issued_status;
 mod login;
 mod mandates;
 mod oauth_client_library;

@@ -3,12 +3,12 @@
 //! per client address.
 
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Header, Validation};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use crate::issued::{AGENCY, RESULT, metadata, push, register_issuer, sign};
+use crate::issued::{AGENCY, RESULT, change_status, metadata, push, register_issuer, sign};
 use crate::on_both_backends;
 use crate::support::{TestApp, pdf_of_len};
 
@@ -88,12 +88,8 @@ on_both_backends! {
         assert_eq!(verify_hash(&app, RESULT, "abc").await.status(), StatusCode::BAD_REQUEST);
 
         // Revoked: the public answer says so, with the time.
-        let mut header = Header::new(Algorithm::ES256);
-        header.kid = Some(issuer.kid.clone());
-        let revoke = jsonwebtoken::encode(&header, &json!({"iss": issuer.client_id, "aud": app.base,
-            "result_code": RESULT, "change": {"kind": "revoke", "reason": "Cấp sai",
-            "effective_at": "2026-11-21T08:00:00Z"}}), &issuer.encoding).unwrap();
-        let changed = app.anonymous().post(app.url("/v1/issuer/status")).json(&json!({"signed": revoke})).send().await.unwrap();
+        let revoke = json!({"kind": "revoke", "reason": "Cấp sai", "effective_at": "2026-11-21T08:00:00Z"});
+        let changed = change_status(&app, &issuer, RESULT, revoke, chrono::Utc::now().timestamp()).await;
         assert_eq!(changed.status(), StatusCode::OK);
         let after: Value = verify_hash(&app, RESULT, &sha256).await.json().await.unwrap();
         assert_eq!(after["status"], "revoked");

@@ -36,6 +36,8 @@ pub struct Model {
     pub verified_by_sealed: Option<Vec<u8>>,
     pub verified_at: Option<DateTimeUtc>,
     pub verification_method: Option<String>,
+    /// The `iat` of the last status statement applied: an older one is refused.
+    pub status_signed_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,4 +16,5 @@ pub mod mandates;
 pub mod owner_keys;
 pub mod owners;
 pub mod par_requests;
+pub mod seals;
 pub mod sessions;

@@ -11,6 +11,8 @@ pub struct Model {
     pub identifier_index: String,
     pub identifier_sealed: Vec<u8>,
     pub created_at: DateTimeUtc,
+    /// The owner's name as last learnt (sign-in or an issuer's push), sealed with their key.
+    pub name_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
