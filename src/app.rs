@@ -23,8 +23,8 @@ use crate::identity::oidc::OidcClient;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
 use crate::{
-    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, shared, verify,
-    web,
+    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, seals, shared,
+    verify, web,
 };
 
 /// What every handler can reach.
@@ -107,6 +107,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(consents::http::router())
         .merge(issued::http::router(state.settings.max_upload_bytes))
         .merge(verify::http::router(state.settings.max_upload_bytes))
+        .merge(seals::http::router())
         .merge(shared::http::router())
         .split_for_parts()
 }
@@ -125,6 +126,12 @@ pub fn router(state: AppState) -> Router {
             get(oauth::metadata::metadata),
         )
         .route("/oauth/jwks", get(oauth::metadata::jwks))
+        .route(
+            "/verify",
+            get(seals::page::show).post(seals::page::submit).layer(
+                axum::extract::DefaultBodyLimit::max(seals::page::MAX_IMAGE_BYTES + 64 * 1024),
+            ),
+        )
         .route("/oauth/par", post(oauth::par::push))
         .route(
             "/authorize",

@@ -38,6 +38,9 @@ pub enum ApiError {
     /// 401: a signed request whose signature is not by a registered key.
     #[error("{0}")]
     InvalidSignature(String),
+    /// 400: a QR seal that is malformed, or whose signature does not check out.
+    #[error("{0}")]
+    InvalidSeal(String),
     /// 404: no such resource for this caller — also when it belongs to someone else.
     #[error("not found")]
     NotFound,
@@ -74,6 +77,7 @@ impl ApiError {
             Self::CsrfRejected(_) => (StatusCode::FORBIDDEN, "csrf-rejected"),
             Self::Forbidden(_) | Self::NotPermitted(_) => (StatusCode::FORBIDDEN, "forbidden"),
             Self::InvalidSignature(_) => (StatusCode::UNAUTHORIZED, "invalid-signature"),
+            Self::InvalidSeal(_) => (StatusCode::BAD_REQUEST, "invalid-seal"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
             Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),

@@ -16,6 +16,7 @@ pub mod issued; // issued results: issuers push signed documents into owners' st
 pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
 pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
+pub mod seals; // QR seals: signed tokens anyone can check offline, and online for the status
 pub mod shared; // the portal resource API, under a DPoP-bound consent token
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging

@@ -7,7 +7,6 @@
 
 use chrono::Utc;
 use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 use serde::{Deserialize, Serialize};
@@ -264,23 +263,17 @@ pub struct Verified {
 
 /// Checks a checkpoint's signature against `keys`; returns what it states and the key id.
 pub fn verify_statement(jws: &str, keys: &JwkSet) -> Result<(Statement, String), BundleError> {
-    let header =
-        jsonwebtoken::decode_header(jws).map_err(|_| BundleError::Signature("not a JWS"))?;
-    if header.typ.as_deref() != Some(CHECKPOINT_TYPE) || header.alg != Algorithm::ES256 {
-        return Err(BundleError::Signature("not a checkpoint"));
-    }
-    let kid = header.kid.ok_or(BundleError::Signature("no key id"))?;
-    let jwk = keys.find(&kid).ok_or(BundleError::Signature(
-        "signed by a key that is not published",
-    ))?;
-    let key = DecodingKey::from_jwk(jwk).map_err(|_| BundleError::Signature("unusable key"))?;
-    let mut validation = Validation::new(Algorithm::ES256);
-    validation.required_spec_claims.clear();
-    validation.validate_exp = false;
-    let statement = jsonwebtoken::decode::<Statement>(jws, &key, &validation)
-        .map_err(|_| BundleError::Signature("the signature is invalid"))?
-        .claims;
-    Ok((statement, kid))
+    use crate::crypto::StoreSignatureError as E;
+    crate::crypto::verify_by_store(jws, CHECKPOINT_TYPE, keys).map_err(|e| {
+        BundleError::Signature(match e {
+            E::NotAJws => "not a JWS",
+            E::WrongType => "not a checkpoint",
+            E::NoKeyId => "no key id",
+            E::UnpublishedKey => "signed by a key that is not published",
+            E::UnusableKey => "unusable key",
+            E::BadSignature => "the signature is invalid",
+        })
+    })
 }
 
 /// Checks a bundle offline against the store's public keys: the chain link by link, then the

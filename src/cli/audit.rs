@@ -42,14 +42,7 @@ pub async fn run(
         .map_err(|e| format!("cannot read {}: {e}", bundle.display()))?;
     let bundle: Bundle = serde_json::from_str(&text)
         .map_err(|e| format!("{} is not an access-log bundle: {e}", bundle.display()))?;
-    let keys: JwkSet = match jwks {
-        Some(path) => serde_json::from_str(
-            &std::fs::read_to_string(&path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
-        )
-        .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?,
-        None => KeyRing::load(&settings.keys_dir, settings.is_production())?.public_keys()?,
-    };
+    let keys = published_keys(jwks.as_deref(), &settings)?;
     let earlier = earlier
         .iter()
         .map(|p| {
@@ -61,4 +54,20 @@ pub async fn run(
     let verified = verify_bundle(&bundle, &keys, &earlier)?;
     println!("{}", json!({ "verified": true, "summary": verified }));
     Ok(())
+}
+
+/// The store's published keys: from a JWK Set file (as served at the jwks_uri), or else the
+/// public keys of the key ring in KHO_KEYS_DIR.
+pub(super) fn published_keys(
+    jwks: Option<&std::path::Path>,
+    settings: &Settings,
+) -> Result<JwkSet, Box<dyn std::error::Error>> {
+    Ok(match jwks {
+        Some(path) => serde_json::from_str(
+            &std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?,
+        )
+        .map_err(|e| format!("{} is not a JWK Set: {e}", path.display()))?,
+        None => KeyRing::load(&settings.keys_dir, settings.is_production())?.public_keys()?,
+    })
 }

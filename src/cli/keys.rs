@@ -113,6 +113,13 @@ pub async fn retire(
             )
             .into());
         }
+        let seals = crate::seals::signed_by(db, id).await?;
+        if seals > 0 {
+            return Err(format!(
+                "{seals} QR seals are signed by {id}, and printed seals are checked offline against the published keys: keep it published"
+            )
+            .into());
+        }
         ring.remove_signing(id)?;
         return Ok(());
     }

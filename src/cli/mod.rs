@@ -6,6 +6,7 @@ mod import;
 mod keys;
 mod mandate;
 mod owner;
+mod seal;
 mod serve;
 
 use std::path::PathBuf;
@@ -55,6 +56,9 @@ pub enum Command {
     /// Check access-log bundles offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Check QR seals offline.
+    #[command(subcommand)]
+    Seal(seal::SealCommand),
 }
 
 /// Runs a parsed command with loaded settings.
@@ -72,6 +76,7 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         Command::Mandate(command) => mandate::run(command, settings).await,
         Command::Owner(command) => owner::run(command, settings).await,
         Command::Audit(command) => audit::run(command, settings).await,
+        Command::Seal(command) => seal::run(command, &settings),
         Command::Import { path } => import::run(path, settings).await,
     }
 }

@@ -16,7 +16,7 @@ pub use owner_keys::{DataKey, unwrap_data_key, wrap_data_key};
 pub use segments::{
     Binding, HEADER_LEN, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, sealed_len,
 };
-pub use signing::SigningKey;
+pub use signing::{SigningKey, StoreSignatureError, verify_by_store};
 
 /// A cryptographic operation failed. Deliberately carries no detail: the cause is either
 /// tampering, a wrong key, or a bug, and none of those should be described to a client.

@@ -61,6 +61,12 @@ impl SigningKey {
         })
     }
 
+    /// A fresh key, for unit tests elsewhere in the crate.
+    #[cfg(test)]
+    pub(crate) fn generate_for_tests(id: &str) -> Self {
+        Self::from_scalar(id, &new_scalar().unwrap()).unwrap()
+    }
+
     pub fn id(&self) -> &str {
         &self.id
     }
@@ -83,6 +89,47 @@ pub fn jwk_set<'a>(keys: impl IntoIterator<Item = &'a SigningKey>) -> JwkSet {
     JwkSet {
         keys: keys.into_iter().map(|k| k.public.clone()).collect(),
     }
+}
+
+/// Why a statement the store is said to have signed does not check out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum StoreSignatureError {
+    #[error("not a compact JWS")]
+    NotAJws,
+    #[error("not of the expected type")]
+    WrongType,
+    #[error("it names no signing key")]
+    NoKeyId,
+    #[error("signed by a key that is not published")]
+    UnpublishedKey,
+    #[error("the published key is unusable")]
+    UnusableKey,
+    #[error("the signature is invalid")]
+    BadSignature,
+}
+
+/// Checks a JWS the store signed, with nothing but its published keys (offline): `typ`, ES256,
+/// a `kid` among `keys`, the signature. Returns the claims and the key id.
+pub fn verify_by_store<T: serde::de::DeserializeOwned>(
+    jws: &str,
+    typ: &str,
+    keys: &JwkSet,
+) -> Result<(T, String), StoreSignatureError> {
+    use jsonwebtoken::{DecodingKey, Validation};
+    let header = jsonwebtoken::decode_header(jws).map_err(|_| StoreSignatureError::NotAJws)?;
+    if header.typ.as_deref() != Some(typ) || header.alg != Algorithm::ES256 {
+        return Err(StoreSignatureError::WrongType);
+    }
+    let kid = header.kid.ok_or(StoreSignatureError::NoKeyId)?;
+    let jwk = keys.find(&kid).ok_or(StoreSignatureError::UnpublishedKey)?;
+    let key = DecodingKey::from_jwk(jwk).map_err(|_| StoreSignatureError::UnusableKey)?;
+    let mut validation = Validation::new(Algorithm::ES256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let claims = jsonwebtoken::decode::<T>(jws, &key, &validation)
+        .map_err(|_| StoreSignatureError::BadSignature)?
+        .claims;
+    Ok((claims, kid))
 }
 
 /// A new random scalar that is a valid P-256 private key.

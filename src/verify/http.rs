@@ -45,19 +45,8 @@ async fn verify_document(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    if let Err(wait) = state
-        .verify_limit
-        .check(peer.ip(), state.settings.verify_per_minute)
-    {
-        let mut response = problem(
-            StatusCode::TOO_MANY_REQUESTS,
-            "rate-limited",
-            Some("too many verifications from this address: wait a minute".into()),
-        );
-        response
-            .headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-        return Ok(response);
+    if let Some(refused) = rate_limited(&state, peer) {
+        return Ok(refused);
     }
     let multipart = request
         .headers()
@@ -78,6 +67,23 @@ async fn verify_document(
     };
     let answer = verify(&state, &code, &sha256).await?;
     Ok(Json(answer).into_response())
+}
+
+/// Counts a verification from `peer`; the 429 to answer when it is over the limit.
+pub fn rate_limited(state: &AppState, peer: SocketAddr) -> Option<Response> {
+    let wait = state
+        .verify_limit
+        .check(peer.ip(), state.settings.verify_per_minute)
+        .err()?;
+    let mut response = problem(
+        StatusCode::TOO_MANY_REQUESTS,
+        "rate-limited",
+        Some("too many verifications from this address: wait a minute".into()),
+    );
+    response
+        .headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
+    Some(response)
 }
 
 /// A SHA-256 as 64 hex digits, lower-cased.

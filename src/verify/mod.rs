@@ -8,5 +8,5 @@ mod public;
 mod rate_limit;
 
 pub use official::{OfficialVerification, official_mark_verified, official_verify};
-pub use public::{RECEIPT_TYPE, Verdict, Verification, verify};
+pub use public::{RECEIPT_TYPE, Verdict, Verification, receipt, verify};
 pub use rate_limit::RateLimit;

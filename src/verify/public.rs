@@ -87,7 +87,18 @@ pub async fn verify(
             answer.verdict = Verdict::Mismatch;
         }
     }
-    let mut claims = serde_json::to_value(&answer).map_err(|_| crate::crypto::IntegrityError)?;
+    answer.receipt = receipt(state, &answer, now)?;
+    Ok(answer)
+}
+
+/// The store's signed receipt of a verification `answer`: the answer itself (without its
+/// `receipt` and `checked_at`), with `iss`, `iat` and a `jti`.
+pub fn receipt(
+    state: &AppState,
+    answer: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<String, StoreError> {
+    let mut claims = serde_json::to_value(answer).map_err(|_| crate::crypto::IntegrityError)?;
     if let Some(object) = claims.as_object_mut() {
         object.remove("receipt");
         object.remove("checked_at");
@@ -95,6 +106,5 @@ pub async fn verify(
         object.insert("iat".into(), now.timestamp().into());
         object.insert("jti".into(), Uuid::now_v7().to_string().into());
     }
-    answer.receipt = state.keys.signer()?.sign(RECEIPT_TYPE, &claims)?;
-    Ok(answer)
+    Ok(state.keys.signer()?.sign(RECEIPT_TYPE, &claims)?)
 }

@@ -23,5 +23,6 @@ mod login;
 mod mandates;
 mod oauth_client_library;
 mod rotation;
+mod seals;
 mod tampering;
 mod verify;

@@ -141,7 +141,7 @@ on_both_backends! {
         assert_eq!(mismatch["verdict"], "mismatch");
         assert!(mismatch["owner"].is_null(), "a result code alone reveals nobody");
 
-                let citizen = app.sign_in("001099000002").await;
+        let citizen = app.sign_in("001099000002").await;
         let refused = ask(&citizen, json!({"result_code": RESULT, "sha256": sha256, "case_ref": "x"})).await.unwrap();
         assert_eq!(refused.status(), StatusCode::FORBIDDEN, "officials only");
 
@@ -152,6 +152,8 @@ on_both_backends! {
 
         // At the counter: the official checks an uploaded copy against its original.
         let uploaded = owner.upload_ok("diploma", "Bằng tốt nghiệp", pdf_of_len(800)).await;
+        let seal_path = format!("/v1/me/documents/{uploaded}/seal");
+        assert_eq!(owner.get(&seal_path).await.status(), StatusCode::CONFLICT, "not sealed before an official checks it");
         let mark = |body: Value| official.client.post(official.url("/v1/official/documents/verified"))
             .header("x-csrf-token", &official.csrf).json(&body).send();
         let no_case = mark(json!({"owner": "035199000123", "document": uploaded, "method": "bản gốc"})).await.unwrap();
@@ -163,6 +165,13 @@ on_both_backends! {
         assert_eq!(mine["verification"], "verified");
         assert_eq!(mine["provenance"]["verified_by"], "001099000001");
         assert_eq!(mine["provenance"]["method"], "Đối chiếu bản gốc tại quầy");
+        let sealed: Value = owner.get(&seal_path).await.json().await.unwrap();
+        assert_eq!(sealed["kind"], "verified_copy", "a checked copy gets a seal");
+        // An issued result is vouched for by its issuer: an official does not mark it.
+        let issued = owner.list("").await["items"].as_array().unwrap().iter()
+            .find(|d| d["source"] == "issued").unwrap()["id"].clone();
+        let refused = mark(json!({"owner": "035199000123", "document": issued, "method": "x", "case_ref": "HS-2026-003"})).await.unwrap();
+        assert_eq!(refused.status(), StatusCode::CONFLICT);
         let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
         assert_eq!(log["entries"][0]["case"], "HS-2026-002");
         assert_eq!(log["entries"][0]["action"], "official_mark_verified");

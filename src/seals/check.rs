@@ -1,0 +1,78 @@
+//! The online check of a seal: first offline (the signature against the store's published
+//! keys), then the document's current status — as a receipt signed by the store. Nothing
+//! personal is answered.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::Serialize;
+
+use super::store::sealed_document;
+use super::token::{SealClaims, SealError, check_offline};
+use crate::app::AppState;
+use crate::documents::{Status, effective_status};
+use crate::storage::StoreError;
+use crate::verify::{Verdict, receipt};
+
+/// What the store says of a seal now.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct SealVerification {
+    /// `genuine`: the store still holds the sealed document, with this very content;
+    /// `unknown`: it no longer does (deleted, or its owner's store erased).
+    pub verdict: Verdict,
+    /// What the seal says, as checked offline.
+    pub seal: SealClaims,
+    /// The store's key that signed the seal.
+    pub signed_by: String,
+    /// The document's validity now, and since when.
+    pub status: Option<Status>,
+    pub status_changed_at: Option<DateTime<Utc>>,
+    /// The valid-until date now (the issuer may have changed it since the seal was made).
+    pub valid_until: Option<NaiveDate>,
+    pub checked_at: DateTime<Utc>,
+    /// The same, signed by the store (`typ` `kho-verification+jwt`).
+    pub receipt: String,
+}
+
+/// Why a seal could not be checked.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error(transparent)]
+    Seal(#[from] SealError),
+    /// The seal is genuine, but made by another store: ask that one.
+    #[error("this seal was made by another store, {0}: check it there")]
+    OtherStore(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Checks `token` offline with this store's published keys, then online.
+pub async fn check(state: &AppState, token: &str) -> Result<SealVerification, CheckError> {
+    let keys = state.keys.public_keys().map_err(StoreError::from)?;
+    let (seal, signed_by) = check_offline(token, &keys)?;
+    if seal.iss != crate::oauth::issuer(state) {
+        return Err(CheckError::OtherStore(seal.iss));
+    }
+    let now = Utc::now();
+    let mut answer = SealVerification {
+        verdict: Verdict::Unknown,
+        seal,
+        signed_by,
+        status: None,
+        status_changed_at: None,
+        valid_until: None,
+        checked_at: now,
+        receipt: String::new(),
+    };
+    if let Some(row) = sealed_document(state, answer.seal.jti).await? {
+        if row.sha256 == answer.seal.sha256 {
+            let (status, since) = effective_status(&row).map_err(StoreError::from)?;
+            answer.verdict = Verdict::Genuine;
+            answer.status = Some(status);
+            answer.status_changed_at = Some(since);
+            answer.valid_until = row.valid_until;
+        } else {
+            answer.verdict = Verdict::Mismatch;
+        }
+    }
+    answer.receipt = receipt(state, &answer, now)?;
+    Ok(answer)
+}

@@ -1,0 +1,184 @@
+//! `GET /verify` and `POST /verify`: the public verify page. A seal, pasted or read from an
+//! uploaded image, is checked offline against the store's published keys, then online for the
+//! document's current status. Server-rendered, no script, so the strict CSP holds.
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::{ConnectInfo, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::{CheckError, SealClaims, SealKind, check, check_offline, read};
+use crate::app::AppState;
+
+/// The largest image accepted (a phone photo of a printed seal).
+pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+
+struct OfflineView {
+    signed_by: String,
+    store: String,
+    kind: &'static str,
+    result_code: Option<String>,
+    issuer: Option<String>,
+    issue_date: Option<String>,
+    valid_until: Option<String>,
+    verified_on: Option<String>,
+    sha256: String,
+    seal_id: String,
+}
+
+struct OnlineView {
+    verdict: &'static str,
+    status: Option<&'static str>,
+    since: String,
+    unavailable: Option<String>,
+}
+
+#[derive(Template, Default)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    pasted: String,
+    problem: Option<String>,
+    offline: Option<OfflineView>,
+    online: Option<OnlineView>,
+}
+
+fn page(status: StatusCode, page: &VerifyPage) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => crate::error::ApiError::internal(e).into_response(),
+    }
+}
+
+/// The empty form.
+pub async fn show() -> Response {
+    page(StatusCode::OK, &VerifyPage::default())
+}
+
+/// Checks the seal sent by the form.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Response {
+    let refused = |status, why: String, pasted: String| {
+        page(
+            status,
+            &VerifyPage {
+                pasted,
+                problem: Some(why),
+                ..VerifyPage::default()
+            },
+        )
+    };
+    if crate::verify::http::rate_limited(&state, peer).is_some() {
+        return refused(
+            StatusCode::TOO_MANY_REQUESTS,
+            "Quá nhiều lượt kiểm tra từ địa chỉ này, xin chờ một phút. / Too many checks from this address: wait a minute.".into(),
+            String::new(),
+        );
+    }
+    let (pasted, image) = match form {
+        Ok(form) => match fields(form).await {
+            Ok(fields) => fields,
+            Err(why) => return refused(StatusCode::BAD_REQUEST, why, String::new()),
+        },
+        Err(e) => return refused(StatusCode::BAD_REQUEST, e.body_text(), String::new()),
+    };
+    let token = match image {
+        Some(image) => match tokio::task::spawn_blocking(move || read(&image)).await {
+            Ok(Ok(token)) => token,
+            Ok(Err(e)) => return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted),
+            Err(e) => return crate::error::ApiError::internal(e).into_response(),
+        },
+        None => pasted.clone(),
+    };
+    let keys = match state.keys.public_keys() {
+        Ok(keys) => keys,
+        Err(e) => return crate::error::ApiError::internal(e).into_response(),
+    };
+    let (claims, signed_by) = match check_offline(&token, &keys) {
+        Ok(checked) => checked,
+        Err(e) => return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted),
+    };
+    let offline = offline_view(&claims, signed_by);
+    let online = match check(&state, &token).await {
+        Ok(answer) => OnlineView {
+            verdict: match answer.verdict {
+                crate::verify::Verdict::Genuine => "genuine / đúng bản được niêm phong",
+                crate::verify::Verdict::Mismatch => "mismatch / không khớp",
+                crate::verify::Verdict::Unknown => {
+                    "unknown / không còn được lưu giữ (no longer stored)"
+                }
+            },
+            status: answer.status.map(|s| s.as_str()),
+            since: answer
+                .status_changed_at
+                .map(|t| t.to_rfc3339())
+                .unwrap_or_default(),
+            unavailable: None,
+        },
+        Err(e @ CheckError::OtherStore(_)) => OnlineView {
+            verdict: "—",
+            status: None,
+            since: String::new(),
+            unavailable: Some(e.to_string()),
+        },
+        Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    page(
+        StatusCode::OK,
+        &VerifyPage {
+            pasted,
+            problem: None,
+            offline: Some(offline),
+            online: Some(online),
+        },
+    )
+}
+
+fn offline_view(claims: &SealClaims, signed_by: String) -> OfflineView {
+    OfflineView {
+        signed_by,
+        store: claims.iss.clone(),
+        kind: match claims.kind {
+            SealKind::Issued => "issued / kết quả giải quyết TTHC",
+            SealKind::VerifiedCopy => "verified copy / bản đã đối chiếu với bản gốc",
+        },
+        result_code: claims.result_code.clone(),
+        issuer: claims.issuer.clone(),
+        issue_date: claims.issue_date.map(|d| d.to_string()),
+        valid_until: claims.valid_until.map(|d| d.to_string()),
+        verified_on: claims.verified_on.map(|d| d.to_string()),
+        sha256: claims.sha256.clone(),
+        seal_id: claims.jti.to_string(),
+    }
+}
+
+/// The pasted text, and the uploaded image if one was chosen.
+async fn fields(mut form: Multipart) -> Result<(String, Option<Vec<u8>>), String> {
+    let mut pasted = String::new();
+    let mut image = None;
+    while let Some(field) = form.next_field().await.map_err(|e| e.body_text())? {
+        match field.name().unwrap_or_default() {
+            "seal" => {
+                let text = field.text().await.map_err(|e| e.body_text())?;
+                pasted = text.chars().take(4096).collect();
+            }
+            "image" => {
+                let bytes = field.bytes().await.map_err(|e| e.body_text())?;
+                if !bytes.is_empty() {
+                    image = Some(bytes.to_vec());
+                }
+            }
+            other => return Err(format!("unexpected form field `{other}`")),
+        }
+    }
+    if pasted.trim().is_empty() && image.is_none() {
+        return Err(
+            "Hãy dán mã con dấu hoặc chọn một ảnh. / Paste a seal or choose an image.".into(),
+        );
+    }
+    Ok((pasted, image))
+}
