@@ -22,4 +22,4 @@ pub use service::{
 };
 pub use store::ListFilter;
 pub use upload::{BodyError, Destination, store_document, upload};
-pub use view::effective_status;
+pub use view::{effective_status, issuer_signature};

@@ -149,7 +149,10 @@ where
         blob_key: Set(blob_key.clone()),
         created_at: Set(now),
         issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
-        issuer_signature: Set(issued.as_ref().map(|i| i.signature.clone())),
+        issuer_signature: Set(issued
+            .as_ref()
+            .map(|i| super::view::seal_issuer_signature(key, owner.0, id, &i.signature))
+            .transpose()?),
         status_reason: Set(None),
         verified_by_sealed: Set(None),
         verified_at: Set(None),

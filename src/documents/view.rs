@@ -49,6 +49,36 @@ pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView
     })
 }
 
+/// The issuer's signed push of an issued row, kept sealed with the owner's key (it names the
+/// owner and the title): base64 of the sealed bytes in the text column.
+const ISSUER_SIGNATURE_FIELD: &str = "issuer_signature";
+
+pub(super) fn seal_issuer_signature(
+    key: &DataKey,
+    owner: uuid::Uuid,
+    id: uuid::Uuid,
+    jws: &str,
+) -> Result<String, IntegrityError> {
+    use base64::Engine;
+    let sealed = crate::crypto::seal_field(key, owner, id, ISSUER_SIGNATURE_FIELD, jws)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+}
+
+/// The issuer's signed push of `row`, opened with the owner's key; `None` for an upload.
+pub fn issuer_signature(
+    key: &DataKey,
+    row: &documents::Model,
+) -> Result<Option<String>, IntegrityError> {
+    use base64::Engine;
+    let Some(stored) = &row.issuer_signature else {
+        return Ok(None);
+    };
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .map_err(|_| IntegrityError)?;
+    open_field(key, row.owner_id, row.id, ISSUER_SIGNATURE_FIELD, &sealed).map(Some)
+}
+
 /// A row's status now, and since when: a revocation takes effect at its effective time, and
 /// expiry is computed from `valid_until` for today in Vietnam, never stored.
 pub fn effective_status(

@@ -71,6 +71,9 @@ struct Claims {
 struct Metadata {
     /// The owner's personal ID or tax code.
     owner: String,
+    /// The owner's name as on the result (kept, sealed, for officials' look-ups, when the
+    /// store knows no name yet).
+    owner_name: Option<String>,
     #[serde(rename = "type")]
     type_code: String,
     title: String,
@@ -119,6 +122,12 @@ where
     }
     ProcedureCode::parse(&meta.procedure)?;
     let owner = OwnerIdentifier::parse(&meta.owner)?;
+    let owner_name = meta
+        .owner_name
+        .as_deref()
+        .filter(|n| !n.trim().is_empty())
+        .map(|n| Text::parse(n, "owner name", 200))
+        .transpose()?;
     let issue_date = date(&meta.issue_date, "issue date")?;
     let valid_until = meta
         .valid_until
@@ -171,11 +180,16 @@ where
         supersedes,
     };
     match documents::store_document(state, destination, new, Some(issued), content).await {
-        Ok(view) => Ok(Pushed {
-            id: view.id,
-            result_code: result_code.to_string(),
-            created: true,
-        }),
+        Ok(view) => {
+            if let Some(name) = &owner_name {
+                owners::remember_name(&state.db, &state.keys, owner_id, name, true).await?;
+            }
+            Ok(Pushed {
+                id: view.id,
+                result_code: result_code.to_string(),
+                created: true,
+            })
+        }
         // Another push of the same code won the race: the same push is fine, another is not.
         Err(DocumentError::DuplicateResult) => already(state, &result_code, jws)
             .await?
@@ -248,8 +262,11 @@ async fn already(
     let Some(row) = existing else {
         return Ok(None);
     };
-    let same = row
-        .issuer_signature
+    let stored = match owners::data_key(&state.db, &state.keys, OwnerId(row.owner_id)).await? {
+        Some(key) => documents::issuer_signature(&key, &row).map_err(StoreError::from)?,
+        None => None,
+    };
+    let same = stored
         .as_deref()
         .and_then(signed_push)
         .zip(signed_push(jws))

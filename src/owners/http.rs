@@ -24,6 +24,8 @@ struct Me {
     identifier: String,
     /// `citizen` or `organisation`.
     kind: &'static str,
+    /// The owner's name, when known (from the identity provider, or an issuer's push).
+    name: Option<String>,
     /// Send this in `X-CSRF-Token` with every request that changes data.
     csrf_token: String,
     /// Signed in with the official role.
@@ -43,6 +45,7 @@ async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json
         .ok_or(ApiError::Unauthenticated)?;
     Ok(Json(Me {
         kind: identifier.kind().as_str(),
+        name: super::name(&state.db, &state.keys, session.owner).await?,
         identifier: identifier.to_string(),
         csrf_token: session.csrf_token,
         official: session.official,

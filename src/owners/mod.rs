@@ -9,7 +9,8 @@ mod store;
 pub use erase::{ErasureReport, erase};
 pub use keys::{KekUsage, data_key, kek_usage, rewrap_batch};
 pub use store::{
-    NewOwner, Owner, find, find_or_create, identifier, identifier_index, insert_new, prepare,
+    NewOwner, Owner, find, find_or_create, identifier, identifier_index, insert_new, name, prepare,
+    remember_name,
 };
 
 /// The opaque id of an owner's store. Never personal: it is random and says nothing of the owner.

@@ -16,6 +16,7 @@ use crate::storage::entities::{owner_keys, owners};
 
 const INDEX_DOMAIN: &str = "owner";
 const IDENTIFIER_FIELD: &str = "identifier";
+const NAME_FIELD: &str = "name";
 
 /// An owner as the rest of the service sees it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,4 +183,48 @@ pub async fn identifier(
         &row.identifier_sealed,
     )?;
     Ok(OwnerIdentifier::parse(&text).ok())
+}
+
+/// Records the owner's name, sealed with their key: always when the identity provider says it
+/// (`only_if_unknown` false), or only when none is known yet (an issuer's push).
+pub async fn remember_name(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    owner: OwnerId,
+    name: &crate::ids::Text,
+    only_if_unknown: bool,
+) -> Result<(), StoreError> {
+    let Some(key) = keys::data_key(db, ring, owner).await? else {
+        return Ok(());
+    };
+    let sealed = seal_field(&key, owner.0, owner.0, NAME_FIELD, name.as_str())?;
+    let mut update = owners::Entity::update_many()
+        .col_expr(
+            owners::Column::NameSealed,
+            sea_orm::sea_query::Expr::value(sealed),
+        )
+        .filter(owners::Column::Id.eq(owner.0));
+    if only_if_unknown {
+        update = update.filter(owners::Column::NameSealed.is_null());
+    }
+    update.exec(db).await?;
+    Ok(())
+}
+
+/// The owner's name, if one was ever learnt; `None` also once the store is erased.
+pub async fn name(
+    db: &DatabaseConnection,
+    ring: &KeyRing,
+    owner: OwnerId,
+) -> Result<Option<String>, StoreError> {
+    let Some(row) = owners::Entity::find_by_id(owner.0).one(db).await? else {
+        return Ok(None);
+    };
+    let (Some(sealed), Some(key)) = (row.name_sealed, keys::data_key(db, ring, owner).await?)
+    else {
+        return Ok(None);
+    };
+    Ok(Some(open_field(
+        &key, owner.0, owner.0, NAME_FIELD, &sealed,
+    )?))
 }

@@ -1,5 +1,5 @@
 //! Official verification: a signed-in official, with a mandatory case reference, gets the public
-//! answer plus whose document it is and its type — and the look-up is written to the owner's
+//! answer plus whose document it is (identifier and name) and its type — and the look-up is written to the owner's
 //! access log, naming the official and the case, before the answer leaves.
 
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
@@ -21,6 +21,8 @@ pub struct OfficialVerification {
     pub public: Verification,
     /// The owner's personal ID or tax code.
     pub owner: Option<String>,
+    /// The owner's name, when the store knows it (from the owner's sign-in, or an issuer's push).
+    pub owner_name: Option<String>,
     /// Catalogue code of the document type.
     pub document_type: Option<String>,
     pub case_ref: String,
@@ -61,7 +63,7 @@ pub async fn official_verify(
     } else {
         None
     };
-    let (owner, document_type) = match &row {
+    let (owner, owner_name, document_type) = match &row {
         Some(row) => {
             let owner = OwnerId(row.owner_id);
             audit::append(
@@ -83,13 +85,19 @@ pub async fn official_verify(
             )
             .await?;
             let who = owners::identifier(&state.db, &state.keys, owner).await?;
-            (who.map(|w| w.to_string()), Some(row.type_code.clone()))
+            let name = owners::name(&state.db, &state.keys, owner).await?;
+            (
+                who.map(|w| w.to_string()),
+                name,
+                Some(row.type_code.clone()),
+            )
         }
-        None => (None, None),
+        None => (None, None, None),
     };
     Ok(OfficialVerification {
         public,
         owner,
+        owner_name,
         document_type,
         case_ref: case_ref.as_str().to_owned(),
     })

@@ -28,7 +28,7 @@ async fn everything_at_rest(app: &TestApp) -> Vec<u8> {
             }
         }
         Backend::Postgres => {
-            for table in ["owners", "owner_keys", "documents", "sessions"] {
+            for table in ["owners", "owner_keys", "documents", "sessions", "seals"] {
                 let sql = format!("SELECT row_to_json(t)::text AS row FROM {table} t");
                 let rows = app
                     .state
@@ -70,5 +70,26 @@ on_both_backends! {
             assert!(!contains(&at_rest, secret.as_bytes()), "{secret:?} is stored in plaintext");
             assert!(!contains(&at_rest, hex::encode(secret).as_bytes()), "{secret:?} is stored as hex");
         }
+    }
+
+    async fn an_issued_result_and_its_owners_name_are_not_stored_in_plaintext(app) {
+        use crate::issued::{AGENCY, RESULT, metadata, push, register_issuer, sign};
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let mut meta = metadata(RESULT);
+        meta["owner"] = serde_json::json!(CITIZEN);
+        meta["title"] = serde_json::json!(TITLE);
+        meta["owner_name"] = serde_json::json!("Phạm Minh Khôi");
+        let mut doc = b"%PDF-1.7\n".to_vec();
+        doc.extend_from_slice(MARKER.repeat(100).as_bytes());
+        let signed = sign(&app, &issuer, &issuer.client_id, &meta, &doc);
+        let (status, _) = push(&app, &signed, doc).await;
+        assert_eq!(status, reqwest::StatusCode::CREATED);
+        let at_rest = everything_at_rest(&app).await;
+        for secret in [MARKER, TITLE, "Phạm Minh Khôi", CITIZEN] {
+            assert!(!contains(&at_rest, secret.as_bytes()), "{secret:?} is stored in plaintext");
+            assert!(!contains(&at_rest, hex::encode(secret).as_bytes()), "{secret:?} is stored as hex");
+        }
+        let payload = signed.split('.').nth(1).unwrap();
+        assert!(!contains(&at_rest, payload.as_bytes()), "the issuer's statement (which names the owner) is stored readable");
     }
 }

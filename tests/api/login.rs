@@ -55,6 +55,7 @@ on_both_backends! { @spawn spawn_app_with_provider;
         assert_eq!(body["identifier"], "035199000123");
         assert_eq!(body["kind"], "citizen");
         assert_eq!(body["official"], false);
+        assert_eq!(body["name"], "Nguyễn Thị Hà", "the provider's name claim is kept");
         let owner = OwnerClient::from_session(&app, b).await;
         let id = owner.upload_ok("other", "via OIDC", pdf_of_len(100)).await;
         // The same person logging in again, from another browser, finds the same store.

@@ -117,7 +117,9 @@ on_both_backends! {
     async fn an_official_names_a_case_and_the_owner_sees_the_look_up(app) {
         let issuer = register_issuer(&app, "tuphap-1", AGENCY);
         let content = pdf_of_len(2500);
-        push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content.clone()).await;
+        let mut named = metadata(RESULT);
+        named["owner_name"] = json!("Nguyễn Thị Hà");
+        push(&app, &sign(&app, &issuer, &issuer.client_id, &named, &content), content.clone()).await;
         let sha256 = hex::encode(Sha256::digest(&content));
 
         let browser = crate::support::browser::browser();
@@ -133,6 +135,7 @@ on_both_backends! {
         let answer: Value = answer.json().await.unwrap();
         assert_eq!(answer["verdict"], "genuine");
         assert_eq!(answer["owner"], "035199000123");
+        assert_eq!(answer["owner_name"], "Nguyễn Thị Hà");
         assert_eq!(answer["document_type"], "marriage-certificate");
 
         let other_content = hex::encode(Sha256::digest(pdf_of_len(2501)));

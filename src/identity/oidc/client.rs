@@ -264,7 +264,8 @@ impl OidcClient {
         })
     }
 
-    /// Exchanges the code and returns the ID token's claims once it is verified: signature
+    /// Exchanges the code and returns the ID token's claims (the extra ones, and `name`) once it
+    /// is verified: signature
     /// against the provider's keys (fetched again if the key is new), issuer, audience, expiry
     /// and the nonce of this login.
     pub async fn finish(
@@ -296,7 +297,15 @@ impl OidcClient {
             }
             other => other?.clone(),
         };
-        Ok(claims.additional_claims().claims.clone())
+        let mut extra = claims.additional_claims().claims.clone();
+        // The standard `name` claim (default locale), which officials' look-ups show.
+        if let Some(name) = claims.name().and_then(|n| n.get(None)) {
+            extra.insert(
+                "name".into(),
+                serde_json::Value::String(name.as_str().to_owned()),
+            );
+        }
+        Ok(extra)
     }
 
     /// Whether the provider promises `iss` in every authorization response (RFC 9207).

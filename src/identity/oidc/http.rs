@@ -57,6 +57,9 @@ pub async fn callback(
         Err(e) => return Ok(failure_page(&e)),
     };
     let owner = owners::find_or_create(&state.db, &state.keys, &person.identifier).await?;
+    if let Some(name) = &person.name {
+        owners::remember_name(&state.db, &state.keys, owner.id, name, false).await?;
+    }
     let token = sessions::create(&state.db, &state.settings, owner.id, person.official).await?;
     tracing::info!(owner = %owner.id.0, official = person.official, "signed in through OpenID Connect");
     let session = session_cookie(&state, token);

@@ -6,13 +6,15 @@ use std::collections::HashMap;
 use serde_json::Value;
 
 use crate::config::Settings;
-use crate::ids::{OwnerIdentifier, ParseError};
+use crate::ids::{OwnerIdentifier, ParseError, Text};
 
 /// A person the provider vouched for.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Person {
     pub identifier: OwnerIdentifier,
     pub official: bool,
+    /// The person's name, when the provider sent a usable `name` claim.
+    pub name: Option<Text>,
 }
 
 /// Why a verified login still cannot open a store.
@@ -43,9 +45,14 @@ pub fn person_from_claims(
         Some(Value::Array(roles)) => roles.iter().any(|r| r.as_str() == Some(wanted)),
         _ => false,
     };
+    let name = claims
+        .get("name")
+        .and_then(Value::as_str)
+        .and_then(|n| Text::parse(n, "name", 200).ok());
     Ok(Person {
         identifier,
         official,
+        name,
     })
 }
 

@@ -27,7 +27,8 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     /// The issuer (OAuth client) that pushed an issued document.
     pub issuer_client: Option<String>,
-    /// The issuer's compact JWS over the metadata and the content's SHA-256, kept as provenance.
+    /// The issuer's compact JWS over the metadata and the content's SHA-256, kept as provenance:
+    /// sealed with the owner's key (it names the owner), base64.
     pub issuer_signature: Option<String>,
     /// Why the status last changed (a revocation's reason).
     pub status_reason: Option<String>,
