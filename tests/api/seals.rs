@@ -153,3 +153,46 @@ on_both_backends! {
         assert_eq!(page.status(), StatusCode::BAD_REQUEST);
     }
 }
+
+on_both_backends! {
+    async fn a_person_checks_a_seal_on_the_verify_page_in_a_browser(app) {
+        use fantoccini::Locator;
+        let Some(chromium) = crate::support::chromium::Chromium::start().await else { return };
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(3000);
+        let (_, pushed) = push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content).await;
+        let id = pushed["id"].as_str().unwrap();
+        let owner = app.sign_in(OWNER).await;
+        let seal: Value = owner.get(&format!("/v1/me/documents/{id}/seal")).await.json().await.unwrap();
+        let token = seal["token"].as_str().unwrap().to_owned();
+        let png = owner.get(&format!("/v1/me/documents/{id}/seal.png")).await.bytes().await.unwrap();
+        let image = app.dir.path().join("seal-photo.png");
+        std::fs::write(&image, &png).unwrap();
+        let browser = &chromium.client;
+
+        // Pasted.
+        browser.goto(&app.url("/verify")).await.unwrap();
+        browser.find(Locator::Css("#seal")).await.unwrap().send_keys(&token).await.unwrap();
+        browser.find(Locator::Css("#check")).await.unwrap().click().await.unwrap();
+        assert_eq!(chromium.text("#result-code").await, RESULT);
+        assert_eq!(chromium.text("#status").await, "valid");
+        assert!(chromium.text("#verdict").await.starts_with("genuine"));
+
+        // An image of the code, uploaded; after the issuer revoked the result.
+        let revoke = json!({"kind": "revoke", "reason": "Cấp sai"});
+        change_status(&app, &issuer, RESULT, revoke, chrono::Utc::now().timestamp()).await;
+        browser.goto(&app.url("/verify")).await.unwrap();
+        browser.find(Locator::Css("#image")).await.unwrap().send_keys(image.to_str().unwrap()).await.unwrap();
+        browser.find(Locator::Css("#check")).await.unwrap().click().await.unwrap();
+        assert_eq!(chromium.text("#result-code").await, RESULT);
+        assert_eq!(chromium.text("#status").await, "revoked");
+
+        // One character altered: refused, with the reason, and nothing of the seal shown.
+        browser.goto(&app.url("/verify")).await.unwrap();
+        browser.find(Locator::Css("#seal")).await.unwrap().send_keys(&altered(&token, token.len() / 2)).await.unwrap();
+        browser.find(Locator::Css("#check")).await.unwrap().click().await.unwrap();
+        assert!(chromium.text("#reason").await.contains("signature"));
+        assert!(!chromium.has("#offline").await);
+        chromium.quit().await;
+    }
+}

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod browser;
+pub mod chromium;
 pub mod library_portal;
 mod owner_client;
 pub mod portal;

@@ -1,0 +1,123 @@
+//! Headless Chromium driven through chromedriver (W3C WebDriver), for the UI tests. Started per
+//! test; skipped loudly when chromedriver is missing, and a failure under
+//! `KHO_TEST_REQUIRE_ALL=1` (CI installs Debian's `chromium` and `chromium-driver`).
+
+use std::io::BufRead;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+/// A browser session and the chromedriver behind it.
+pub struct Chromium {
+    pub client: Client,
+    driver: Child,
+}
+
+fn unavailable<T>(why: &str) -> Option<T> {
+    if std::env::var("KHO_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1" || v == "true") {
+        panic!("headless Chromium is required (KHO_TEST_REQUIRE_ALL=1) but cannot run: {why}");
+    }
+    eprintln!(
+        "\n!!!!! SKIPPED: headless Chromium cannot run ({why}); install chromium and chromium-driver (Debian) or set KHO_TEST_CHROMEDRIVER. CI sets KHO_TEST_REQUIRE_ALL=1 and fails instead. !!!!!\n"
+    );
+    None
+}
+
+impl Chromium {
+    /// Starts chromedriver on a free port and opens a headless session.
+    pub async fn start() -> Option<Self> {
+        let driver_bin =
+            std::env::var("KHO_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+        let mut driver = match Command::new(&driver_bin)
+            .arg("--port=0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+        {
+            Ok(child) => child,
+            Err(e) => return unavailable(&format!("{driver_bin}: {e}")),
+        };
+        let Some(stdout) = driver.stdout.take() else {
+            return unavailable("chromedriver has no output");
+        };
+        // "ChromeDriver was started successfully on port 36509."
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stdout)
+                .lines()
+                .map_while(Result::ok)
+            {
+                let started = line.contains("started successfully");
+                if let Some(port) = line
+                    .split("on port ")
+                    .nth(1)
+                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
+                    .filter(|_| started)
+                {
+                    let _ = tx.send(port);
+                }
+            }
+        });
+        let Ok(port) = rx.recv_timeout(Duration::from_secs(30)) else {
+            let _ = driver.kill();
+            return unavailable("chromedriver did not say which port it listens on");
+        };
+        let mut options = json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
+            "--disable-dev-shm-usage", "--window-size=1280,900"]});
+        if let Ok(binary) = std::env::var("KHO_TEST_CHROMIUM") {
+            options["binary"] = json!(binary);
+        } else if std::path::Path::new("/usr/bin/chromium").exists() {
+            options["binary"] = json!("/usr/bin/chromium");
+        }
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("goog:chromeOptions".into(), options);
+        let connected =
+            ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+                .capabilities(capabilities)
+                .connect(&format!("http://127.0.0.1:{port}"))
+                .await;
+        match connected {
+            Ok(client) => Some(Self { client, driver }),
+            Err(e) => {
+                let _ = driver.kill();
+                unavailable(&format!("no browser session: {e}"))
+            }
+        }
+    }
+
+    /// The text of the element with this CSS selector.
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
+            .text()
+            .await
+            .unwrap()
+    }
+
+    /// Whether an element with this CSS selector is on the page.
+    pub async fn has(&self, css: &str) -> bool {
+        !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap()
+            .is_empty()
+    }
+
+    /// Ends the session (and its browser), then chromedriver.
+    pub async fn quit(mut self) {
+        let _ = self.client.clone().close().await;
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+impl Drop for Chromium {
+    fn drop(&mut self) {
+        let _ = self.driver.kill();
+    }
+}
