@@ -56,6 +56,10 @@ pub enum ApiError {
     /// 500: stored data failed its integrity check (tampering or corruption); logged.
     #[error("the stored document failed its integrity check")]
     Integrity,
+    /// 503: a passing condition (a store created concurrently, keys that cannot be fetched):
+    /// the same request, sent again, should work. Answered with `Retry-After`.
+    #[error("{0}")]
+    RetryLater(String),
     /// 503: a dependency is not ready.
     #[error("the service is not ready")]
     Unavailable,
@@ -84,6 +88,7 @@ impl ApiError {
             Self::UnsupportedContent => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-content"),
             Self::Integrity => (StatusCode::INTERNAL_SERVER_ERROR, "integrity-check-failed"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+            Self::RetryLater(_) => (StatusCode::SERVICE_UNAVAILABLE, "retry-later"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -125,11 +130,18 @@ impl IntoResponse for ApiError {
             Self::Integrity => tracing::error!("stored data failed its integrity check"),
             _ => {}
         }
+        let retry = matches!(self, Self::RetryLater(_));
         let detail = match self {
             Self::Internal(_) => None,
             other => Some(other.to_string()),
         };
-        problem(status, slug, detail)
+        let mut response = problem(status, slug, detail);
+        if retry {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        response
     }
 }
 

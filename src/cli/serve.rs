@@ -16,9 +16,10 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Every ten minutes, deletes sessions that have ended and OAuth handles and DPoP proofs that
-/// can never be used again, and signs a checkpoint of every access log that grew (any process
-/// may do it; it is idempotent).
+/// At start and every ten minutes: deletes sessions that have ended and OAuth handles and DPoP
+/// proofs that can never be used again, seals issuers' statements that older versions kept in
+/// plain, and signs a checkpoint of every access log that grew (any process may do it; it is
+/// idempotent).
 async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
@@ -33,6 +34,11 @@ async fn upkeep(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(owners = n, "signed access-log checkpoints"),
             Err(e) => tracing::warn!(error = %e, "could not sign access-log checkpoints"),
+        }
+        match crate::issued::seal_legacy_statements(&state).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(results = n, "sealed issuers' statements stored in plain"),
+            Err(e) => tracing::warn!(error = %e, "could not seal issuers' legacy statements"),
         }
         match crate::oauth::handles::purge_expired(&state.db).await {
             Ok(0) => {}

@@ -57,7 +57,7 @@ impl From<DocumentError> for ApiError {
             DocumentError::Body(why) => Self::BadRequest(why),
             e @ DocumentError::HashMismatch => Self::BadRequest(e.to_string()),
             e @ DocumentError::DuplicateResult => Self::Conflict(e.to_string()),
-            e @ DocumentError::OwnerCreatedMeanwhile => Self::Conflict(e.to_string()),
+            e @ DocumentError::OwnerCreatedMeanwhile => Self::RetryLater(e.to_string()),
             DocumentError::Store(e) => e.into(),
         }
     }

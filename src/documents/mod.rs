@@ -22,4 +22,4 @@ pub use service::{
 };
 pub use store::ListFilter;
 pub use upload::{BodyError, Destination, store_document, upload};
-pub use view::{effective_status, issuer_signature};
+pub use view::{effective_status, is_legacy_plain, issuer_signature, seal_issuer_signature};

@@ -53,7 +53,7 @@ pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView
 /// owner and the title): base64 of the sealed bytes in the text column.
 const ISSUER_SIGNATURE_FIELD: &str = "issuer_signature";
 
-pub(super) fn seal_issuer_signature(
+pub fn seal_issuer_signature(
     key: &DataKey,
     owner: uuid::Uuid,
     id: uuid::Uuid,
@@ -62,6 +62,12 @@ pub(super) fn seal_issuer_signature(
     use base64::Engine;
     let sealed = crate::crypto::seal_field(key, owner, id, ISSUER_SIGNATURE_FIELD, jws)?;
     Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+}
+
+/// Whether a stored issuer statement is still the plain JWS that stores before format 2 kept
+/// (a JWS has dots; base64 of sealed bytes never does). `kho serve` seals them at start-up.
+pub fn is_legacy_plain(stored: &str) -> bool {
+    stored.contains('.')
 }
 
 /// The issuer's signed push of `row`, opened with the owner's key; `None` for an upload.
@@ -73,6 +79,9 @@ pub fn issuer_signature(
     let Some(stored) = &row.issuer_signature else {
         return Ok(None);
     };
+    if is_legacy_plain(stored) {
+        return Ok(Some(stored.clone()));
+    }
     let sealed = base64::engine::general_purpose::STANDARD
         .decode(stored)
         .map_err(|_| IntegrityError)?;

@@ -31,6 +31,7 @@ impl From<PushError> for ApiError {
             e @ PushError::WrongAgency { .. } => ApiError::NotPermitted(e.to_string()),
             e @ PushError::Conflict(_) => ApiError::Conflict(e.to_string()),
             e @ PushError::Stale => ApiError::Conflict(e.to_string()),
+            e @ PushError::Unavailable(_) => ApiError::RetryLater(e.to_string()),
             PushError::NotFound => ApiError::NotFound,
             PushError::Document(e) => e.into(),
             PushError::Store(e) => e.into(),

@@ -5,8 +5,10 @@
 //! `issued`. Idempotent on the result code.
 
 pub mod http;
+mod legacy;
 mod push;
 mod status;
 
+pub use legacy::seal_legacy_statements;
 pub use push::{PushError, Pushed, push};
 pub use status::{StatusView, change_status};

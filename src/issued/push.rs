@@ -27,6 +27,9 @@ pub enum PushError {
     /// 400: the signed metadata is malformed or breaks a rule.
     #[error("{0}")]
     Invalid(String),
+    /// 503: the issuer's registered keys cannot be fetched just now; send it again later.
+    #[error("the issuer's keys cannot be fetched just now: {0}")]
+    Unavailable(String),
     /// 403: the agency is not the issuer's.
     #[error("issuer {client} may only push results of its own agency {agency}")]
     WrongAgency { client: String, agency: String },
@@ -158,7 +161,19 @@ where
     };
     // A new owner's store is written only with the document: a refused push leaves none.
     let destination = match owners::find(&state.db, &state.keys, &owner).await? {
-        Some(found) => Destination::Existing(found.id),
+        Some(found)
+            if owners::data_key(&state.db, &state.keys, found.id)
+                .await?
+                .is_some() =>
+        {
+            Destination::Existing(found.id)
+        }
+        // An erasure stopped after destroying the key: finishing it gives a fresh store.
+        Some(_) => Destination::Existing(
+            owners::find_or_create(&state.db, &state.keys, &owner)
+                .await?
+                .id,
+        ),
         None => Destination::New(Box::new(owners::prepare(&state.keys, &owner)?)),
     };
     let owner_id = match &destination {
@@ -243,7 +258,11 @@ pub(super) async fn verified_issuer<T: serde::de::DeserializeOwned>(
     let audience = crate::oauth::issuer(state);
     let claims: T = verify_signed(&client, jws, &audience)
         .await
-        .map_err(|e: AssertionError| PushError::Signature(e.to_string()))?;
+        .map_err(|e: AssertionError| match e {
+            AssertionError::Store(e) => PushError::Store(e),
+            AssertionError::Keys(why) => PushError::Unavailable(why),
+            other => PushError::Signature(other.to_string()),
+        })?;
     Ok((client, claims))
 }
 

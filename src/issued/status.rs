@@ -87,6 +87,8 @@ pub async fn change_status(state: &AppState, jws: &str) -> Result<StatusView, Pu
         })
         .filter(document_rows::Column::Id.eq(row.id))
         .filter(last)
+        // …and on the status it was decided on (a supersede may have come in between).
+        .filter(document_rows::Column::Status.eq(row.status.as_str()))
         .exec(&state.db)
         .await
         .map_err(StoreError::from)?;
@@ -133,6 +135,12 @@ fn changed(
                 if !scheduled || effective_at >= row.status_changed_at {
                     return Ok(None);
                 }
+            } else if row.status != Status::Valid.as_str() && effective_at > now {
+                // A superseded result is no longer current: scheduling its revocation would make
+                // it look valid until then.
+                return Err(PushError::Invalid(
+                    "this result is superseded: revoke it now, or not at all".into(),
+                ));
             }
             update.status = Set(Status::Revoked.as_str().to_owned());
             update.status_changed_at = Set(effective_at);

@@ -6,7 +6,7 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::store::sealed_document;
-use super::token::{SealClaims, SealError, check_offline};
+use super::token::{SealClaims, SealError, check_offline, claimed_store};
 use crate::app::AppState;
 use crate::documents::{Status, effective_status};
 use crate::storage::StoreError;
@@ -16,7 +16,8 @@ use crate::verify::{Verdict, receipt};
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct SealVerification {
     /// `genuine`: the store still holds the sealed document, with this very content;
-    /// `unknown`: it no longer does (deleted, or its owner's store erased).
+    /// `unknown`: it no longer does (deleted, or its owner's store erased); `mismatch`: it holds
+    /// the document with other content (which the store never lets happen).
     pub verdict: Verdict,
     /// What the seal says, as checked offline.
     pub seal: SealClaims,
@@ -44,8 +45,17 @@ pub enum CheckError {
     Store(#[from] StoreError),
 }
 
+/// The store a token claims to come from, when it is not this one.
+pub fn other_store(state: &AppState, token: &str) -> Option<String> {
+    claimed_store(token).filter(|iss| *iss != crate::oauth::issuer(state))
+}
+
 /// Checks `token` offline with this store's published keys, then online.
 pub async fn check(state: &AppState, token: &str) -> Result<SealVerification, CheckError> {
+    // Another store's seal is checked against that store's keys, not ours.
+    if let Some(other) = other_store(state, token) {
+        return Err(CheckError::OtherStore(other));
+    }
     let keys = state.keys.public_keys().map_err(StoreError::from)?;
     let (seal, signed_by) = check_offline(token, &keys)?;
     if seal.iss != crate::oauth::issuer(state) {

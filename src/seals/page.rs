@@ -32,7 +32,6 @@ struct OnlineView {
     verdict: &'static str,
     status: Option<&'static str>,
     since: String,
-    unavailable: Option<String>,
 }
 
 #[derive(Template, Default)]
@@ -87,13 +86,17 @@ pub async fn submit(
         Err(e) => return refused(StatusCode::BAD_REQUEST, e.body_text(), String::new()),
     };
     let token = match image {
-        Some(image) => match tokio::task::spawn_blocking(move || read(&image)).await {
+        Some(image) => match read_seal_image(image).await {
             Ok(Ok(token)) => token,
             Ok(Err(e)) => return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted),
             Err(e) => return crate::error::ApiError::internal(e).into_response(),
         },
         None => pasted.clone(),
     };
+    if let Some(other) = super::other_store(&state, &token) {
+        let why = CheckError::OtherStore(other).to_string();
+        return refused(StatusCode::BAD_REQUEST, why, pasted);
+    }
     let keys = match state.keys.public_keys() {
         Ok(keys) => keys,
         Err(e) => return crate::error::ApiError::internal(e).into_response(),
@@ -117,13 +120,6 @@ pub async fn submit(
                 .status_changed_at
                 .map(|t| t.to_rfc3339())
                 .unwrap_or_default(),
-            unavailable: None,
-        },
-        Err(e @ CheckError::OtherStore(_)) => OnlineView {
-            verdict: "—",
-            status: None,
-            since: String::new(),
-            unavailable: Some(e.to_string()),
         },
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
@@ -136,6 +132,17 @@ pub async fn submit(
             online: Some(online),
         },
     )
+}
+
+/// At most this many images are read at once in this process: reading one takes a core and
+/// tens of megabytes, and anyone may send one.
+static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn read_seal_image(
+    image: Vec<u8>,
+) -> Result<Result<String, super::ReadError>, tokio::task::JoinError> {
+    let _permit = READING.acquire().await;
+    tokio::task::spawn_blocking(move || read(&image)).await
 }
 
 fn offline_view(claims: &SealClaims, signed_by: String) -> OfflineView {

@@ -10,6 +10,8 @@ const QUIET_ZONE: u32 = 4;
 /// The largest image accepted for reading, in pixels per side and in bytes decoded.
 const MAX_SIDE: u32 = 4096;
 const MAX_DECODED_BYTES: u64 = 64 * 1024 * 1024;
+/// Images are scanned at most this large per side (a seal fills a good part of any photo of it).
+const SCAN_SIDE: u32 = 1600;
 
 /// Why no seal could be read from an image.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -69,15 +71,28 @@ pub fn read(image: &[u8]) -> Result<String, ReadError> {
     limits.max_image_height = Some(MAX_SIDE);
     limits.max_alloc = Some(MAX_DECODED_BYTES);
     reader.limits(limits);
-    let grey = reader.decode().map_err(|_| ReadError::Image)?.to_luma8();
-    let (w, h) = (grey.width() as usize, grey.height() as usize);
-    let mut prepared =
-        rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey.as_raw()[y * w + x]);
-    let grids = prepared.detect_grids();
-    let grid = grids.first().ok_or(ReadError::NoCode)?;
-    grid.decode()
-        .map(|(_, text)| text)
-        .map_err(|_| ReadError::Unreadable)
+    let mut decoded = reader.decode().map_err(|_| ReadError::Image)?;
+    if decoded.width().max(decoded.height()) > SCAN_SIDE {
+        decoded = decoded.thumbnail(SCAN_SIDE, SCAN_SIDE);
+    }
+    let grey = decoded.to_luma8();
+    drop(decoded);
+    // rqrr asserts on some perspective geometry found in ordinary photos: such an image is
+    // unreadable, not a crash.
+    std::panic::catch_unwind(move || {
+        let (w, h) = (grey.width() as usize, grey.height() as usize);
+        let mut prepared =
+            rqrr::PreparedImage::prepare_from_greyscale(w, h, |x, y| grey.as_raw()[y * w + x]);
+        let grids = prepared.detect_grids();
+        if grids.is_empty() {
+            return Err(ReadError::NoCode);
+        }
+        grids
+            .iter()
+            .find_map(|grid| grid.decode().ok().map(|(_, text)| text))
+            .ok_or(ReadError::Unreadable)
+    })
+    .unwrap_or(Err(ReadError::Unreadable))
 }
 
 #[cfg(test)]

@@ -61,17 +61,20 @@ pub async fn seal_of(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Seal,
         seals::Entity::delete_by_id(seal.id).exec(&state.db).await?;
     }
     let signer = state.keys.signer().map_err(StoreError::from)?;
+    let is_issued = kind == SealKind::Issued;
     let now = Utc::now();
     let claims = SealClaims {
         iss: crate::oauth::issuer(state),
         jti: Uuid::now_v7(),
         iat: now.timestamp(),
         kind,
-        result_code: row.result_code.clone().filter(|_| kind == SealKind::Issued),
+        result_code: row.result_code.clone().filter(|_| is_issued),
         sha256: row.sha256.clone(),
-        issuer: row.issuing_agency.clone(),
-        issue_date: row.issue_date,
-        valid_until: row.valid_until,
+        // Only an issuer's own metadata is sealed: an uploaded copy's agency and dates are what
+        // its owner typed, and the official checked the content, not them.
+        issuer: row.issuing_agency.clone().filter(|_| is_issued),
+        issue_date: row.issue_date.filter(|_| is_issued),
+        valid_until: row.valid_until.filter(|_| is_issued),
         verified_on: match kind {
             SealKind::VerifiedCopy => row.verified_at.map(|at| at.date_naive()),
             SealKind::Issued => None,

@@ -73,10 +73,15 @@ pub fn check_offline(token: &str, keys: &JwkSet) -> Result<(SealClaims, String),
             }
             other => SealError::Signature(other),
         })?;
-    let hex_sha256 =
-        claims.sha256.len() == 64 && claims.sha256.bytes().all(|b| b.is_ascii_hexdigit());
+    let hex_sha256 = claims.sha256.len() == 64
+        && claims
+            .sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
     if !hex_sha256 {
-        return Err(SealError::Malformed("its sha256 is not 64 hex digits"));
+        return Err(SealError::Malformed(
+            "its sha256 is not 64 lower-case hex digits",
+        ));
     }
     if (claims.kind == SealKind::Issued) != claims.result_code.is_some() {
         return Err(SealError::Malformed(
@@ -84,6 +89,19 @@ pub fn check_offline(token: &str, keys: &JwkSet) -> Result<(SealClaims, String),
         ));
     }
     Ok((claims, kid))
+}
+
+/// The store a token says made it (`iss`), read without checking anything: only to tell a
+/// seal of another store from a forged one before checking it against this store's keys.
+pub fn claimed_store(token: &str) -> Option<String> {
+    use base64::Engine;
+    let token = normalise(token).ok()?;
+    let payload = token.split('.').nth(1)?;
+    let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .ok()?;
+    let claims: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+    claims.get("iss")?.as_str().map(str::to_owned)
 }
 
 /// The token as pasted or scanned: surrounding and embedded whitespace (line breaks of a

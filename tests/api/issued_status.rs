@@ -76,6 +76,42 @@ on_both_backends! {
         let owner = app.sign_in(OWNER).await;
         let old_view: Value = owner.get(&format!("/v1/me/documents/{}", old["id"].as_str().unwrap())).await.json().await.unwrap();
         assert_eq!(old_view["status"], "superseded");
+        // Scheduling a revocation of the superseded result would show it valid until then.
+        let later = json!({"kind": "revoke", "reason": "Sau", "effective_at": in_a_week + chrono::Duration::days(1)});
+        let refused = change_status(&app, &issuer, RESULT, later, chrono::Utc::now().timestamp() + 1).await;
+        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+        let still: Value = owner.get(&format!("/v1/me/documents/{}", old["id"].as_str().unwrap())).await.json().await.unwrap();
+        assert_eq!(still["status"], "superseded");
+    }
+
+    async fn a_result_stored_before_statements_were_sealed_is_sealed_at_start_up(app) {
+        use kho::storage::entities::documents;
+        use sea_orm::{ActiveModelTrait, ActiveValue::Set, ColumnTrait, EntityTrait, QueryFilter};
+        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+        let content = pdf_of_len(2000);
+        let signed = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content);
+        push(&app, &signed, content.clone()).await;
+        // As an earlier version stored it: the issuer's statement in plain, no statement time.
+        let row = documents::Entity::find().filter(documents::Column::ResultCode.eq(RESULT))
+            .one(&app.state.db).await.unwrap().unwrap();
+        let mut legacy: documents::ActiveModel = row.into();
+        legacy.issuer_signature = Set(Some(signed.clone()));
+        legacy.status_signed_at = Set(None);
+        legacy.update(&app.state.db).await.unwrap();
+        let (again, _) = push(&app, &signed, content.clone()).await;
+        assert_eq!(again, StatusCode::OK, "a repeat push of a legacy row is still the same push");
+
+        assert_eq!(kho::issued::seal_legacy_statements(&app.state).await.unwrap(), 1);
+        assert_eq!(kho::issued::seal_legacy_statements(&app.state).await.unwrap(), 0);
+        let row = documents::Entity::find().filter(documents::Column::ResultCode.eq(RESULT))
+            .one(&app.state.db).await.unwrap().unwrap();
+        assert!(!row.issuer_signature.unwrap().contains(&signed[..40]), "sealed now");
+        assert!(row.status_signed_at.is_some(), "no statement signed before the upgrade can be replayed");
+        let (again, _) = push(&app, &signed, content).await;
+        assert_eq!(again, StatusCode::OK);
+        let old_statement = json!({"kind": "valid_until", "valid_until": "2030-01-01"});
+        let replayed = change_status(&app, &issuer, RESULT, old_statement, chrono::Utc::now().timestamp() - 3600).await;
+        assert_eq!(replayed.status(), StatusCode::CONFLICT);
     }
 
     async fn a_push_repeating_the_code_and_content_with_other_metadata_is_a_conflict(app) {

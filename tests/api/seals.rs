@@ -92,6 +92,18 @@ on_both_backends! {
         let online: Value = check_online(&app, &token).await.json().await.unwrap();
         assert_eq!(online["status"], "revoked");
         assert_eq!(online["status_changed_at"], "2026-11-22T08:00:00Z");
+        // A seal another store made is for that store to check.
+        let (foreign_key, _) = crate::issued::key("other-store-1");
+        let mut header = jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256);
+        header.typ = Some("kho-seal+jwt".into());
+        header.kid = Some("other-store-1".into());
+        let mut foreign_claims = checked["seal"].clone();
+        foreign_claims["iss"] = json!("https://kho.other.example");
+        let foreign = jsonwebtoken::encode(&header, &foreign_claims, &foreign_key).unwrap();
+        let elsewhere = check_online(&app, &foreign).await;
+        assert_eq!(elsewhere.status(), StatusCode::BAD_REQUEST);
+        let problem: Value = elsewhere.json().await.unwrap();
+        assert!(problem["detail"].as_str().unwrap().contains("https://kho.other.example"), "{problem}");
         let forged = check_online(&app, &altered(&token, token.len() / 2)).await;
         assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
         let problem: Value = forged.json().await.unwrap();

@@ -87,10 +87,13 @@ impl Chromium {
         }
     }
 
-    /// The text of the element with this CSS selector.
+    /// The text of the element with this CSS selector, waiting for it to appear (a form just
+    /// submitted may still be loading its answer).
     pub async fn text(&self, css: &str) -> String {
         self.client
-            .find(Locator::Css(css))
+            .wait()
+            .at_most(Duration::from_secs(30))
+            .for_element(Locator::Css(css))
             .await
             .unwrap_or_else(|e| panic!("no {css} on the page: {e}"))
             .text()
