@@ -46,7 +46,7 @@ pub enum CheckError {
 }
 
 /// The store a token claims to come from, when it is not this one.
-pub fn other_store(state: &AppState, token: &str) -> Option<String> {
+fn other_store(state: &AppState, token: &str) -> Option<String> {
     claimed_store(token).filter(|iss| *iss != crate::oauth::issuer(state))
 }
 

@@ -10,7 +10,7 @@ mod render;
 mod store;
 mod token;
 
-pub use check::{CheckError, SealVerification, check, other_store};
+pub use check::{CheckError, SealVerification, check};
 pub use render::{ReadError, png, read, svg};
 pub use store::{Seal, SealingError, seal_of, signed_by};
 pub use token::{SEAL_TYPE, SealClaims, SealError, SealKind, check_offline};

@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{CheckError, SealClaims, SealKind, check, check_offline, read};
+use super::{CheckError, SealClaims, SealKind, check, read};
 use crate::app::AppState;
 
 /// The largest image accepted (a phone photo of a printed seal).
@@ -93,35 +93,28 @@ pub async fn submit(
         },
         None => pasted.clone(),
     };
-    if let Some(other) = super::other_store(&state, &token) {
-        let why = CheckError::OtherStore(other).to_string();
-        return refused(StatusCode::BAD_REQUEST, why, pasted);
-    }
-    let keys = match state.keys.public_keys() {
-        Ok(keys) => keys,
-        Err(e) => return crate::error::ApiError::internal(e).into_response(),
-    };
-    let (claims, signed_by) = match check_offline(&token, &keys) {
-        Ok(checked) => checked,
-        Err(e) => return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted),
-    };
-    let offline = offline_view(&claims, signed_by);
-    let online = match check(&state, &token).await {
-        Ok(answer) => OnlineView {
-            verdict: match answer.verdict {
-                crate::verify::Verdict::Genuine => "genuine / đúng bản được niêm phong",
-                crate::verify::Verdict::Mismatch => "mismatch / không khớp",
-                crate::verify::Verdict::Unknown => {
-                    "unknown / không còn được lưu giữ (no longer stored)"
-                }
-            },
-            status: answer.status.map(|s| s.as_str()),
-            since: answer
-                .status_changed_at
-                .map(|t| t.to_rfc3339())
-                .unwrap_or_default(),
-        },
+    // Offline (the signature against the published keys), then online: one check, shown as two.
+    let answer = match check(&state, &token).await {
+        Ok(answer) => answer,
+        Err(e @ (CheckError::Seal(_) | CheckError::OtherStore(_))) => {
+            return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted);
+        }
         Err(e) => return crate::error::ApiError::from(e).into_response(),
+    };
+    let offline = offline_view(&answer.seal, answer.signed_by.clone());
+    let online = OnlineView {
+        verdict: match answer.verdict {
+            crate::verify::Verdict::Genuine => "genuine / đúng bản được niêm phong",
+            crate::verify::Verdict::Mismatch => "mismatch / không khớp",
+            crate::verify::Verdict::Unknown => {
+                "unknown / không còn được lưu giữ (no longer stored)"
+            }
+        },
+        status: answer.status.map(|s| s.as_str()),
+        since: answer
+            .status_changed_at
+            .map(|t| t.to_rfc3339())
+            .unwrap_or_default(),
     };
     page(
         StatusCode::OK,

@@ -49,12 +49,7 @@ pub async fn seal_of(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Seal,
         .next()
         .ok_or(DocumentError::NotFound)?;
     let kind = kind_of(&row).ok_or(SealingError::NotSealable)?;
-    let existing = seals::Entity::find()
-        .filter(seals::Column::DocumentId.eq(id))
-        .filter(seals::Column::OwnerId.eq(owner.0))
-        .one(&state.db)
-        .await?;
-    if let Some(seal) = existing {
+    if let Some(seal) = stored_seal(state, owner, id).await? {
         if state.keys.is_signing_key(&seal.kid) {
             return Ok(Seal { kind, row: seal });
         }
@@ -102,16 +97,26 @@ pub async fn seal_of(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Seal,
         Ok(_) => Ok(Seal { kind, row: seal }),
         // Two first requests raced: the other one's seal is the seal.
         Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            seals::Entity::find()
-                .filter(seals::Column::DocumentId.eq(id))
-                .filter(seals::Column::OwnerId.eq(owner.0))
-                .one(&state.db)
+            stored_seal(state, owner, id)
                 .await?
                 .map(|seal| Seal { kind, row: seal })
                 .ok_or_else(|| SealingError::Store(e.into()))
         }
         Err(e) => Err(e.into()),
     }
+}
+
+/// The seal stored for the owner's document `id`.
+async fn stored_seal(
+    state: &AppState,
+    owner: OwnerId,
+    id: Uuid,
+) -> Result<Option<seals::Model>, sea_orm::DbErr> {
+    seals::Entity::find()
+        .filter(seals::Column::DocumentId.eq(id))
+        .filter(seals::Column::OwnerId.eq(owner.0))
+        .one(&state.db)
+        .await
 }
 
 /// What a document's seal would vouch for, if it has one.
