@@ -9,6 +9,8 @@
 //! medians are printed with their ratio.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+// Like a portal, the benchmark's clients read the real clock (DPoP `iat`).
+#![allow(clippy::disallowed_methods)]
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,7 +28,7 @@ use uuid::Uuid;
 
 use kho::app::{AppState, launch};
 use kho::config::Settings;
-use kho::consents::{self, NewConsent};
+use kho::consents::NewConsent;
 use kho::ids::OwnerIdentifier;
 use kho::oauth::details::{Access, DocumentAccess};
 use kho::oauth::handles;
@@ -101,6 +103,7 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
             redirect_uris: vec!["https://portal.example/cb".parse().unwrap()],
             keys: kho::clients::KeySource::Secret,
         },
+        state.clock.now(),
     )
     .await
     .unwrap()
@@ -158,9 +161,9 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
             access: Access::UntilExpiry,
             expires_in: 86_400,
         };
-        let consent = consents::create(
-            state,
-            NewConsent {
+        let consent = state
+            .consents
+            .create(NewConsent {
                 owner,
                 client_id: &client,
                 agency_code: "000.00.00.H49",
@@ -168,11 +171,12 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
                 asked: &asked,
                 binding_message: None,
                 pending_until: Utc::now() + Span::minutes(5),
-            },
-        )
-        .await
-        .unwrap();
-        consents::approve(state, owner, consent, &[document], owner)
+            })
+            .await
+            .unwrap();
+        state
+            .consents
+            .approve(owner, consent, &[document], owner)
             .await
             .unwrap();
         let token = handles::issue_access_token(
@@ -180,6 +184,7 @@ async fn setup(state: &AppState, base: &str, n: usize, key: &DpopKey) -> Vec<Por
             consent,
             &client,
             &key.jkt,
+            state.clock.now(),
             Utc::now() + Span::days(1),
         )
         .await

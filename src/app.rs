@@ -5,7 +5,7 @@ use std::future::Future;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{MatchedPath, Request, State};
+use axum::extract::{FromRef, MatchedPath, Request, State};
 use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
@@ -16,24 +16,54 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::audit::AccessLog;
+use crate::clients::ClientAuth;
+use crate::clock::Clock;
 use crate::config::Settings;
-use crate::crypto::KeyRing;
+use crate::consents::Consents;
+use crate::crypto::{KeyRing, Signer};
+use crate::documents::Documents;
 use crate::error::{self, ApiError};
+use crate::identity::Sessions;
 use crate::identity::oidc::OidcClient;
+use crate::issued::IssuedResults;
+use crate::mandates::Mandates;
+use crate::oauth::dpop::Dpop;
+use crate::owners::Owners;
+use crate::portal_api::Admission;
+use crate::seals::Seals;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
+use crate::verify::Verifier;
 use crate::{
-    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, seals, shared,
-    verify, web,
+    audit, clients, consents, documents, identity, issued, mandates, oauth, owners, portal_api,
+    seals, verify, web,
 };
 
-/// What every handler can reach.
-#[derive(Clone, Debug)]
+/// The services, built once at start-up; a handler takes the one it needs (`FromRef`), and no
+/// domain module sees this type.
+#[derive(Clone, Debug, FromRef)]
 pub struct AppState {
     pub settings: Arc<Settings>,
+    /// For readiness, the authorization server's endpoints and the tests.
     pub db: DatabaseConnection,
-    pub blobs: Blobs,
+    /// For the tests, which open stores and blobs directly.
     pub keys: Arc<KeyRing>,
+    pub blobs: Blobs,
+    pub clock: Clock,
+    pub signer: Signer,
+    pub owners: Owners,
+    pub documents: Documents,
+    pub consents: Consents,
+    pub access_log: AccessLog,
+    pub sessions: Sessions,
+    pub mandates: Mandates,
+    pub seals: Seals,
+    pub issued: IssuedResults,
+    pub verifier: Verifier,
+    pub client_auth: ClientAuth,
+    pub dpop: Dpop,
+    pub admission: Admission,
     /// The OpenID Provider login, when one is configured.
     pub oidc: Option<Arc<OidcClient>>,
     /// The per-address limit of public verification.
@@ -63,6 +93,11 @@ impl AppState {
     /// Connects to the database and the blob store and loads the key ring. Migrates in dev; in
     /// production the schema is changed only by `kho migrate`.
     pub async fn open(settings: Settings) -> Result<Self, StartError> {
+        Self::open_with_clock(settings, Clock::system()).await
+    }
+
+    /// [`AppState::open`] with a given clock (tests move an adjustable one).
+    pub async fn open_with_clock(settings: Settings, clock: Clock) -> Result<Self, StartError> {
         let keys = Arc::new(KeyRing::load(&settings.keys_dir, settings.is_production())?);
         let db = db::connect(settings.database_url()).await?;
         if !settings.is_production() {
@@ -76,11 +111,71 @@ impl AppState {
         let blobs = Blobs::open(&settings.blob_url)?;
         let oidc = OidcClient::from_settings(&settings)?.map(Arc::new);
         clients::prepare().await;
+        let signer = Signer::new(keys.clone(), &settings.public_url);
+        let owners = Owners::new(db.clone(), keys.clone(), blobs.clone(), clock.clone());
+        let documents = Documents::new(
+            db.clone(),
+            blobs.clone(),
+            keys.clone(),
+            settings.max_upload_bytes,
+            clock.clone(),
+        );
+        let access_log = AccessLog::new(db.clone(), signer.clone(), clock.clone());
+        let dpop = Dpop::new(
+            db.clone(),
+            keys.clone(),
+            settings.dpop_require_nonce,
+            clock.clone(),
+        );
         Ok(Self {
+            consents: Consents::new(
+                db.clone(),
+                keys.clone(),
+                documents.clone(),
+                signer.clone(),
+                clock.clone(),
+            ),
+            sessions: Sessions::new(db.clone(), &settings, clock.clone()),
+            mandates: Mandates::new(db.clone(), keys.clone(), clock.clone()),
+            seals: Seals::new(db.clone(), signer.clone(), clock.clone()),
+            issued: IssuedResults::new(
+                db.clone(),
+                owners.clone(),
+                documents.clone(),
+                signer.clone(),
+                clock.clone(),
+            ),
+            verifier: Verifier::new(
+                db.clone(),
+                owners.clone(),
+                documents.clone(),
+                access_log.clone(),
+                signer.clone(),
+                clock.clone(),
+            ),
+            client_auth: ClientAuth::new(
+                db.clone(),
+                signer.clone(),
+                settings.clients_require_private_key_jwt,
+                clock.clone(),
+            ),
+            admission: Admission::new(
+                db.clone(),
+                dpop.clone(),
+                documents.clone(),
+                signer.clone(),
+                clock.clone(),
+            ),
+            dpop,
+            access_log,
+            documents,
+            owners,
+            signer,
             settings: Arc::new(settings),
             db,
-            blobs,
             keys,
+            blobs,
+            clock,
             oidc,
             verify_limit: Arc::default(),
         })
@@ -108,7 +203,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(issued::http::router(state.settings.max_upload_bytes))
         .merge(verify::http::router(state.settings.max_upload_bytes))
         .merge(seals::http::router())
-        .merge(shared::http::router())
+        .merge(portal_api::http::router())
         .split_for_parts()
 }
 
@@ -123,24 +218,27 @@ pub fn router(state: AppState) -> Router {
         .route("/readyz", get(ready))
         .route(
             "/.well-known/oauth-authorization-server",
-            get(oauth::metadata::metadata),
+            get(oauth::http::metadata::metadata),
         )
-        .route("/oauth/jwks", get(oauth::metadata::jwks))
+        .route("/oauth/jwks", get(oauth::http::metadata::jwks))
         .route(
             "/verify",
             get(seals::page::show).post(seals::page::submit).layer(
                 axum::extract::DefaultBodyLimit::max(seals::page::MAX_IMAGE_BYTES + 64 * 1024),
             ),
         )
-        .route("/oauth/par", post(oauth::par::push))
+        .route("/oauth/par", post(oauth::http::par::push))
         .route(
             "/authorize",
-            get(oauth::authorize::show).post(oauth::authorize::decide),
+            get(oauth::http::authorize::show).post(oauth::http::authorize::decide),
         )
-        .route("/oauth/token", post(oauth::token::token))
-        .route("/oauth/bc-authorize", post(oauth::ciba::backchannel))
-        .route("/oauth/introspect", post(oauth::introspect::introspect))
-        .route("/oauth/revoke", post(oauth::introspect::revoke))
+        .route("/oauth/token", post(oauth::http::token::token))
+        .route("/oauth/bc-authorize", post(oauth::http::ciba::backchannel))
+        .route(
+            "/oauth/introspect",
+            post(oauth::http::introspect::introspect),
+        )
+        .route("/oauth/revoke", post(oauth::http::introspect::revoke))
         .route("/auth/login", get(identity::oidc::http::login))
         .route("/auth/callback", get(identity::oidc::http::callback))
         .route(
@@ -155,7 +253,7 @@ pub fn router(state: AppState) -> Router {
     if state.settings.dev_sign_in_enabled() {
         router = router.route(
             "/dev/sign-in",
-            get(identity::dev_sign_in::page).post(identity::dev_sign_in::sign_in),
+            get(identity::http::dev_sign_in::page).post(identity::http::dev_sign_in::sign_in),
         );
     }
     let request_id = HeaderName::from_static("x-request-id");

@@ -4,6 +4,7 @@ pub mod app; // the router, shared state and server launch
 pub mod audit; // the access log: every read by anyone but the owner, hash-chained
 pub mod cli; // the `kho` command line
 pub mod clients; // OAuth clients (portals, issuers): register, authenticate
+pub mod clock; // the one source of "now", adjustable in tests
 pub mod config; // typed settings from defaults, a TOML file and KHO_* variables
 pub mod consents; // portals ask, owners decide: consent records, receipts, withdrawal
 pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, blind indexes
@@ -16,8 +17,8 @@ pub mod issued; // issued results: issuers push signed documents into owners' st
 pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
 pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
+pub mod portal_api; // the portal resource API, under a DPoP-bound consent token
 pub mod seals; // QR seals: signed tokens anyone can check offline, and online for the status
-pub mod shared; // the portal resource API, under a DPoP-bound consent token
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging
 pub mod verify; // is this document genuine and valid: public verification with signed receipts

@@ -1,6 +1,6 @@
 //! Appending to an owner's chain, reading it, and checking it link by link.
 
-use chrono::{SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
@@ -71,9 +71,13 @@ pub struct Access {
 
 /// Appends `access` to its owner's chain in a transaction of its own; returns only once the
 /// row is stored.
-pub async fn append(db: &DatabaseConnection, access: Access) -> Result<(), StoreError> {
+pub async fn append(
+    db: &DatabaseConnection,
+    access: Access,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let txn = db.begin().await?;
-    append_in(&txn, access).await?;
+    append_in(&txn, access, now).await?;
     txn.commit().await?;
     Ok(())
 }
@@ -93,17 +97,25 @@ pub async fn lock_owner(txn: &DatabaseTransaction, owner: OwnerId) -> Result<boo
 
 /// Appends `access` within `txn`: the row commits with whatever else `txn` does, or not at all
 /// — which is how a read and its log row become one.
-pub async fn append_in(txn: &DatabaseTransaction, access: Access) -> Result<(), StoreError> {
+pub async fn append_in(
+    txn: &DatabaseTransaction,
+    access: Access,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     if !lock_owner(txn, access.owner).await? {
         return Err(StoreError::Db(sea_orm::DbErr::RecordNotFound(
             "the owner of this access log no longer exists".into(),
         )));
     }
-    append_locked(txn, access).await
+    append_locked(txn, access, now).await
 }
 
 /// [`append_in`] for a transaction that already holds the owner's lock ([`lock_owner`]).
-pub async fn append_locked(txn: &DatabaseTransaction, access: Access) -> Result<(), StoreError> {
+pub async fn append_locked(
+    txn: &DatabaseTransaction,
+    access: Access,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let last = tail(txn, access.owner).await?;
     let (seq, prev_hash) = last.map_or((1, GENESIS.to_owned()), |l| (l.seq + 1, l.hash));
     let (kind, person, mandate, client, agency) = match access.actor {
@@ -116,7 +128,7 @@ pub async fn append_locked(txn: &DatabaseTransaction, access: Access) -> Result<
     let mut row = Model {
         owner_id: access.owner.0,
         seq,
-        at: Utc::now().to_rfc3339_opts(SecondsFormat::Micros, true),
+        at: now.to_rfc3339_opts(SecondsFormat::Micros, true),
         actor_kind: kind.into(),
         actor_person: person,
         actor_mandate: mandate,

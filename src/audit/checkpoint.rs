@@ -5,7 +5,7 @@
 //! previous checkpoint still matches its entry — so rows edited, deleted or reordered in the
 //! database are never signed over, and a later bundle built from them fails verification.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::chain::{BrokenLink, verify_chain};
-use crate::crypto::KeyRing;
+use crate::crypto::Signer;
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::entities::access_log::{self, Model};
@@ -82,19 +82,19 @@ pub async fn latest_checkpoint(
 /// Returns the latest checkpoint's JWS, or `None` for an empty log.
 pub async fn checkpoint(
     db: &DatabaseConnection,
-    keys: &KeyRing,
-    issuer: &str,
+    store: &Signer,
     owner: OwnerId,
+    now: DateTime<Utc>,
 ) -> Result<Option<String>, CheckpointError> {
     // The checkpoint first: a newer one signed meanwhile by another process then only covers
     // fewer entries than read below, never more.
     let previous = latest(db, owner).await?;
     let rows = whole_chain(db, owner).await?;
     verify_chain(&rows)?;
-    let signer = keys.signer().map_err(StoreError::from)?;
+    let signer = store.key().map_err(StoreError::from)?;
     if let Some(cp) = &previous {
         // What the store signed, not the row's columns (which anyone with the database can edit).
-        let published = keys.public_keys().map_err(StoreError::from)?;
+        let published = store.public_keys().map_err(StoreError::from)?;
         let (statement, _) = verify_statement(&cp.jws, &published).map_err(|_| BrokenLink {
             seq: cp.seq,
             reason: "the stored checkpoint's signature does not verify",
@@ -121,11 +121,11 @@ pub async fn checkpoint(
         return Ok(Some(cp.jws));
     }
     let statement = Statement {
-        iss: issuer.to_owned(),
+        iss: store.issuer().to_owned(),
         owner: owner.0,
         seq: head.seq,
         hash: head.hash.clone(),
-        iat: Utc::now().timestamp(),
+        iat: now.timestamp(),
     };
     let jws = signer
         .sign(CHECKPOINT_TYPE, &statement)
@@ -134,7 +134,7 @@ pub async fn checkpoint(
         owner_id: Set(owner.0),
         seq: Set(head.seq),
         hash: Set(head.hash.clone()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         jws: Set(jws.clone()),
     };
     // Two processes may sign the same head at once: either statement is as good. Signing a head
@@ -160,8 +160,8 @@ pub async fn checkpoint(
 /// A broken chain is logged loudly and left unsigned.
 pub async fn checkpoint_all(
     db: &DatabaseConnection,
-    keys: &KeyRing,
-    issuer: &str,
+    store: &Signer,
+    now: DateTime<Utc>,
 ) -> Result<usize, StoreError> {
     let heads: Vec<(Uuid, i64)> = access_log::Entity::find()
         .select_only()
@@ -173,14 +173,14 @@ pub async fn checkpoint_all(
         .await?;
     let mut signed = 0;
     for (owner, seq) in heads {
-        let active = keys.signer().map_err(StoreError::from)?;
+        let active = store.key().map_err(StoreError::from)?;
         let current = latest(db, OwnerId(owner))
             .await?
             .is_some_and(|cp| cp.seq >= seq && kid_of(&cp.jws).as_deref() == Some(active.id()));
         if current {
             continue;
         }
-        match checkpoint(db, keys, issuer, OwnerId(owner)).await {
+        match checkpoint(db, store, OwnerId(owner), now).await {
             Ok(_) => signed += 1,
             Err(CheckpointError::Broken(broken)) => {
                 tracing::error!(%owner, seq = broken.seq, reason = broken.reason, "an access log is broken: not signing it");

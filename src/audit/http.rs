@@ -11,14 +11,14 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    Access, Actor, BUNDLE_FORMAT, Bundle, CheckpointError, Context, Outcome, append, checkpoint,
-    entries, latest_checkpoint, whole_chain,
+    Access, AccessLog, Actor, BUNDLE_FORMAT, Bundle, CheckpointError, Context, Outcome, entries,
+    latest_checkpoint, whole_chain,
 };
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
 use crate::identity::OwnerSession;
-use crate::mandates::{self, Scope};
+use crate::mandates::Scope;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -30,13 +30,13 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Lets a read happen only once it is logged (for anyone but the owner), and only if the
 /// session's scopes include reading. A refusal is logged too.
 pub async fn authorize_read(
-    state: &AppState,
+    log: &AccessLog,
     session: &OwnerSession,
     action: &'static str,
     document: Option<Uuid>,
 ) -> Result<(), ApiError> {
     authorize(
-        state,
+        log,
         session,
         Scope::Read,
         "the mandate does not allow reading",
@@ -50,13 +50,13 @@ pub async fn authorize_read(
 /// Lets a change by anyone but the owner happen only once it is logged, and only under a
 /// mandate that allows managing documents; a refusal is logged too.
 pub async fn authorize_write(
-    state: &AppState,
+    log: &AccessLog,
     session: &OwnerSession,
     action: &'static str,
     document: Option<Uuid>,
 ) -> Result<(), ApiError> {
     authorize(
-        state,
+        log,
         session,
         Scope::Manage,
         "the mandate does not allow managing documents",
@@ -70,13 +70,13 @@ pub async fn authorize_write(
 /// Lets a consent decision by anyone but the owner happen only once it is logged, and only
 /// under a mandate that allows answering consent requests; a refusal is logged too.
 pub async fn authorize_consent(
-    state: &AppState,
+    log: &AccessLog,
     session: &OwnerSession,
     action: &'static str,
     consent: Option<Uuid>,
 ) -> Result<(), ApiError> {
     authorize(
-        state,
+        log,
         session,
         Scope::Consent,
         "the mandate does not allow answering consent requests",
@@ -90,7 +90,7 @@ pub async fn authorize_consent(
 /// Logs the access when someone acts under a mandate (allowed or, with `refusal`, denied), then
 /// requires `scope`.
 async fn authorize(
-    state: &AppState,
+    log: &AccessLog,
     session: &OwnerSession,
     scope: Scope,
     refusal: &'static str,
@@ -119,7 +119,7 @@ async fn authorize(
                 ..Context::default()
             },
         };
-        append(&state.db, access).await?;
+        log.append(access).await?;
     }
     session.require(scope)
 }
@@ -181,7 +181,7 @@ async fn access_log(
     ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<AccessLogPage>, ApiError> {
     let limit = page_limit(params.limit, 100, 500)?;
-    authorize_read(&state, &session, "read_access_log", None).await?;
+    authorize_read(&state.access_log, &session, "read_access_log", None).await?;
     let rows = entries(&state.db, session.owner, limit, params.before).await?;
     let mut people: HashMap<Uuid, Option<String>> = HashMap::new();
     let mut views = Vec::with_capacity(rows.len());
@@ -192,22 +192,18 @@ async fn access_log(
             Some(id) => match people.get(&id) {
                 Some(known) => known.clone(),
                 None => {
-                    let found =
-                        mandates::representative_of(&state.db, &state.keys, session.owner, id)
-                            .await?;
+                    let found = state.mandates.representative_of(session.owner, id).await?;
                     people.insert(id, found.clone());
                     found
                 }
             },
             // An official, by their own store's identifier (gone if they erased it).
             None if row.actor_kind == "official" => match row.actor_person {
-                Some(official) => crate::owners::identifier(
-                    &state.db,
-                    &state.keys,
-                    crate::owners::OwnerId(official),
-                )
-                .await?
-                .map(|who| who.to_string()),
+                Some(official) => state
+                    .owners
+                    .identifier(crate::owners::OwnerId(official))
+                    .await?
+                    .map(|who| who.to_string()),
                 None => None,
             },
             None => None,
@@ -276,9 +272,8 @@ async fn new_checkpoint(
     State(state): State<AppState>,
     session: OwnerSession,
 ) -> Result<Json<CheckpointView>, ApiError> {
-    authorize_read(&state, &session, "checkpoint_access_log", None).await?;
-    let issuer = crate::oauth::issuer(&state);
-    let jws = checkpoint(&state.db, &state.keys, &issuer, session.owner).await?;
+    authorize_read(&state.access_log, &session, "checkpoint_access_log", None).await?;
+    let jws = state.access_log.checkpoint(session.owner).await?;
     Ok(Json(CheckpointView { checkpoint: jws }))
 }
 
@@ -292,11 +287,10 @@ async fn bundle(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
-    authorize_read(&state, &session, "download_access_log", None).await?;
-    let issuer = crate::oauth::issuer(&state);
+    authorize_read(&state.access_log, &session, "download_access_log", None).await?;
     // A broken chain is not signed over, but the owner still gets it, with the last good
     // checkpoint, so that `kho audit verify` shows where it breaks.
-    let jws = match checkpoint(&state.db, &state.keys, &issuer, session.owner).await {
+    let jws = match state.access_log.checkpoint(session.owner).await {
         Ok(jws) => jws,
         Err(CheckpointError::Broken(broken)) => {
             tracing::error!(
@@ -311,7 +305,7 @@ async fn bundle(
     let bundle = Bundle {
         format: BUNDLE_FORMAT.to_owned(),
         owner: session.owner.0,
-        jwks_uri: crate::oauth::endpoint(&state, "/oauth/jwks"),
+        jwks_uri: state.signer.endpoint("/oauth/jwks"),
         entries: whole_chain(&state.db, session.owner).await?,
         checkpoint: jws,
     };

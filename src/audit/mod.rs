@@ -21,6 +21,7 @@ mod canonical;
 mod chain;
 mod checkpoint;
 pub mod http;
+mod service;
 
 pub use chain::{
     Access, Actor, BrokenLink, Context, Outcome, append, append_in, append_locked, entries,
@@ -30,3 +31,4 @@ pub use checkpoint::{
     BUNDLE_FORMAT, Bundle, BundleError, CHECKPOINT_TYPE, CheckpointError, Verified, checkpoint,
     checkpoint_all, latest_checkpoint, latest_signed_by, verify_bundle, whole_chain,
 };
+pub use service::AccessLog;

@@ -78,12 +78,14 @@ pub async fn run(
             };
             println!(
                 "{}",
-                serde_json::to_string(&clients::add(&db, client).await?)?
+                serde_json::to_string(
+                    &clients::add(&db, client, crate::clock::Clock::system().now()).await?
+                )?
             );
         }
         ClientCommand::List => println!("{}", serde_json::to_string(&clients::list(&db).await?)?),
         ClientCommand::Disable { client_id } => {
-            if !clients::disable(&db, &client_id).await? {
+            if !clients::disable(&db, &client_id, crate::clock::Clock::system().now()).await? {
                 return Err(format!("no client {client_id}").into());
             }
             println!("{}", serde_json::json!({ "disabled": client_id }));

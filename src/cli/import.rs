@@ -167,7 +167,7 @@ async fn import_line(state: &AppState, base: &Path, raw: &str) -> Imported {
     // A first sign-in may create the owner's store while the push is read: once more then.
     for _ in 0..2 {
         let body = stream::iter([Ok::<_, BodyError>(content.clone())]);
-        return match issued::push(state, line.signed.trim(), body).await {
+        return match state.issued.push(line.signed.trim(), body).await {
             Ok(pushed) if pushed.created => Imported::Stored,
             Ok(_) => Imported::AlreadyStored,
             Err(issued::PushError::Document(DocumentError::OwnerCreatedMeanwhile)) => continue,

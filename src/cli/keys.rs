@@ -90,7 +90,8 @@ pub async fn rewrap_all(
 ) -> Result<u64, Box<dyn std::error::Error>> {
     let mut total = 0;
     loop {
-        let done = owners::rewrap_batch(db, ring, batch).await?;
+        let done =
+            owners::rewrap_batch(db, ring, batch, crate::clock::Clock::system().now()).await?;
         if done == 0 {
             return Ok(total);
         }

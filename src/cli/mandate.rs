@@ -74,23 +74,30 @@ pub async fn run(
                 kind,
                 scopes: Scopes::new(scopes),
                 basis,
-                valid_from: from.map_or_else(Utc::now, start_of),
+                valid_from: from.map_or_else(|| crate::clock::Clock::system().now(), start_of),
                 valid_until: until.map(start_of),
                 child_born,
             };
-            let id = mandates::add(&db, &ring, mandate).await?;
+            let id =
+                mandates::add(&db, &ring, mandate, crate::clock::Clock::system().now()).await?;
             println!("{}", serde_json::json!({ "mandate_id": id }));
         }
         MandateCommand::List { owner } => {
             println!(
                 "{}",
                 serde_json::to_string(
-                    &mandates::list_for_owner(&db, &ring, &OwnerIdentifier::parse(&owner)?).await?
+                    &mandates::list_for_owner(
+                        &db,
+                        &ring,
+                        &OwnerIdentifier::parse(&owner)?,
+                        crate::clock::Clock::system().now(),
+                    )
+                    .await?
                 )?
             );
         }
         MandateCommand::Revoke { mandate_id } => {
-            if !mandates::revoke(&db, mandate_id).await? {
+            if !mandates::revoke(&db, mandate_id, crate::clock::Clock::system().now()).await? {
                 return Err(format!("no active mandate {mandate_id}").into());
             }
             println!("{}", serde_json::json!({ "revoked": mandate_id }));

@@ -24,23 +24,22 @@ async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
     loop {
         every.tick().await;
-        match crate::identity::sessions::purge_expired(&state.db, &state.settings).await {
+        match state.sessions.purge_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),
             Err(e) => tracing::warn!(error = %e, "could not purge ended sessions"),
         }
-        let issuer = crate::oauth::issuer(&state);
-        match crate::audit::checkpoint_all(&state.db, &state.keys, &issuer).await {
+        match state.access_log.checkpoint_all().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(owners = n, "signed access-log checkpoints"),
             Err(e) => tracing::warn!(error = %e, "could not sign access-log checkpoints"),
         }
-        match crate::issued::seal_legacy_statements(&state).await {
+        match state.issued.seal_legacy_statements().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(results = n, "sealed issuers' statements stored in plain"),
             Err(e) => tracing::warn!(error = %e, "could not seal issuers' legacy statements"),
         }
-        match crate::oauth::handles::purge_expired(&state.db).await {
+        match crate::oauth::handles::purge_expired(&state.db, state.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(
                 rows = n,

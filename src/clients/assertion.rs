@@ -133,6 +133,7 @@ pub async fn verify(
     client: &clients::Model,
     jwt: &str,
     audiences: &[String],
+    now: DateTime<Utc>,
 ) -> Result<(), AssertionError> {
     let (alg, key) = signing_key(client, jwt).await?;
     let mut validation = Validation::new(alg);
@@ -144,7 +145,6 @@ pub async fn verify(
     let claims = decode::<Claims>(jwt, &key, &validation)
         .map_err(|e| AssertionError::Invalid(e.to_string()))?
         .claims;
-    let now = Utc::now();
     if claims.exp - now.timestamp() > MAX_LIFETIME_SECONDS {
         return Err(AssertionError::TooLongLived);
     }
@@ -153,7 +153,7 @@ pub async fn verify(
         .filter(|j| !j.is_empty())
         .ok_or(AssertionError::NoJti)?;
     let expires_at = DateTime::from_timestamp(claims.exp, 0).ok_or(AssertionError::TooLongLived)?;
-    use_jti(db, &client.client_id, &jti, expires_at).await
+    use_jti(db, &client.client_id, &jti, expires_at, now).await
 }
 
 /// The client's registered key that `jws` names (asymmetric algorithms only).
@@ -201,12 +201,13 @@ async fn use_jti(
     client_id: &str,
     jti: &str,
     expires_at: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), AssertionError> {
     let hash = hex::encode(Sha256::digest(
         [client_id.as_bytes(), b"\0", jti.as_bytes()].concat(),
     ));
     client_assertions::Entity::delete_many()
-        .filter(client_assertions::Column::ExpiresAt.lt(Utc::now() - chrono::Duration::minutes(1)))
+        .filter(client_assertions::Column::ExpiresAt.lt(now - chrono::Duration::minutes(1)))
         .exec(db)
         .await
         .map_err(StoreError::from)?;

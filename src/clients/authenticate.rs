@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
 use super::{assertion, registry, secrets};
-use crate::app::AppState;
+use crate::clock::Clock;
+use crate::crypto::Signer;
 use crate::storage::StoreError;
 
 const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
@@ -46,13 +46,10 @@ enum Credentials {
 }
 
 fn credentials(
-    headers: &HeaderMap,
+    authorization: Option<&str>,
     form: &HashMap<String, String>,
 ) -> Result<Credentials, ClientAuthError> {
-    let basic = headers
-        .get("authorization")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Basic "));
+    let basic = authorization.and_then(|v| v.strip_prefix("Basic "));
     let post = form.get("client_secret");
     let jwt = form.get("client_assertion");
     match (basic, post, jwt) {
@@ -104,54 +101,83 @@ fn credentials(
     }
 }
 
-/// Authenticates the client of a request to `endpoint` (its URL is an accepted assertion
-/// audience, as is Kho's issuer URL).
-pub async fn authenticate(
-    state: &AppState,
-    headers: &HeaderMap,
-    form: &HashMap<String, String>,
-    endpoint: &str,
-) -> Result<Authenticated, ClientAuthError> {
-    let authenticated = match credentials(headers, form)? {
-        Credentials::Secret { client_id, secret } => {
-            if state.settings.clients_require_private_key_jwt {
-                tracing::warn!(client = %client_id, "client secret refused: private_key_jwt is required");
-                return Err(ClientAuthError::Invalid);
-            }
-            let client = registry::find_enabled(&state.db, &client_id).await?;
-            let stored = client.as_ref().and_then(|c| c.secret_hash.clone());
-            if !secrets::verify(secret, stored).await {
-                tracing::warn!(client = %client_id, "client secret refused");
-                return Err(ClientAuthError::Invalid);
-            }
-            client.ok_or(ClientAuthError::Invalid)?
+/// Client authentication, holding what it needs: the database (clients and used assertion
+/// ids), the store's signer (its issuer URL is an accepted audience), whether secrets are
+/// refused, and the clock.
+#[derive(Clone, Debug)]
+pub struct ClientAuth {
+    db: sea_orm::DatabaseConnection,
+    signer: Signer,
+    require_private_key_jwt: bool,
+    clock: Clock,
+}
+
+impl ClientAuth {
+    pub fn new(
+        db: sea_orm::DatabaseConnection,
+        signer: Signer,
+        require_private_key_jwt: bool,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            signer,
+            require_private_key_jwt,
+            clock,
         }
-        Credentials::Assertion { client_id, jwt } => {
-            let claimed = assertion::claimed_client(&jwt);
-            if client_id.is_some() && client_id != claimed {
-                return Err(ClientAuthError::Invalid);
+    }
+
+    /// Whether client secrets are refused (only `private_key_jwt` is accepted).
+    pub fn requires_private_key_jwt(&self) -> bool {
+        self.require_private_key_jwt
+    }
+
+    /// Authenticates the client of a request to `path` (its URL is an accepted assertion audience,
+    /// as is Kho's issuer URL). `authorization` is the request's `Authorization` header, if any.
+    pub async fn authenticate(
+        &self,
+        authorization: Option<&str>,
+        form: &HashMap<String, String>,
+        path: &str,
+    ) -> Result<Authenticated, ClientAuthError> {
+        let endpoint = self.signer.endpoint(path);
+        let authenticated = match credentials(authorization, form)? {
+            Credentials::Secret { client_id, secret } => {
+                if self.require_private_key_jwt {
+                    tracing::warn!(client = %client_id, "client secret refused: private_key_jwt is required");
+                    return Err(ClientAuthError::Invalid);
+                }
+                let client = registry::find_enabled(&self.db, &client_id).await?;
+                let stored = client.as_ref().and_then(|c| c.secret_hash.clone());
+                if !secrets::verify(secret, stored).await {
+                    tracing::warn!(client = %client_id, "client secret refused");
+                    return Err(ClientAuthError::Invalid);
+                }
+                client.ok_or(ClientAuthError::Invalid)?
             }
-            let claimed = claimed.ok_or(ClientAuthError::Invalid)?;
-            let client = registry::find_enabled(&state.db, &claimed)
-                .await?
-                .ok_or(ClientAuthError::Invalid)?;
-            let issuer = state
-                .settings
-                .public_url
-                .as_str()
-                .trim_end_matches('/')
-                .to_owned();
-            let audiences = [issuer, endpoint.to_owned()];
-            if let Err(why) = assertion::verify(&state.db, &client, &jwt, &audiences).await {
-                tracing::warn!(client = %claimed, reason = %why, "client assertion refused");
-                return Err(ClientAuthError::Invalid);
+            Credentials::Assertion { client_id, jwt } => {
+                let claimed = assertion::claimed_client(&jwt);
+                if client_id.is_some() && client_id != claimed {
+                    return Err(ClientAuthError::Invalid);
+                }
+                let claimed = claimed.ok_or(ClientAuthError::Invalid)?;
+                let client = registry::find_enabled(&self.db, &claimed)
+                    .await?
+                    .ok_or(ClientAuthError::Invalid)?;
+                let audiences = [self.signer.issuer().to_owned(), endpoint];
+                let now = self.clock.now();
+                if let Err(why) = assertion::verify(&self.db, &client, &jwt, &audiences, now).await
+                {
+                    tracing::warn!(client = %claimed, reason = %why, "client assertion refused");
+                    return Err(ClientAuthError::Invalid);
+                }
+                client
             }
-            client
-        }
-    };
-    Ok(Authenticated {
-        client_id: authenticated.client_id,
-        role: authenticated.role,
-        agency_code: authenticated.agency_code,
-    })
+        };
+        Ok(Authenticated {
+            client_id: authenticated.client_id,
+            role: authenticated.role,
+            agency_code: authenticated.agency_code,
+        })
+    }
 }

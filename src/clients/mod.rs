@@ -9,7 +9,7 @@ mod authenticate;
 mod registry;
 mod secrets;
 
-pub use authenticate::{Authenticated, ClientAuthError, authenticate};
+pub use authenticate::{Authenticated, ClientAuth, ClientAuthError};
 pub use registry::{
     ClientView, KeySource, NewClient, RegisterError, Registered, Role, add, disable, find_enabled,
     list,

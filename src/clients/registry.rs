@@ -1,6 +1,6 @@
 //! The operator's register of clients: add, list, disable, and the look-up authentication uses.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use jsonwebtoken::jwk::JwkSet;
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder,
@@ -120,7 +120,11 @@ fn is_loopback(url: &Url) -> bool {
     matches!(url.host_str(), Some("localhost" | "127.0.0.1" | "[::1]"))
 }
 
-pub async fn add(db: &DatabaseConnection, client: NewClient) -> Result<Registered, RegisterError> {
+pub async fn add(
+    db: &DatabaseConnection,
+    client: NewClient,
+    now: DateTime<Utc>,
+) -> Result<Registered, RegisterError> {
     if client
         .redirect_uris
         .iter()
@@ -161,7 +165,7 @@ pub async fn add(db: &DatabaseConnection, client: NewClient) -> Result<Registere
         jwks_uri: Set(jwks_uri),
         secret_hash: Set(secret_hash),
         disabled: Set(false),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     })
     .exec_without_returning(db)
     .await?;
@@ -196,11 +200,15 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<ClientView>, StoreError
 
 /// Disables a client at once: its next authentication fails, and every access token it holds
 /// is revoked. False if there is no such client.
-pub async fn disable(db: &DatabaseConnection, client_id: &str) -> Result<bool, StoreError> {
+pub async fn disable(
+    db: &DatabaseConnection,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     crate::storage::entities::access_tokens::Entity::update_many()
         .col_expr(
             crate::storage::entities::access_tokens::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(chrono::Utc::now()),
+            sea_orm::sea_query::Expr::value(now),
         )
         .filter(crate::storage::entities::access_tokens::Column::ClientId.eq(client_id))
         .filter(crate::storage::entities::access_tokens::Column::RevokedAt.is_null())

@@ -24,9 +24,10 @@ pub async fn try_claim_fetch(
     db: &impl ConnectionTrait,
     consent: Uuid,
     document: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ConsentError> {
     // Microseconds: what every database stores, so the claim compares equal when read back.
-    let now = Utc::now().trunc_subsecs(6);
+    let now = now.trunc_subsecs(6);
     let claimed = consent_documents::Entity::update_many()
         .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
         .filter(consent_documents::Column::ConsentId.eq(consent))
@@ -74,12 +75,10 @@ pub async fn mark_fetched(
     consent: Uuid,
     document: Uuid,
     claim: DateTime<Utc>,
+    now: DateTime<Utc>,
 ) -> Result<(), ConsentError> {
     consent_documents::Entity::update_many()
-        .col_expr(
-            consent_documents::Column::FetchedAt,
-            Expr::value(Utc::now()),
-        )
+        .col_expr(consent_documents::Column::FetchedAt, Expr::value(now))
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::DocumentId.eq(document))
         .filter(consent_documents::Column::ClaimedAt.eq(claim))
@@ -93,7 +92,7 @@ pub async fn mark_fetched(
     if unfetched == 0 {
         consents::Entity::update_many()
             .col_expr(consents::Column::Status, Expr::value(Status::Used.as_str()))
-            .col_expr(consents::Column::UsedAt, Expr::value(Utc::now()))
+            .col_expr(consents::Column::UsedAt, Expr::value(now))
             .filter(consents::Column::Id.eq(consent))
             .filter(consents::Column::Status.eq(Status::Active.as_str()))
             .exec(db)

@@ -11,11 +11,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::Consent;
-use super::store::{self, ConsentError};
-use super::{Status, receipt};
+use super::Status;
+use super::store::ConsentError;
 use crate::app::AppState;
 use crate::audit::http::{authorize_consent, authorize_read};
-use crate::documents::{self, DocumentView};
+use crate::documents::DocumentView;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
@@ -64,8 +64,11 @@ async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ConsentList>, ApiError> {
     let limit = page_limit(params.limit, 50, 200)?;
-    authorize_consent(&state, &session, "list_consents", None).await?;
-    let items = store::list(&state, session.owner, params.status, limit).await?;
+    authorize_consent(&state.access_log, &session, "list_consents", None).await?;
+    let items = state
+        .consents
+        .list(session.owner, params.status, limit)
+        .await?;
     Ok(Json(ConsentList { items }))
 }
 
@@ -86,11 +89,14 @@ async fn one(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ConsentDetail>, ApiError> {
-    authorize_consent(&state, &session, "read_consent", Some(id)).await?;
-    let consent = store::get(&state, session.owner, id).await?;
+    authorize_consent(&state.access_log, &session, "read_consent", Some(id)).await?;
+    let consent = state.consents.get(session.owner, id).await?;
     let matching_documents = if consent.status == Status::Pending {
-        authorize_read(&state, &session, "preview_consent", None).await?;
-        documents::usable_of_types(&state, session.owner, &consent.document_types).await?
+        authorize_read(&state.access_log, &session, "preview_consent", None).await?;
+        state
+            .documents
+            .usable_of_types(session.owner, &consent.document_types)
+            .await?
     } else {
         Vec::new()
     };
@@ -116,16 +122,12 @@ async fn approve(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<Consent>, ApiError> {
-    authorize_consent(&state, &session, "approve_consent", Some(id)).await?;
-    store::approve(
-        &state,
-        session.owner,
-        id,
-        &approval.documents,
-        session.person,
-    )
-    .await?;
-    Ok(Json(store::get(&state, session.owner, id).await?))
+    authorize_consent(&state.access_log, &session, "approve_consent", Some(id)).await?;
+    state
+        .consents
+        .approve(session.owner, id, &approval.documents, session.person)
+        .await?;
+    Ok(Json(state.consents.get(session.owner, id).await?))
 }
 
 /// Denies a pending request.
@@ -136,9 +138,12 @@ async fn deny(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
-    authorize_consent(&state, &session, "deny_consent", Some(id)).await?;
-    store::deny(&state.db, session.owner, id, session.person).await?;
-    Ok(Json(store::get(&state, session.owner, id).await?))
+    authorize_consent(&state.access_log, &session, "deny_consent", Some(id)).await?;
+    state
+        .consents
+        .deny(&state.db, session.owner, id, session.person)
+        .await?;
+    Ok(Json(state.consents.get(session.owner, id).await?))
 }
 
 /// Withdraws a consent: the very next fetch under it fails, and its tokens are revoked.
@@ -149,9 +154,9 @@ async fn withdraw(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
-    authorize_consent(&state, &session, "withdraw_consent", Some(id)).await?;
-    store::withdraw(&state.db, session.owner, id).await?;
-    Ok(Json(store::get(&state, session.owner, id).await?))
+    authorize_consent(&state.access_log, &session, "withdraw_consent", Some(id)).await?;
+    state.consents.withdraw(session.owner, id).await?;
+    Ok(Json(state.consents.get(session.owner, id).await?))
 }
 
 /// The consent receipt: a compact JWS (`application/jose`) signed by the store, checkable by
@@ -163,8 +168,14 @@ async fn receipt_of(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    authorize_consent(&state, &session, "read_consent_receipt", Some(id)).await?;
-    let jws = receipt(&state, session.owner, id).await?;
+    authorize_consent(
+        &state.access_log,
+        &session,
+        "read_consent_receipt",
+        Some(id),
+    )
+    .await?;
+    let jws = state.consents.receipt(session.owner, id).await?;
     let mut response = jws.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

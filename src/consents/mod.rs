@@ -14,12 +14,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 pub use fetches::{mark_fetched, release_fetch, try_claim_fetch};
-pub use receipt::{RECEIPT_TYPE, receipt};
-pub use store::{
-    ConsentError, NewConsent, approve, approve_in, create, create_in, deny, find, get, list,
-    withdraw,
-};
-pub use view::{Consent, granted};
+pub use receipt::RECEIPT_TYPE;
+pub use store::{ConsentError, NewConsent, find};
+pub use view::Consent;
 
 /// Where a consent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -73,7 +70,7 @@ mod tests {
 
     #[test]
     fn expiry_is_computed_not_stored() {
-        let now = Utc::now();
+        let now = crate::clock::Clock::system().now();
         let past = now - Duration::seconds(1);
         assert_eq!(Status::effective("active", past, now), Status::Expired);
         assert_eq!(Status::effective("pending", past, now), Status::Expired);
@@ -82,5 +79,43 @@ mod tests {
             Status::effective("active", now + Duration::days(1), now),
             Status::Active
         );
+    }
+}
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::crypto::{KeyRing, Signer};
+use crate::documents::Documents;
+
+/// Consent records, holding what they need: the database, the key ring (owners' data keys seal
+/// the purpose), the owners' documents (what a consent may cover), the store's signer (receipts)
+/// and the clock.
+#[derive(Clone, Debug)]
+pub struct Consents {
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    documents: Documents,
+    signer: Signer,
+    clock: Clock,
+}
+
+impl Consents {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        documents: Documents,
+        signer: Signer,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            keys,
+            documents,
+            signer,
+            clock,
+        }
     }
 }

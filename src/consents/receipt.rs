@@ -7,49 +7,50 @@
 //! `dossier`, `purpose`, `document_types`, `documents` (ids), `access`, `status` (at signing
 //! time), `created_at`, `decided_at`, `expires_at`, `withdrawn_at`.
 
-use chrono::Utc;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::store::{ConsentError, get};
-use crate::app::AppState;
+use super::Consents;
+use super::store::ConsentError;
 use crate::ids::{ProcedureCode, procedure};
 use crate::owners::OwnerId;
 
 pub const RECEIPT_TYPE: &str = "kho-consent-receipt+jwt";
 
-/// The signed receipt of the owner's consent `id`, as it stands now.
-pub async fn receipt(state: &AppState, owner: OwnerId, id: Uuid) -> Result<String, ConsentError> {
-    let consent = get(state, owner, id).await?;
-    let procedure_name = ProcedureCode::parse(&consent.procedure)
-        .ok()
-        .as_ref()
-        .and_then(procedure)
-        .map(|p| p.name_vi);
-    let claims = json!({
-        "iss": state.settings.public_url.as_str().trim_end_matches('/'),
-        "jti": consent.id,
-        "consent_id": consent.id,
-        "iat": Utc::now().timestamp(),
-        "owner": owner.0,
-        "client_id": consent.client_id,
-        "agency": consent.agency_code,
-        "procedure": consent.procedure,
-        "procedure_name": procedure_name,
-        "dossier": consent.dossier,
-        "purpose": consent.purpose,
-        "document_types": consent.document_types,
-        "documents": consent.documents,
-        "access": consent.access,
-        "status": consent.status,
-        "created_at": consent.created_at,
-        "decided_at": consent.decided_at,
-        "expires_at": consent.expires_at,
-        "withdrawn_at": consent.withdrawn_at,
-    });
-    let signer = state
-        .keys
-        .signer()
-        .map_err(|e| ConsentError::Store(e.into()))?;
-    Ok(signer.sign(RECEIPT_TYPE, &claims)?)
+impl Consents {
+    /// The signed receipt of the owner's consent `id`, as it stands now.
+    pub async fn receipt(&self, owner: OwnerId, id: Uuid) -> Result<String, ConsentError> {
+        let consent = self.get(owner, id).await?;
+        let procedure_name = ProcedureCode::parse(&consent.procedure)
+            .ok()
+            .as_ref()
+            .and_then(procedure)
+            .map(|p| p.name_vi);
+        let claims = json!({
+            "iss": self.signer.issuer(),
+            "jti": consent.id,
+            "consent_id": consent.id,
+            "iat": self.clock.now().timestamp(),
+            "owner": owner.0,
+            "client_id": consent.client_id,
+            "agency": consent.agency_code,
+            "procedure": consent.procedure,
+            "procedure_name": procedure_name,
+            "dossier": consent.dossier,
+            "purpose": consent.purpose,
+            "document_types": consent.document_types,
+            "documents": consent.documents,
+            "access": consent.access,
+            "status": consent.status,
+            "created_at": consent.created_at,
+            "decided_at": consent.decided_at,
+            "expires_at": consent.expires_at,
+            "withdrawn_at": consent.withdrawn_at,
+        });
+        let signer = self
+            .signer
+            .key()
+            .map_err(|e| ConsentError::Store(e.into()))?;
+        Ok(signer.sign(RECEIPT_TYPE, &claims)?)
+    }
 }

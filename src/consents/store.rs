@@ -5,20 +5,20 @@ use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DatabaseConnection, DatabaseTransaction, EntityTrait,
-    QueryFilter, QueryOrder, QuerySelect, TransactionTrait,
+    ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, TransactionTrait,
 };
 use uuid::Uuid;
 
+use super::Consents;
 use super::Status;
-use super::view::{Consent, view};
-use crate::app::AppState;
+use super::view::Consent;
 use crate::crypto::{IntegrityError, seal_field};
-use crate::documents::{self, DocumentError};
+use crate::documents::DocumentError;
 use crate::oauth::details::DocumentAccess;
 use crate::owners::{self, OwnerId};
 use crate::storage::StoreError;
-use crate::storage::entities::{access_tokens, consent_documents, consents};
+use crate::storage::entities::{consent_documents, consents};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConsentError {
@@ -66,51 +66,227 @@ pub struct NewConsent<'a> {
     pub pending_until: DateTime<Utc>,
 }
 
-/// Records a pending consent request; returns its id.
-pub async fn create(state: &AppState, new: NewConsent<'_>) -> Result<Uuid, ConsentError> {
-    create_in(&state.db, state, new).await
-}
+impl Consents {
+    /// Records a pending consent request; returns its id.
+    pub async fn create(&self, new: NewConsent<'_>) -> Result<Uuid, ConsentError> {
+        self.create_in(&self.db, new).await
+    }
 
-/// [`create`] on `conn` (a transaction that does more).
-pub async fn create_in(
-    conn: &impl ConnectionTrait,
-    state: &AppState,
-    new: NewConsent<'_>,
-) -> Result<Uuid, ConsentError> {
-    let id = Uuid::now_v7();
-    let key = owners::data_key(&state.db, &state.keys, new.owner)
-        .await?
-        .ok_or(ConsentError::NotFound)?;
-    let owner = new.owner.0;
-    let row = consents::ActiveModel {
-        id: Set(id),
-        owner_id: Set(owner),
-        client_id: Set(new.client_id.to_owned()),
-        agency_code: Set(new.agency_code.to_owned()),
-        flow: Set(new.flow.to_owned()),
-        procedure: Set(new.asked.procedure.clone()),
-        dossier: Set(new.asked.dossier.clone()),
-        purpose_sealed: Set(seal_field(&key, owner, id, "purpose", &new.asked.purpose)?),
-        binding_message_sealed: Set(new
-            .binding_message
-            .map(|m| seal_field(&key, owner, id, "binding_message", m))
-            .transpose()?),
-        document_types: Set(serde_json::to_string(&new.asked.document_types)
-            .map_err(|_| ConsentError::Invalid("document types"))?),
-        access: Set(new.asked.access.as_str().to_owned()),
-        expires_in: Set(new.asked.expires_in),
-        expires_at: Set(new.pending_until),
-        status: Set(Status::Pending.as_str().to_owned()),
-        created_at: Set(Utc::now()),
-        decided_at: Set(None),
-        decided_by: Set(None),
-        withdrawn_at: Set(None),
-        used_at: Set(None),
-    };
-    consents::Entity::insert(row)
-        .exec_without_returning(conn)
+    /// [`create`] on `conn` (a transaction that does more).
+    pub async fn create_in(
+        &self,
+        conn: &impl ConnectionTrait,
+        new: NewConsent<'_>,
+    ) -> Result<Uuid, ConsentError> {
+        let id = Uuid::now_v7();
+        let key = owners::data_key(&self.db, &self.keys, new.owner)
+            .await?
+            .ok_or(ConsentError::NotFound)?;
+        let owner = new.owner.0;
+        let row = consents::ActiveModel {
+            id: Set(id),
+            owner_id: Set(owner),
+            client_id: Set(new.client_id.to_owned()),
+            agency_code: Set(new.agency_code.to_owned()),
+            flow: Set(new.flow.to_owned()),
+            procedure: Set(new.asked.procedure.clone()),
+            dossier: Set(new.asked.dossier.clone()),
+            purpose_sealed: Set(seal_field(&key, owner, id, "purpose", &new.asked.purpose)?),
+            binding_message_sealed: Set(new
+                .binding_message
+                .map(|m| seal_field(&key, owner, id, "binding_message", m))
+                .transpose()?),
+            document_types: Set(serde_json::to_string(&new.asked.document_types)
+                .map_err(|_| ConsentError::Invalid("document types"))?),
+            access: Set(new.asked.access.as_str().to_owned()),
+            expires_in: Set(new.asked.expires_in),
+            expires_at: Set(new.pending_until),
+            status: Set(Status::Pending.as_str().to_owned()),
+            created_at: Set(self.clock.now()),
+            decided_at: Set(None),
+            decided_by: Set(None),
+            withdrawn_at: Set(None),
+            used_at: Set(None),
+        };
+        consents::Entity::insert(row)
+            .exec_without_returning(conn)
+            .await?;
+        Ok(id)
+    }
+
+    /// Approves a pending consent with the documents the owner picked (at least one, each of a
+    /// type that was asked for and valid today). `decided_by` is the person who decided (the owner
+    /// or their representative).
+    pub async fn approve(
+        &self,
+        owner: OwnerId,
+        id: Uuid,
+        picked: &[Uuid],
+        decided_by: OwnerId,
+    ) -> Result<consents::Model, ConsentError> {
+        let txn = self.db.begin().await?;
+        // A write first, so that SQLite takes the write lock before the reads below (a read
+        // snapshot cannot be upgraded once another connection has written).
+        crate::audit::lock_owner(&txn, owner).await?;
+        self.approve_in(&txn, owner, id, picked, decided_by).await?;
+        txn.commit().await?;
+        row(&self.db, owner, id).await
+    }
+
+    /// [`approve`] within `txn`.
+    pub async fn approve_in(
+        &self,
+        txn: &DatabaseTransaction,
+        owner: OwnerId,
+        id: Uuid,
+        picked: &[Uuid],
+        decided_by: OwnerId,
+    ) -> Result<(), ConsentError> {
+        let consent = row(txn, owner, id).await?;
+        let now = self.clock.now();
+        let status = Status::effective(&consent.status, consent.expires_at, now);
+        if status != Status::Pending {
+            return Err(ConsentError::WrongState(status.as_str(), "approved"));
+        }
+        if picked.is_empty() {
+            return Err(ConsentError::Invalid(
+                "choose at least one document, or deny the request",
+            ));
+        }
+        let types: Vec<String> = serde_json::from_str(&consent.document_types).unwrap_or_default();
+        let usable = self.documents.usable_of_types(owner, &types).await?;
+        if !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
+            return Err(ConsentError::Invalid(
+                "every chosen document must be one of yours, valid, and of a type that was asked for",
+            ));
+        }
+        let expires_at = now + Duration::seconds(consent.expires_in);
+        let decided = consents::Entity::update_many()
+            .col_expr(
+                consents::Column::Status,
+                Expr::value(Status::Active.as_str()),
+            )
+            .col_expr(consents::Column::DecidedAt, Expr::value(now))
+            .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
+            .col_expr(consents::Column::ExpiresAt, Expr::value(expires_at))
+            .filter(consents::Column::Id.eq(id))
+            .filter(consents::Column::OwnerId.eq(owner.0))
+            .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+            .filter(consents::Column::ExpiresAt.gt(now))
+            .exec(txn)
+            .await?;
+        if decided.rows_affected != 1 {
+            return Err(ConsentError::WrongState("decided", "approved"));
+        }
+        let mut unique = picked.to_vec();
+        unique.sort_unstable();
+        unique.dedup();
+        consent_documents::Entity::insert_many(unique.into_iter().map(|document| {
+            consent_documents::ActiveModel {
+                consent_id: Set(id),
+                document_id: Set(document),
+                claimed_at: Set(None),
+                fetched_at: Set(None),
+            }
+        }))
+        .exec_without_returning(txn)
         .await?;
-    Ok(id)
+        Ok(())
+    }
+
+    /// The owner's view of one consent.
+    pub async fn get(&self, owner: OwnerId, id: Uuid) -> Result<Consent, ConsentError> {
+        let consent = row(&self.db, owner, id).await?;
+        self.view(consent).await
+    }
+
+    /// The owner's consents, newest first, optionally only those with `status`.
+    pub async fn list(
+        &self,
+        owner: OwnerId,
+        status: Option<Status>,
+        limit: u64,
+    ) -> Result<Vec<Consent>, ConsentError> {
+        let rows = consents::Entity::find()
+            .filter(consents::Column::OwnerId.eq(owner.0))
+            .order_by_desc(consents::Column::CreatedAt)
+            .limit(if status.is_some() { 1000 } else { limit })
+            .all(&self.db)
+            .await?;
+        let now = self.clock.now();
+        let mut out = Vec::new();
+        for consent in rows {
+            if status
+                .is_some_and(|s| Status::effective(&consent.status, consent.expires_at, now) != s)
+            {
+                continue;
+            }
+            out.push(self.view(consent).await?);
+            if out.len() as u64 >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Denies a pending consent.
+    pub async fn deny(
+        &self,
+        db: &impl ConnectionTrait,
+        owner: OwnerId,
+        id: Uuid,
+        decided_by: OwnerId,
+    ) -> Result<(), ConsentError> {
+        let now = self.clock.now();
+        let denied = consents::Entity::update_many()
+            .col_expr(
+                consents::Column::Status,
+                Expr::value(Status::Denied.as_str()),
+            )
+            .col_expr(consents::Column::DecidedAt, Expr::value(now))
+            .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
+            .filter(consents::Column::Id.eq(id))
+            .filter(consents::Column::OwnerId.eq(owner.0))
+            .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+            .filter(consents::Column::ExpiresAt.gt(now))
+            .exec(db)
+            .await?;
+        if denied.rows_affected == 1 {
+            return Ok(());
+        }
+        let consent = row(db, owner, id).await?;
+        let status = Status::effective(&consent.status, consent.expires_at, now);
+        Err(ConsentError::WrongState(status.as_str(), "denied"))
+    }
+
+    /// Withdraws an active consent: from now on nothing is served under it, and its tokens are
+    /// revoked as well.
+    pub async fn withdraw(&self, owner: OwnerId, id: Uuid) -> Result<(), ConsentError> {
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        let withdrawn = consents::Entity::update_many()
+            .col_expr(
+                consents::Column::Status,
+                Expr::value(Status::Withdrawn.as_str()),
+            )
+            .col_expr(consents::Column::WithdrawnAt, Expr::value(now))
+            .filter(consents::Column::Id.eq(id))
+            .filter(consents::Column::OwnerId.eq(owner.0))
+            .filter(
+                consents::Column::Status.is_in([Status::Active.as_str(), Status::Pending.as_str()]),
+            )
+            .filter(consents::Column::ExpiresAt.gt(now))
+            .exec(&txn)
+            .await?;
+        if withdrawn.rows_affected != 1 {
+            let consent = row(&txn, owner, id).await?;
+            let status = Status::effective(&consent.status, consent.expires_at, now);
+            return Err(ConsentError::WrongState(status.as_str(), "withdrawn"));
+        }
+        crate::oauth::handles::revoke_consent_tokens(&txn, id, now).await?;
+        txn.commit().await?;
+        Ok(())
+    }
 }
 
 async fn row(
@@ -125,151 +301,6 @@ async fn row(
         .ok_or(ConsentError::NotFound)
 }
 
-/// Approves a pending consent with the documents the owner picked (at least one, each of a
-/// type that was asked for and valid today). `decided_by` is the person who decided (the owner
-/// or their representative).
-pub async fn approve(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-    picked: &[Uuid],
-    decided_by: OwnerId,
-) -> Result<consents::Model, ConsentError> {
-    let txn = state.db.begin().await?;
-    // A write first, so that SQLite takes the write lock before the reads below (a read
-    // snapshot cannot be upgraded once another connection has written).
-    crate::audit::lock_owner(&txn, owner).await?;
-    approve_in(&txn, state, owner, id, picked, decided_by).await?;
-    txn.commit().await?;
-    row(&state.db, owner, id).await
-}
-
-/// [`approve`] within `txn`.
-pub async fn approve_in(
-    txn: &DatabaseTransaction,
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-    picked: &[Uuid],
-    decided_by: OwnerId,
-) -> Result<(), ConsentError> {
-    let consent = row(txn, owner, id).await?;
-    let now = Utc::now();
-    let status = Status::effective(&consent.status, consent.expires_at, now);
-    if status != Status::Pending {
-        return Err(ConsentError::WrongState(status.as_str(), "approved"));
-    }
-    if picked.is_empty() {
-        return Err(ConsentError::Invalid(
-            "choose at least one document, or deny the request",
-        ));
-    }
-    let types: Vec<String> = serde_json::from_str(&consent.document_types).unwrap_or_default();
-    let usable = documents::usable_of_types(state, owner, &types).await?;
-    if !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
-        return Err(ConsentError::Invalid(
-            "every chosen document must be one of yours, valid, and of a type that was asked for",
-        ));
-    }
-    let expires_at = now + Duration::seconds(consent.expires_in);
-    let decided = consents::Entity::update_many()
-        .col_expr(
-            consents::Column::Status,
-            Expr::value(Status::Active.as_str()),
-        )
-        .col_expr(consents::Column::DecidedAt, Expr::value(now))
-        .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
-        .col_expr(consents::Column::ExpiresAt, Expr::value(expires_at))
-        .filter(consents::Column::Id.eq(id))
-        .filter(consents::Column::OwnerId.eq(owner.0))
-        .filter(consents::Column::Status.eq(Status::Pending.as_str()))
-        .filter(consents::Column::ExpiresAt.gt(now))
-        .exec(txn)
-        .await?;
-    if decided.rows_affected != 1 {
-        return Err(ConsentError::WrongState("decided", "approved"));
-    }
-    let mut unique = picked.to_vec();
-    unique.sort_unstable();
-    unique.dedup();
-    consent_documents::Entity::insert_many(unique.into_iter().map(|document| {
-        consent_documents::ActiveModel {
-            consent_id: Set(id),
-            document_id: Set(document),
-            claimed_at: Set(None),
-            fetched_at: Set(None),
-        }
-    }))
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
-}
-
-/// Denies a pending consent.
-pub async fn deny(
-    db: &impl ConnectionTrait,
-    owner: OwnerId,
-    id: Uuid,
-    decided_by: OwnerId,
-) -> Result<(), ConsentError> {
-    let now = Utc::now();
-    let denied = consents::Entity::update_many()
-        .col_expr(
-            consents::Column::Status,
-            Expr::value(Status::Denied.as_str()),
-        )
-        .col_expr(consents::Column::DecidedAt, Expr::value(now))
-        .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
-        .filter(consents::Column::Id.eq(id))
-        .filter(consents::Column::OwnerId.eq(owner.0))
-        .filter(consents::Column::Status.eq(Status::Pending.as_str()))
-        .filter(consents::Column::ExpiresAt.gt(now))
-        .exec(db)
-        .await?;
-    if denied.rows_affected == 1 {
-        return Ok(());
-    }
-    let consent = row(db, owner, id).await?;
-    let status = Status::effective(&consent.status, consent.expires_at, now);
-    Err(ConsentError::WrongState(status.as_str(), "denied"))
-}
-
-/// Withdraws an active consent: from now on nothing is served under it, and its tokens are
-/// revoked as well.
-pub async fn withdraw(
-    db: &DatabaseConnection,
-    owner: OwnerId,
-    id: Uuid,
-) -> Result<(), ConsentError> {
-    let now = Utc::now();
-    let txn = db.begin().await?;
-    let withdrawn = consents::Entity::update_many()
-        .col_expr(
-            consents::Column::Status,
-            Expr::value(Status::Withdrawn.as_str()),
-        )
-        .col_expr(consents::Column::WithdrawnAt, Expr::value(now))
-        .filter(consents::Column::Id.eq(id))
-        .filter(consents::Column::OwnerId.eq(owner.0))
-        .filter(consents::Column::Status.is_in([Status::Active.as_str(), Status::Pending.as_str()]))
-        .filter(consents::Column::ExpiresAt.gt(now))
-        .exec(&txn)
-        .await?;
-    if withdrawn.rows_affected != 1 {
-        let consent = row(&txn, owner, id).await?;
-        let status = Status::effective(&consent.status, consent.expires_at, now);
-        return Err(ConsentError::WrongState(status.as_str(), "withdrawn"));
-    }
-    access_tokens::Entity::update_many()
-        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
-        .filter(access_tokens::Column::ConsentId.eq(id))
-        .filter(access_tokens::Column::RevokedAt.is_null())
-        .exec(&txn)
-        .await?;
-    txn.commit().await?;
-    Ok(())
-}
-
 /// The raw row of consent `id`, whoever owns it (for the token endpoint and the resource API,
 /// which reach a consent through a grant or a token).
 pub async fn find(
@@ -277,38 +308,4 @@ pub async fn find(
     id: Uuid,
 ) -> Result<Option<consents::Model>, ConsentError> {
     Ok(consents::Entity::find_by_id(id).one(db).await?)
-}
-
-/// The owner's view of one consent.
-pub async fn get(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Consent, ConsentError> {
-    let consent = row(&state.db, owner, id).await?;
-    view(state, consent).await
-}
-
-/// The owner's consents, newest first, optionally only those with `status`.
-pub async fn list(
-    state: &AppState,
-    owner: OwnerId,
-    status: Option<Status>,
-    limit: u64,
-) -> Result<Vec<Consent>, ConsentError> {
-    let rows = consents::Entity::find()
-        .filter(consents::Column::OwnerId.eq(owner.0))
-        .order_by_desc(consents::Column::CreatedAt)
-        .limit(if status.is_some() { 1000 } else { limit })
-        .all(&state.db)
-        .await?;
-    let now = Utc::now();
-    let mut out = Vec::new();
-    for consent in rows {
-        if status.is_some_and(|s| Status::effective(&consent.status, consent.expires_at, now) != s)
-        {
-            continue;
-        }
-        out.push(view(state, consent).await?);
-        if out.len() as u64 >= limit {
-            break;
-        }
-    }
-    Ok(out)
 }

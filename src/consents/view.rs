@@ -6,9 +6,9 @@ use sea_orm::{ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::Consents;
 use super::Status;
 use super::store::{ConsentError, find};
-use crate::app::AppState;
 use crate::crypto::open_field;
 use crate::documents;
 use crate::oauth::details::{Access, DOCUMENT_ACCESS, Granted};
@@ -56,67 +56,67 @@ async fn chosen(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, Consen
         .collect())
 }
 
-pub(super) async fn view(
-    state: &AppState,
-    consent: consents::Model,
-) -> Result<Consent, ConsentError> {
-    let owner = OwnerId(consent.owner_id);
-    let key = owners::data_key(&state.db, &state.keys, owner)
-        .await?
-        .ok_or(ConsentError::NotFound)?;
-    let open =
-        |field: &str, sealed: &[u8]| open_field(&key, consent.owner_id, consent.id, field, sealed);
-    let documents = chosen(&state.db, consent.id).await?;
-    Ok(Consent {
-        id: consent.id,
-        status: Status::effective(&consent.status, consent.expires_at, Utc::now()),
-        purpose: open("purpose", &consent.purpose_sealed)?,
-        binding_message: consent
-            .binding_message_sealed
-            .as_deref()
-            .map(|m| open("binding_message", m))
-            .transpose()?,
-        document_types: serde_json::from_str(&consent.document_types).unwrap_or_default(),
-        access: Access::from_stored(&consent.access),
-        client_id: consent.client_id,
-        agency_code: consent.agency_code,
-        flow: consent.flow,
-        procedure: consent.procedure,
-        dossier: consent.dossier,
-        expires_in: consent.expires_in,
-        expires_at: consent.expires_at,
-        created_at: consent.created_at,
-        decided_at: consent.decided_at,
-        withdrawn_at: consent.withdrawn_at,
-        used_at: consent.used_at,
-        documents,
-    })
-}
+impl Consents {
+    pub(super) async fn view(&self, consent: consents::Model) -> Result<Consent, ConsentError> {
+        let owner = OwnerId(consent.owner_id);
+        let key = owners::data_key(&self.db, &self.keys, owner)
+            .await?
+            .ok_or(ConsentError::NotFound)?;
+        let open = |field: &str, sealed: &[u8]| {
+            open_field(&key, consent.owner_id, consent.id, field, sealed)
+        };
+        let documents = chosen(&self.db, consent.id).await?;
+        Ok(Consent {
+            id: consent.id,
+            status: Status::effective(&consent.status, consent.expires_at, self.clock.now()),
+            purpose: open("purpose", &consent.purpose_sealed)?,
+            binding_message: consent
+                .binding_message_sealed
+                .as_deref()
+                .map(|m| open("binding_message", m))
+                .transpose()?,
+            document_types: serde_json::from_str(&consent.document_types).unwrap_or_default(),
+            access: Access::from_stored(&consent.access),
+            client_id: consent.client_id,
+            agency_code: consent.agency_code,
+            flow: consent.flow,
+            procedure: consent.procedure,
+            dossier: consent.dossier,
+            expires_in: consent.expires_in,
+            expires_at: consent.expires_at,
+            created_at: consent.created_at,
+            decided_at: consent.decided_at,
+            withdrawn_at: consent.withdrawn_at,
+            used_at: consent.used_at,
+            documents,
+        })
+    }
 
-/// The granted `authorization_details` of an approved consent.
-pub async fn granted(state: &AppState, consent_id: Uuid) -> Result<Granted, ConsentError> {
-    let consent = find(&state.db, consent_id)
-        .await?
-        .ok_or(ConsentError::NotFound)?;
-    let owner = OwnerId(consent.owner_id);
-    let view = view(state, consent).await?;
-    let chosen_rows = documents::rows_by_ids(&state.db, owner, &view.documents).await?;
-    let not_provided = view
-        .document_types
-        .iter()
-        .filter(|t| !chosen_rows.iter().any(|d| &d.type_code == *t))
-        .cloned()
-        .collect();
-    Ok(Granted {
-        kind: DOCUMENT_ACCESS,
-        procedure: view.procedure,
-        dossier: view.dossier,
-        purpose: view.purpose,
-        document_types: view.document_types,
-        access: view.access,
-        expires_at: view.expires_at,
-        consent_id,
-        documents: view.documents,
-        not_provided,
-    })
+    /// The granted `authorization_details` of an approved consent.
+    pub async fn granted(&self, consent_id: Uuid) -> Result<Granted, ConsentError> {
+        let consent = find(&self.db, consent_id)
+            .await?
+            .ok_or(ConsentError::NotFound)?;
+        let owner = OwnerId(consent.owner_id);
+        let view = self.view(consent).await?;
+        let chosen_rows = documents::rows_by_ids(&self.db, owner, &view.documents).await?;
+        let not_provided = view
+            .document_types
+            .iter()
+            .filter(|t| !chosen_rows.iter().any(|d| &d.type_code == *t))
+            .cloned()
+            .collect();
+        Ok(Granted {
+            kind: DOCUMENT_ACCESS,
+            procedure: view.procedure,
+            dossier: view.dossier,
+            purpose: view.purpose,
+            document_types: view.document_types,
+            access: view.access,
+            expires_at: view.expires_at,
+            consent_id,
+            documents: view.documents,
+            not_provided,
+        })
+    }
 }

@@ -172,7 +172,7 @@ pub(super) fn new_key_id(purpose: &str) -> Result<String, KeyRingError> {
     let suffix: [u8; 3] = random_bytes().map_err(|_| KeyRingError::Random)?;
     Ok(format!(
         "{purpose}-{}-{}",
-        chrono::Utc::now().format("%Y%m%d-%H%M%S"),
+        crate::clock::Clock::system().now().format("%Y%m%d-%H%M%S"),
         hex::encode(suffix)
     ))
 }

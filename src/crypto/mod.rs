@@ -7,6 +7,7 @@ mod key_files;
 mod keyring;
 mod owner_keys;
 mod segments;
+mod signer;
 mod signing;
 
 pub use blind_index::BlindIndexKey;
@@ -16,6 +17,7 @@ pub use owner_keys::{DataKey, unwrap_data_key, wrap_data_key};
 pub use segments::{
     Binding, HEADER_LEN, SEGMENT_SIZE, SegmentDecryptor, SegmentEncryptor, sealed_len,
 };
+pub use signer::Signer;
 pub use signing::{SigningKey, StoreSignatureError, verify_by_store};
 
 /// A cryptographic operation failed. Deliberately carries no detail: the cause is either

@@ -4,10 +4,10 @@ use bytes::Bytes;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use uuid::Uuid;
 
+use super::Documents;
 use super::model::DocumentView;
-use super::service::{DocumentError, owned_row, owner_key};
+use super::service::DocumentError;
 use super::view::view;
-use crate::app::AppState;
 use crate::crypto::{Binding, IntegrityError, SegmentDecryptor};
 use crate::owners::OwnerId;
 use crate::storage::blobs::BlobError;
@@ -18,43 +18,41 @@ pub struct Download {
     pub body: BoxStream<'static, Result<Bytes, DocumentError>>,
 }
 
-/// Opens a document for download. The first segment is authenticated before this returns, so a
-/// swapped, truncated-to-nothing or tampered-at-the-start blob is a clean error; later damage
-/// ends the stream with an error, never with wrong bytes.
-pub async fn download(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-) -> Result<Download, DocumentError> {
-    let row = owned_row(state, owner, id).await?;
-    let key = owner_key(state, owner).await?;
-    let view = view(&key, &row)?;
-    let blob = match state.blobs.read(&row.blob_key).await {
-        Ok(blob) => blob,
-        Err(BlobError::NotFound { .. }) => return Err(IntegrityError.into()),
-        Err(e) => return Err(e.into()),
-    };
-    let version = u32::try_from(row.version).map_err(|_| IntegrityError)?;
-    let decryptor = SegmentDecryptor::new(
-        &key,
-        Binding {
-            owner: owner.0,
-            document: id,
-            version,
-        },
-    )?;
-    let mut reader = SealedReader {
-        blob,
-        decryptor: Some(decryptor),
-        expected: view.size,
-        seen: 0,
-    };
-    let first = reader.next_chunk().await?;
-    let rest = stream::try_unfold(reader, |mut reader| async move {
-        Ok(reader.next_chunk().await?.map(|chunk| (chunk, reader)))
-    });
-    let body = stream::iter(first.map(Ok)).chain(rest).boxed();
-    Ok(Download { view, body })
+impl Documents {
+    /// Opens a document for download. The first segment is authenticated before this returns, so a
+    /// swapped, truncated-to-nothing or tampered-at-the-start blob is a clean error; later damage
+    /// ends the stream with an error, never with wrong bytes.
+    pub async fn download(&self, owner: OwnerId, id: Uuid) -> Result<Download, DocumentError> {
+        let row = self.owned_row(owner, id).await?;
+        let key = self.owner_key(owner).await?;
+        let view = view(&key, &row, self.clock.now())?;
+        let blob = match self.blobs.read(&row.blob_key).await {
+            Ok(blob) => blob,
+            Err(BlobError::NotFound { .. }) => return Err(IntegrityError.into()),
+            Err(e) => return Err(e.into()),
+        };
+        let version = u32::try_from(row.version).map_err(|_| IntegrityError)?;
+        let decryptor = SegmentDecryptor::new(
+            &key,
+            Binding {
+                owner: owner.0,
+                document: id,
+                version,
+            },
+        )?;
+        let mut reader = SealedReader {
+            blob,
+            decryptor: Some(decryptor),
+            expected: view.size,
+            seen: 0,
+        };
+        let first = reader.next_chunk().await?;
+        let rest = stream::try_unfold(reader, |mut reader| async move {
+            Ok(reader.next_chunk().await?.map(|chunk| (chunk, reader)))
+        });
+        let body = stream::iter(first.map(Ok)).chain(rest).boxed();
+        Ok(Download { view, body })
+    }
 }
 
 /// Pulls sealed bytes from the blob and hands out plaintext that has authenticated.

@@ -6,7 +6,7 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use chrono::{Datelike, NaiveDate};
+
 use futures_util::TryStreamExt;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -21,7 +21,8 @@ use crate::audit::http::{authorize_read, authorize_write};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
-use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
+use crate::ids::parse_date;
+use crate::ids::{AgencyCode, DocumentTypeCode, Text};
 use crate::mandates::Scope;
 use crate::storage::StoreError;
 
@@ -97,13 +98,13 @@ async fn list_documents(
         .as_deref()
         .map(DocumentTypeCode::parse)
         .transpose()?;
-    authorize_read(&state, &session, "list_documents", None).await?;
+    authorize_read(&state.access_log, &session, "list_documents", None).await?;
     let filter = ListFilter {
         type_code,
         cursor: params.cursor,
         limit,
     };
-    Ok(Json(super::list(&state, session.owner, filter).await?))
+    Ok(Json(state.documents.list(session.owner, filter).await?))
 }
 
 /// The multipart form of an upload, as documented in OpenAPI. The metadata fields must come
@@ -138,7 +139,7 @@ async fn upload_document(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
-    authorize_write(&state, &session, "upload_document", None).await?;
+    authorize_write(&state.access_log, &session, "upload_document", None).await?;
     let limit = state.settings.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -174,7 +175,10 @@ async fn upload_document(
                     BodyError::Interrupted(e.body_text())
                 }
             });
-            let view = super::upload(&state, session.owner, meta, Box::pin(body)).await?;
+            let view = state
+                .documents
+                .upload(session.owner, meta, Box::pin(body))
+                .await?;
             return Ok((StatusCode::CREATED, Json(view)));
         }
         fields.set(&name, small_text(field).await?)?;
@@ -251,17 +255,6 @@ impl UploadFields {
     }
 }
 
-/// A `YYYY-MM-DD` date from 1900 to 2200: chrono would take signed years that PostgreSQL's
-/// `date` cannot hold, and no document of a living owner is dated outside that span.
-pub(crate) fn parse_date(s: &str, what: &'static str) -> Result<NaiveDate, ParseError> {
-    let date = NaiveDate::parse_from_str(s.trim(), "%Y-%m-%d")
-        .map_err(|_| ParseError::new(what, "must be a date written YYYY-MM-DD"))?;
-    if !(1900..=2200).contains(&date.year()) {
-        return Err(ParseError::new(what, "must be a date from 1900 to 2200"));
-    }
-    Ok(date)
-}
-
 /// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
 pub(crate) async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
@@ -283,8 +276,8 @@ async fn get_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    authorize_read(&state, &session, "read_document", Some(id)).await?;
-    Ok(Json(super::get(&state, session.owner, id).await?))
+    authorize_read(&state.access_log, &session, "read_document", Some(id)).await?;
+    Ok(Json(state.documents.get(session.owner, id).await?))
 }
 
 /// Corrections to an uploaded document's metadata; absent fields stay as they are.
@@ -305,7 +298,7 @@ async fn correct_document(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CorrectionsBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    authorize_write(&state, &session, "correct_document", Some(id)).await?;
+    authorize_write(&state.access_log, &session, "correct_document", Some(id)).await?;
     session.require(Scope::Read)?; // the answer shows the whole metadata
     let changes = Corrections {
         title: body
@@ -326,7 +319,7 @@ async fn correct_document(
             .transpose()?,
     };
     Ok(Json(
-        super::correct(&state, session.owner, id, changes).await?,
+        state.documents.correct(session.owner, id, changes).await?,
     ))
 }
 
@@ -338,8 +331,8 @@ async fn delete_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    authorize_write(&state, &session, "delete_document", Some(id)).await?;
-    super::delete(&state, session.owner, id).await?;
+    authorize_write(&state.access_log, &session, "delete_document", Some(id)).await?;
+    state.documents.delete(session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -353,8 +346,8 @@ async fn download_content(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize_read(&state, &session, "download_document", Some(id)).await?;
-    let view = super::get(&state, session.owner, id).await?;
+    authorize_read(&state.access_log, &session, "download_document", Some(id)).await?;
+    let view = state.documents.get(session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -363,7 +356,7 @@ async fn download_content(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let download = super::download(&state, session.owner, id).await?;
+    let download = state.documents.download(session.owner, id).await?;
     let content_type =
         ContentType::from_mime(&download.view.content_type).ok_or(ApiError::Integrity)?;
     let disposition = format!("attachment; filename=\"{id}.{}\"", content_type.extension());

@@ -11,15 +11,54 @@ mod upload;
 mod view;
 
 pub use content_type::{ContentType, sniff};
-pub use download::{Download, download};
+pub use download::Download;
 pub use model::{
     Corrections, DocumentList, DocumentView, IssuedBy, NewDocument, Provenance, Source, Status,
     Verification,
 };
-pub use service::{
-    DocumentError, correct, delete, get, list, mark_verified, rows_by_ids, usable_of_types,
-    views_of,
-};
+pub use service::{DocumentError, rows_by_ids};
 pub use store::ListFilter;
-pub use upload::{BodyError, Destination, store_document, upload};
+pub use upload::{BodyError, Destination};
 pub use view::{effective_status, is_legacy_plain, issuer_signature, seal_issuer_signature};
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::crypto::KeyRing;
+use crate::storage::blobs::Blobs;
+
+/// Owners' documents, holding what they need and nothing more: the database, the blob store,
+/// the key ring (to unwrap owners' data keys), the upload limit and the clock.
+#[derive(Clone, Debug)]
+pub struct Documents {
+    db: DatabaseConnection,
+    blobs: Blobs,
+    keys: Arc<KeyRing>,
+    max_upload_bytes: u64,
+    clock: Clock,
+}
+
+impl Documents {
+    pub fn new(
+        db: DatabaseConnection,
+        blobs: Blobs,
+        keys: Arc<KeyRing>,
+        max_upload_bytes: u64,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            blobs,
+            keys,
+            max_upload_bytes,
+            clock,
+        }
+    }
+
+    /// The largest document an owner may upload.
+    pub fn max_upload_bytes(&self) -> u64 {
+        self.max_upload_bytes
+    }
+}

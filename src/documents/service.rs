@@ -4,10 +4,10 @@
 use sea_orm::ActiveValue::Set;
 use uuid::Uuid;
 
+use super::Documents;
 use super::model::{Corrections, DocumentList, DocumentView, Source};
 use super::store::{self, ListFilter};
 use super::view::view;
-use crate::app::AppState;
 use crate::crypto::{DataKey, IntegrityError, seal_field};
 use crate::owners::{self, OwnerId};
 use crate::storage::StoreError;
@@ -59,53 +59,157 @@ impl From<BlobError> for DocumentError {
     }
 }
 
-pub(super) async fn owner_key(state: &AppState, owner: OwnerId) -> Result<DataKey, DocumentError> {
-    owners::data_key(&state.db, &state.keys, owner)
-        .await?
-        .ok_or(DocumentError::NotFound)
-}
+impl Documents {
+    pub(super) async fn owner_key(&self, owner: OwnerId) -> Result<DataKey, DocumentError> {
+        owners::data_key(&self.db, &self.keys, owner)
+            .await?
+            .ok_or(DocumentError::NotFound)
+    }
 
-/// The owner's row of document `id`; another owner's is as absent as a missing one.
-pub(super) async fn owned_row(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-) -> Result<documents::Model, DocumentError> {
-    store::get(&state.db, owner, id)
-        .await?
-        .ok_or(DocumentError::NotFound)
-}
+    /// The owner's row of document `id`; another owner's is as absent as a missing one.
+    pub(super) async fn owned_row(
+        &self,
+        owner: OwnerId,
+        id: Uuid,
+    ) -> Result<documents::Model, DocumentError> {
+        store::get(&self.db, owner, id)
+            .await?
+            .ok_or(DocumentError::NotFound)
+    }
 
-/// One document's metadata.
-pub async fn get(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-) -> Result<DocumentView, DocumentError> {
-    let row = owned_row(state, owner, id).await?;
-    view(&owner_key(state, owner).await?, &row)
-}
+    /// One document's metadata.
+    pub async fn get(&self, owner: OwnerId, id: Uuid) -> Result<DocumentView, DocumentError> {
+        let row = self.owned_row(owner, id).await?;
+        view(&self.owner_key(owner).await?, &row, self.clock.now())
+    }
 
-/// A page of the owner's documents.
-pub async fn list(
-    state: &AppState,
-    owner: OwnerId,
-    filter: ListFilter,
-) -> Result<DocumentList, DocumentError> {
-    let mut rows = store::list(&state.db, owner, &filter).await?;
-    let more = rows.len() as u64 > filter.limit;
-    rows.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
-    let key = owner_key(state, owner).await?;
-    let items = rows
-        .iter()
-        .map(|row| view(&key, row))
-        .collect::<Result<Vec<_>, _>>()?;
-    let next_cursor = if more {
-        items.last().map(|d| d.id)
-    } else {
-        None
-    };
-    Ok(DocumentList { items, next_cursor })
+    /// A page of the owner's documents.
+    pub async fn list(
+        &self,
+        owner: OwnerId,
+        filter: ListFilter,
+    ) -> Result<DocumentList, DocumentError> {
+        let mut rows = store::list(&self.db, owner, &filter).await?;
+        let more = rows.len() as u64 > filter.limit;
+        rows.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        let key = self.owner_key(owner).await?;
+        let items = rows
+            .iter()
+            .map(|row| view(&key, row, self.clock.now()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = if more {
+            items.last().map(|d| d.id)
+        } else {
+            None
+        };
+        Ok(DocumentList { items, next_cursor })
+    }
+
+    /// The owner's view of rows read by [`rows_by_ids`].
+    pub async fn views_of(
+        &self,
+        owner: OwnerId,
+        rows: &[documents::Model],
+    ) -> Result<Vec<DocumentView>, DocumentError> {
+        if rows.is_empty() {
+            return Ok(Vec::new());
+        }
+        let key = self.owner_key(owner).await?;
+        rows.iter()
+            .map(|row| view(&key, row, self.clock.now()))
+            .collect()
+    }
+
+    /// The owner's documents of the given types that are valid today: what a consent request
+    /// could be answered with (at most 200, newest first).
+    pub async fn usable_of_types(
+        &self,
+        owner: OwnerId,
+        types: &[String],
+    ) -> Result<Vec<DocumentView>, DocumentError> {
+        let rows = store::of_types(&self.db, owner, types, 200).await?;
+        let views = self.views_of(owner, &rows).await?;
+        Ok(views
+            .into_iter()
+            .filter(|v| v.status == super::Status::Valid)
+            .collect())
+    }
+
+    /// Corrects the title or number of a document the owner uploaded (issued metadata is the
+    /// issuer's to change).
+    pub async fn correct(
+        &self,
+        owner: OwnerId,
+        id: Uuid,
+        changes: Corrections,
+    ) -> Result<DocumentView, DocumentError> {
+        let row = self.owned_row(owner, id).await?;
+        if Source::from_stored(&row.source) != Some(Source::Uploaded) {
+            return Err(DocumentError::NotEditable);
+        }
+        let key = self.owner_key(owner).await?;
+        let mut update = documents::ActiveModel::default();
+        if let Some(title) = &changes.title {
+            update.title_sealed = Set(seal_field(&key, owner.0, id, "title", title.as_str())?);
+        }
+        if let Some(number) = &changes.number {
+            update.number_sealed = Set(number
+                .as_ref()
+                .map(|n| seal_field(&key, owner.0, id, "number", n.as_str()))
+                .transpose()?);
+        }
+        if (changes.title.is_some() || changes.number.is_some())
+            && !store::update(&self.db, owner, id, update).await?
+        {
+            return Err(DocumentError::NotFound);
+        }
+        self.get(owner, id).await
+    }
+
+    /// Deletes an uploaded document (issued ones stay, NĐ 45/2020 Điều 15).
+    pub async fn delete(&self, owner: OwnerId, id: Uuid) -> Result<(), DocumentError> {
+        let row = self.owned_row(owner, id).await?;
+        if Source::from_stored(&row.source) != Some(Source::Uploaded) {
+            return Err(DocumentError::NotDeletable);
+        }
+        if !store::delete(&self.db, owner, id).await? {
+            return Err(DocumentError::NotFound);
+        }
+        if let Err(e) = self.blobs.delete(&row.blob_key).await {
+            tracing::warn!(error = %e, document = %id, "row deleted but its sealed blob was not: it stays until the owner is erased or an operator removes it");
+        }
+        Ok(())
+    }
+
+    /// Records that an official checked the owner's uploaded document `id` against its original:
+    /// who (their identifier, sealed with the owner's key), when, and how.
+    pub async fn mark_verified(
+        &self,
+        owner: OwnerId,
+        id: Uuid,
+        official: &str,
+        method: &str,
+    ) -> Result<DocumentView, DocumentError> {
+        use sea_orm::ActiveModelTrait;
+        let row = self.owned_row(owner, id).await?;
+        if row.source != Source::Uploaded.as_str() {
+            return Err(DocumentError::NotEditable);
+        }
+        let key = self.owner_key(owner).await?;
+        let mut change: documents::ActiveModel = row.into();
+        change.verification = Set(super::Verification::Verified.as_str().to_owned());
+        change.verified_by_sealed = Set(Some(seal_field(
+            &key,
+            owner.0,
+            id,
+            "verified_by",
+            official,
+        )?));
+        change.verified_at = Set(Some(self.clock.now()));
+        change.verification_method = Set(Some(method.to_owned()));
+        let updated = change.update(&self.db).await?;
+        view(&key, &updated, self.clock.now())
+    }
 }
 
 /// The owner's documents among `ids`, read on `conn` (a portal's read runs in the transaction
@@ -116,108 +220,4 @@ pub async fn rows_by_ids(
     ids: &[Uuid],
 ) -> Result<Vec<documents::Model>, DocumentError> {
     Ok(store::by_ids(conn, owner, ids).await?)
-}
-
-/// The owner's view of rows read by [`rows_by_ids`].
-pub async fn views_of(
-    state: &AppState,
-    owner: OwnerId,
-    rows: &[documents::Model],
-) -> Result<Vec<DocumentView>, DocumentError> {
-    if rows.is_empty() {
-        return Ok(Vec::new());
-    }
-    let key = owner_key(state, owner).await?;
-    rows.iter().map(|row| view(&key, row)).collect()
-}
-
-/// The owner's documents of the given types that are valid today: what a consent request
-/// could be answered with (at most 200, newest first).
-pub async fn usable_of_types(
-    state: &AppState,
-    owner: OwnerId,
-    types: &[String],
-) -> Result<Vec<DocumentView>, DocumentError> {
-    let rows = store::of_types(&state.db, owner, types, 200).await?;
-    let views = views_of(state, owner, &rows).await?;
-    Ok(views
-        .into_iter()
-        .filter(|v| v.status == super::Status::Valid)
-        .collect())
-}
-
-/// Corrects the title or number of a document the owner uploaded (issued metadata is the
-/// issuer's to change).
-pub async fn correct(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-    changes: Corrections,
-) -> Result<DocumentView, DocumentError> {
-    let row = owned_row(state, owner, id).await?;
-    if Source::from_stored(&row.source) != Some(Source::Uploaded) {
-        return Err(DocumentError::NotEditable);
-    }
-    let key = owner_key(state, owner).await?;
-    let mut update = documents::ActiveModel::default();
-    if let Some(title) = &changes.title {
-        update.title_sealed = Set(seal_field(&key, owner.0, id, "title", title.as_str())?);
-    }
-    if let Some(number) = &changes.number {
-        update.number_sealed = Set(number
-            .as_ref()
-            .map(|n| seal_field(&key, owner.0, id, "number", n.as_str()))
-            .transpose()?);
-    }
-    if (changes.title.is_some() || changes.number.is_some())
-        && !store::update(&state.db, owner, id, update).await?
-    {
-        return Err(DocumentError::NotFound);
-    }
-    get(state, owner, id).await
-}
-
-/// Deletes an uploaded document (issued ones stay, NĐ 45/2020 Điều 15).
-pub async fn delete(state: &AppState, owner: OwnerId, id: Uuid) -> Result<(), DocumentError> {
-    let row = owned_row(state, owner, id).await?;
-    if Source::from_stored(&row.source) != Some(Source::Uploaded) {
-        return Err(DocumentError::NotDeletable);
-    }
-    if !store::delete(&state.db, owner, id).await? {
-        return Err(DocumentError::NotFound);
-    }
-    if let Err(e) = state.blobs.delete(&row.blob_key).await {
-        tracing::warn!(error = %e, document = %id, "row deleted but its sealed blob was not: it stays until the owner is erased or an operator removes it");
-    }
-    Ok(())
-}
-
-/// Records that an official checked the owner's uploaded document `id` against its original:
-/// who (their identifier, sealed with the owner's key), when, and how.
-pub async fn mark_verified(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-    official: &str,
-    method: &str,
-) -> Result<DocumentView, DocumentError> {
-    use sea_orm::ActiveModelTrait;
-    let row = owned_row(state, owner, id).await?;
-    if row.source != Source::Uploaded.as_str() {
-        return Err(DocumentError::NotEditable);
-    }
-    let key = owner_key(state, owner).await?;
-    let mut change: documents::ActiveModel = row.into();
-    change.verification = Set(super::Verification::Verified.as_str().to_owned());
-    change.verified_by_sealed = Set(Some(seal_field(
-        &key,
-        owner.0,
-        id,
-        "verified_by",
-        official,
-    )?));
-    change.verified_at = Set(Some(chrono::Utc::now()));
-    change.verification_method = Set(Some(method.to_owned()));
-    let updated = change.update(&state.db).await?;
-    view(&key, &updated)
 }

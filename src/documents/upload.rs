@@ -2,19 +2,18 @@
 //! unless all of it is accepted.
 
 use bytes::Bytes;
-use chrono::Utc;
 use futures_util::stream::{Stream, StreamExt};
 use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
+use super::Documents;
 use super::content_type::{SNIFF_LEN, sniff};
 use super::model::{DocumentView, IssuedBy, NewDocument, Source, Status, Verification};
-use super::service::{DocumentError, owned_row, owner_key};
+use super::service::DocumentError;
 use super::store;
 use super::view::view;
-use crate::app::AppState;
 use crate::crypto::{Binding, DataKey, SEGMENT_SIZE, SegmentEncryptor, seal_field};
 use crate::owners::OwnerId;
 use crate::storage::blobs::{BlobWriter, Blobs};
@@ -33,18 +32,163 @@ pub enum BodyError {
     Interrupted(String),
 }
 
-/// Stores a document the owner uploads. Nothing is stored unless all of it is accepted: the blob
-/// is aborted on any failure, and the row is written only after the blob is complete.
-pub async fn upload<S>(
-    state: &AppState,
-    owner: OwnerId,
-    meta: NewDocument,
-    body: S,
-) -> Result<DocumentView, DocumentError>
-where
-    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
-{
-    store_document(state, Destination::Existing(owner), meta, None, body).await
+impl Documents {
+    /// Stores a document the owner uploads. Nothing is stored unless all of it is accepted: the blob
+    /// is aborted on any failure, and the row is written only after the blob is complete.
+    pub async fn upload<S>(
+        &self,
+        owner: OwnerId,
+        meta: NewDocument,
+        body: S,
+    ) -> Result<DocumentView, DocumentError>
+    where
+        S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+    {
+        self.store_document(Destination::Existing(owner), meta, None, body)
+            .await
+    }
+
+    /// Stores a document in the owner's store: uploaded, or (with `issued`) an issued result whose
+    /// content must match the issuer's signed SHA-256. All or nothing, as [`upload`].
+    pub async fn store_document<S>(
+        &self,
+        destination: Destination,
+        meta: NewDocument,
+        issued: Option<IssuedBy>,
+        mut body: S,
+    ) -> Result<DocumentView, DocumentError>
+    where
+        S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+    {
+        let existing_key;
+        let (owner, key, new_owner) = match &destination {
+            Destination::Existing(owner) => {
+                existing_key = self.owner_key(*owner).await?;
+                (*owner, &existing_key, None)
+            }
+            Destination::New(new) => (new.id, &new.key, Some(new.as_ref())),
+        };
+        let id = Uuid::now_v7();
+        let binding = Binding {
+            owner: owner.0,
+            document: id,
+            version: 1,
+        };
+        let blob_key = Blobs::document_key(owner.0, id, 1);
+        let mut writer = self.blobs.writer(&blob_key).await?;
+        let sealed =
+            match seal_into(&mut writer, key, &binding, &mut body, self.max_upload_bytes).await {
+                Ok(sealed) => sealed,
+                Err(e) => {
+                    if let Err(abort) = writer.abort().await {
+                        tracing::warn!(error = %abort, "could not abort a refused upload");
+                    }
+                    if matches!(
+                        e,
+                        DocumentError::TooLarge { .. } | DocumentError::Unsupported
+                    ) {
+                        drain(&mut body).await;
+                    }
+                    return Err(e);
+                }
+            };
+        if issued.as_ref().is_some_and(|i| i.sha256 != sealed.sha256) {
+            if let Err(abort) = writer.abort().await {
+                tracing::warn!(error = %abort, "could not abort a refused push");
+            }
+            return Err(DocumentError::HashMismatch);
+        }
+        writer.finish().await?;
+        let now = self.clock.now();
+        let source = if issued.is_some() {
+            Source::Issued
+        } else {
+            Source::Uploaded
+        };
+        let row = documents::ActiveModel {
+            id: Set(id),
+            owner_id: Set(owner.0),
+            version: Set(1),
+            type_code: Set(meta.type_code.as_str().to_owned()),
+            title_sealed: Set(seal_field(key, owner.0, id, "title", meta.title.as_str())?),
+            number_sealed: Set(meta
+                .number
+                .as_ref()
+                .map(|n| seal_field(key, owner.0, id, "number", n.as_str()))
+                .transpose()?),
+            issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
+            issue_date: Set(meta.issue_date),
+            valid_until: Set(meta.valid_until),
+            result_code: Set(issued.as_ref().map(|i| i.result_code.to_string())),
+            source: Set(source.as_str().to_owned()),
+            verification: Set(Verification::Unverified.as_str().to_owned()),
+            status: Set(Status::Valid.as_str().to_owned()),
+            status_changed_at: Set(now),
+            content_type: Set(sealed.content_type.to_owned()),
+            size: Set(
+                i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge {
+                    limit: self.max_upload_bytes,
+                })?,
+            ),
+            sha256: Set(sealed.sha256),
+            blob_key: Set(blob_key.clone()),
+            created_at: Set(now),
+            issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
+            issuer_signature: Set(issued
+                .as_ref()
+                .map(|i| super::view::seal_issuer_signature(key, owner.0, id, &i.signature))
+                .transpose()?),
+            status_reason: Set(None),
+            verified_by_sealed: Set(None),
+            verified_at: Set(None),
+            verification_method: Set(None),
+            status_signed_at: Set(None),
+        };
+        let supersedes = issued.as_ref().and_then(|i| i.supersedes);
+        if let Err(e) = self.insert_row(new_owner, row, supersedes).await {
+            if let Err(cleanup) = self.blobs.delete(&blob_key).await {
+                tracing::warn!(error = %cleanup, "could not delete the blob of a failed upload");
+            }
+            return Err(e);
+        }
+        view(key, &self.owned_row(owner, id).await?, self.clock.now())
+    }
+
+    /// Writes the row, with its new owner's store in the same transaction.
+    async fn insert_row(
+        &self,
+        new_owner: Option<&crate::owners::NewOwner>,
+        row: documents::ActiveModel,
+        supersedes: Option<Uuid>,
+    ) -> Result<(), DocumentError> {
+        let txn = self.db.begin().await?;
+        if let Some(new) = new_owner
+            && !crate::owners::insert_new(&txn, new).await?
+        {
+            txn.rollback().await?;
+            return Err(DocumentError::OwnerCreatedMeanwhile);
+        }
+        let owner = OwnerId(*row.owner_id.as_ref());
+        let now = *row.created_at.as_ref();
+        match store::insert(&txn, row).await {
+            Ok(()) => {
+                if let Some(earlier) = supersedes {
+                    store::supersede(&txn, owner, earlier, now).await?;
+                }
+                Ok(txn.commit().await?)
+            }
+            Err(e) => {
+                txn.rollback().await?;
+                if matches!(
+                    e.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) {
+                    return Err(DocumentError::DuplicateResult);
+                }
+                Err(e.into())
+            }
+        }
+    }
 }
 
 /// Whose store a document goes into.
@@ -54,155 +198,6 @@ pub enum Destination {
     /// A store not yet written: it is created in the same transaction as the document, so a
     /// refused document leaves no empty store behind.
     New(Box<crate::owners::NewOwner>),
-}
-
-/// Stores a document in the owner's store: uploaded, or (with `issued`) an issued result whose
-/// content must match the issuer's signed SHA-256. All or nothing, as [`upload`].
-pub async fn store_document<S>(
-    state: &AppState,
-    destination: Destination,
-    meta: NewDocument,
-    issued: Option<IssuedBy>,
-    mut body: S,
-) -> Result<DocumentView, DocumentError>
-where
-    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
-{
-    let existing_key;
-    let (owner, key, new_owner) = match &destination {
-        Destination::Existing(owner) => {
-            existing_key = owner_key(state, *owner).await?;
-            (*owner, &existing_key, None)
-        }
-        Destination::New(new) => (new.id, &new.key, Some(new.as_ref())),
-    };
-    let id = Uuid::now_v7();
-    let binding = Binding {
-        owner: owner.0,
-        document: id,
-        version: 1,
-    };
-    let blob_key = Blobs::document_key(owner.0, id, 1);
-    let mut writer = state.blobs.writer(&blob_key).await?;
-    let sealed = match seal_into(
-        &mut writer,
-        key,
-        &binding,
-        &mut body,
-        state.settings.max_upload_bytes,
-    )
-    .await
-    {
-        Ok(sealed) => sealed,
-        Err(e) => {
-            if let Err(abort) = writer.abort().await {
-                tracing::warn!(error = %abort, "could not abort a refused upload");
-            }
-            if matches!(
-                e,
-                DocumentError::TooLarge { .. } | DocumentError::Unsupported
-            ) {
-                drain(&mut body).await;
-            }
-            return Err(e);
-        }
-    };
-    if issued.as_ref().is_some_and(|i| i.sha256 != sealed.sha256) {
-        if let Err(abort) = writer.abort().await {
-            tracing::warn!(error = %abort, "could not abort a refused push");
-        }
-        return Err(DocumentError::HashMismatch);
-    }
-    writer.finish().await?;
-    let now = Utc::now();
-    let source = if issued.is_some() {
-        Source::Issued
-    } else {
-        Source::Uploaded
-    };
-    let row = documents::ActiveModel {
-        id: Set(id),
-        owner_id: Set(owner.0),
-        version: Set(1),
-        type_code: Set(meta.type_code.as_str().to_owned()),
-        title_sealed: Set(seal_field(key, owner.0, id, "title", meta.title.as_str())?),
-        number_sealed: Set(meta
-            .number
-            .as_ref()
-            .map(|n| seal_field(key, owner.0, id, "number", n.as_str()))
-            .transpose()?),
-        issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
-        issue_date: Set(meta.issue_date),
-        valid_until: Set(meta.valid_until),
-        result_code: Set(issued.as_ref().map(|i| i.result_code.to_string())),
-        source: Set(source.as_str().to_owned()),
-        verification: Set(Verification::Unverified.as_str().to_owned()),
-        status: Set(Status::Valid.as_str().to_owned()),
-        status_changed_at: Set(now),
-        content_type: Set(sealed.content_type.to_owned()),
-        size: Set(
-            i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge {
-                limit: state.settings.max_upload_bytes,
-            })?,
-        ),
-        sha256: Set(sealed.sha256),
-        blob_key: Set(blob_key.clone()),
-        created_at: Set(now),
-        issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
-        issuer_signature: Set(issued
-            .as_ref()
-            .map(|i| super::view::seal_issuer_signature(key, owner.0, id, &i.signature))
-            .transpose()?),
-        status_reason: Set(None),
-        verified_by_sealed: Set(None),
-        verified_at: Set(None),
-        verification_method: Set(None),
-        status_signed_at: Set(None),
-    };
-    let supersedes = issued.as_ref().and_then(|i| i.supersedes);
-    if let Err(e) = insert_row(state, new_owner, row, supersedes).await {
-        if let Err(cleanup) = state.blobs.delete(&blob_key).await {
-            tracing::warn!(error = %cleanup, "could not delete the blob of a failed upload");
-        }
-        return Err(e);
-    }
-    view(key, &owned_row(state, owner, id).await?)
-}
-
-/// Writes the row, with its new owner's store in the same transaction.
-async fn insert_row(
-    state: &AppState,
-    new_owner: Option<&crate::owners::NewOwner>,
-    row: documents::ActiveModel,
-    supersedes: Option<Uuid>,
-) -> Result<(), DocumentError> {
-    let txn = state.db.begin().await?;
-    if let Some(new) = new_owner
-        && !crate::owners::insert_new(&txn, new).await?
-    {
-        txn.rollback().await?;
-        return Err(DocumentError::OwnerCreatedMeanwhile);
-    }
-    let owner = OwnerId(*row.owner_id.as_ref());
-    let now = *row.created_at.as_ref();
-    match store::insert(&txn, row).await {
-        Ok(()) => {
-            if let Some(earlier) = supersedes {
-                store::supersede(&txn, owner, earlier, now).await?;
-            }
-            Ok(txn.commit().await?)
-        }
-        Err(e) => {
-            txn.rollback().await?;
-            if matches!(
-                e.sql_err(),
-                Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
-            ) {
-                return Err(DocumentError::DuplicateResult);
-            }
-            Err(e.into())
-        }
-    }
 }
 
 /// What sealing the content learnt about it.

@@ -1,7 +1,7 @@
 //! The owner's view of a stored row: sealed fields opened, validity computed for today in
 //! Vietnam's time zone.
 
-use chrono::{Days, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
+use chrono::{DateTime, Days, FixedOffset, NaiveDate, Offset, TimeZone, Utc};
 
 use super::model::{DocumentView, Provenance, Source, Status, Verification};
 use super::service::DocumentError;
@@ -9,9 +9,13 @@ use crate::crypto::{DataKey, IntegrityError, open_field};
 use crate::storage::entities::documents;
 
 /// The owner's view of a row: sealed fields opened, validity computed for today.
-pub(super) fn view(key: &DataKey, row: &documents::Model) -> Result<DocumentView, DocumentError> {
+pub(super) fn view(
+    key: &DataKey,
+    row: &documents::Model,
+    now: DateTime<Utc>,
+) -> Result<DocumentView, DocumentError> {
     let open = |field: &str, sealed: &[u8]| open_field(key, row.owner_id, row.id, field, sealed);
-    let (status, status_changed_at) = effective_status(row)?;
+    let (status, status_changed_at) = effective_status(row, now)?;
     Ok(DocumentView {
         id: row.id,
         version: u32::try_from(row.version).map_err(|_| IntegrityError)?,
@@ -92,18 +96,19 @@ pub fn issuer_signature(
 /// expiry is computed from `valid_until` for today in Vietnam, never stored.
 pub fn effective_status(
     row: &documents::Model,
-) -> Result<(Status, chrono::DateTime<Utc>), IntegrityError> {
+    now: DateTime<Utc>,
+) -> Result<(Status, DateTime<Utc>), IntegrityError> {
     let stored = Status::from_stored(&row.status).ok_or(IntegrityError)?;
-    let now = Utc::now();
-    let expired = |until: NaiveDate| until < today_in_vietnam();
+    let today = now.with_timezone(&vietnam()).date_naive();
+    let expired = |until: NaiveDate| until < today;
     Ok(match (stored, row.valid_until) {
         // A revocation dated in the future: valid until then.
         (Status::Revoked, until) if row.status_changed_at > now => match until {
-            Some(until) if expired(until) => (Status::Expired, end_of_day_in_vietnam(until)),
+            Some(until) if expired(until) => (Status::Expired, end_of_day_in_vietnam(until, now)),
             _ => (Status::Valid, row.created_at),
         },
         (Status::Valid, Some(until)) if expired(until) => {
-            (Status::Expired, end_of_day_in_vietnam(until))
+            (Status::Expired, end_of_day_in_vietnam(until, now))
         }
         _ => (stored, row.status_changed_at),
     })
@@ -114,15 +119,11 @@ fn vietnam() -> FixedOffset {
     FixedOffset::east_opt(7 * 3600).unwrap_or(Utc.fix())
 }
 
-fn today_in_vietnam() -> NaiveDate {
-    Utc::now().with_timezone(&vietnam()).date_naive()
-}
-
 /// The moment a document valid until `day` (inclusive) stops being valid.
-fn end_of_day_in_vietnam(day: NaiveDate) -> chrono::DateTime<Utc> {
+fn end_of_day_in_vietnam(day: NaiveDate, now: DateTime<Utc>) -> DateTime<Utc> {
     day.checked_add_days(Days::new(1))
         .and_then(|next| next.and_hms_opt(0, 0, 0))
         .and_then(|midnight| vietnam().from_local_datetime(&midnight).single())
         .map(|t| t.with_timezone(&Utc))
-        .unwrap_or_else(Utc::now)
+        .unwrap_or(now)
 }

@@ -1,9 +1,10 @@
 //! Who is calling: browser sessions (stored in the database, shared by every process), the
 //! CSRF and origin checks on state-changing requests, OpenID Connect login, and the dev sign-in.
 
-pub mod dev_sign_in;
+mod extract;
+pub mod http;
 pub mod oidc;
-mod session_auth;
 pub mod sessions;
 
-pub use session_auth::{OwnerSession, SignedIn, check_csrf, check_same_origin};
+pub use extract::{OwnerSession, SignedIn, check_csrf, check_same_origin};
+pub use sessions::Sessions;

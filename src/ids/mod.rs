@@ -5,6 +5,7 @@
 
 mod agency;
 mod catalogue;
+mod date;
 mod dossier;
 mod owner;
 mod personal_id;
@@ -16,6 +17,7 @@ pub use agency::AgencyCode;
 pub use catalogue::{
     DocumentType, DocumentTypeCode, Procedure, Usually, document_types, procedure, province_name,
 };
+pub use date::parse_date;
 pub use dossier::{DossierCode, ResultCode};
 pub use owner::{OwnerIdentifier, OwnerKind};
 pub use personal_id::{PersonalId, Sex};

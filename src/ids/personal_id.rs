@@ -34,7 +34,7 @@ impl PersonalId {
             ));
         }
         let id = Self(s.to_owned());
-        if id.birth_year() > chrono::Utc::now().year() {
+        if id.birth_year() > crate::clock::Clock::system().now().year() {
             return Err(ParseError::new(
                 WHAT,
                 "the birth year it encodes is in the future",

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use futures_util::TryStreamExt;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{PushError, Pushed, StatusView, change_status, push};
+use super::{PushError, Pushed, StatusView};
 use crate::app::AppState;
 use crate::documents::BodyError;
 use crate::error::{ApiError, Problem};
@@ -78,7 +78,7 @@ async fn push_document(
                         BodyError::Interrupted(e.body_text())
                     }
                 });
-                let pushed = push(&state, jws.trim(), Box::pin(body)).await?;
+                let pushed = state.issued.push(jws.trim(), Box::pin(body)).await?;
                 let status = if pushed.created {
                     StatusCode::CREATED
                 } else {
@@ -115,5 +115,7 @@ async fn change_document_status(
     State(state): State<AppState>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<StatusView>, ApiError> {
-    Ok(Json(change_status(&state, change.signed.trim()).await?))
+    Ok(Json(
+        state.issued.change_status(change.signed.trim()).await?,
+    ))
 }

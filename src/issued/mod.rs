@@ -9,6 +9,42 @@ mod legacy;
 mod push;
 mod status;
 
-pub use legacy::seal_legacy_statements;
-pub use push::{PushError, Pushed, push};
-pub use status::{StatusView, change_status};
+pub use push::{PushError, Pushed};
+pub use status::StatusView;
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::crypto::Signer;
+use crate::documents::Documents;
+use crate::owners::Owners;
+
+/// Issued results, holding what they need: the database (the issuer's registered keys, results
+/// by code), the owners (a push may create a store), the documents (where the content goes),
+/// the store's signer (its name is the statements' audience) and the clock.
+#[derive(Clone, Debug)]
+pub struct IssuedResults {
+    db: DatabaseConnection,
+    owners: Owners,
+    documents: Documents,
+    signer: Signer,
+    clock: Clock,
+}
+
+impl IssuedResults {
+    pub fn new(
+        db: DatabaseConnection,
+        owners: Owners,
+        documents: Documents,
+        signer: Signer,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            owners,
+            documents,
+            signer,
+            clock,
+        }
+    }
+}

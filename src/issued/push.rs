@@ -7,14 +7,14 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::app::AppState;
+use super::IssuedResults;
 use crate::clients::{self, AssertionError, verify_signed};
 use crate::documents::{self, BodyError, Destination, DocumentError, IssuedBy, NewDocument};
 use crate::ids::{
     AgencyCode, DocumentTypeCode, DossierCode, OwnerIdentifier, ParseError, ProcedureCode,
     ResultCode, Text,
 };
-use crate::owners::{self, OwnerId};
+use crate::owners::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::entities::documents as document_rows;
 
@@ -101,203 +101,207 @@ pub struct Pushed {
     pub created: bool,
 }
 
-/// Checks the signed push `jws`, then stores `content` for its owner — or finds the same
-/// push already stored.
-pub async fn push<S>(state: &AppState, jws: &str, content: S) -> Result<Pushed, PushError>
-where
-    S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
-{
-    let (client, claims): (_, Claims) = verified_issuer(state, jws).await?;
-    let meta = claims.document;
-    let agency = AgencyCode::parse(&meta.issuing_agency)?;
-    if agency.as_str() != client.agency_code {
-        return Err(PushError::WrongAgency {
-            client: client.client_id,
-            agency: client.agency_code,
-        });
-    }
-    let result_code = ResultCode::parse(&meta.result_code)?;
-    let dossier = DossierCode::parse(&meta.dossier)?;
-    if result_code.dossier() != &dossier {
-        return Err(PushError::Invalid(
-            "the result code must be the dossier code followed by -KQ<n>".into(),
-        ));
-    }
-    ProcedureCode::parse(&meta.procedure)?;
-    let owner = OwnerIdentifier::parse(&meta.owner)?;
-    let owner_name = meta
-        .owner_name
-        .as_deref()
-        .filter(|n| !n.trim().is_empty())
-        .map(|n| Text::parse(n, "owner name", 200))
-        .transpose()?;
-    let issue_date = date(&meta.issue_date, "issue date")?;
-    let valid_until = meta
-        .valid_until
-        .as_deref()
-        .map(|d| date(d, "valid until"))
-        .transpose()?;
-    if valid_until.is_some_and(|until| until < issue_date) {
-        return Err(PushError::Invalid(
-            "valid_until is before issue_date".into(),
-        ));
-    }
-    let sha256 = claims.sha256.to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(PushError::Invalid("sha256 must be 64 hex digits".into()));
-    }
-    let new = NewDocument {
-        type_code: DocumentTypeCode::parse(&meta.type_code)?,
-        title: Text::parse(&meta.title, "title", 500)?,
-        number: meta
-            .number
+impl IssuedResults {
+    /// Checks the signed push `jws`, then stores `content` for its owner — or finds the same
+    /// push already stored.
+    pub async fn push<S>(&self, jws: &str, content: S) -> Result<Pushed, PushError>
+    where
+        S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+    {
+        let (client, claims): (_, Claims) = self.verified_issuer(jws).await?;
+        let meta = claims.document;
+        let agency = AgencyCode::parse(&meta.issuing_agency)?;
+        if agency.as_str() != client.agency_code {
+            return Err(PushError::WrongAgency {
+                client: client.client_id,
+                agency: client.agency_code,
+            });
+        }
+        let result_code = ResultCode::parse(&meta.result_code)?;
+        let dossier = DossierCode::parse(&meta.dossier)?;
+        if result_code.dossier() != &dossier {
+            return Err(PushError::Invalid(
+                "the result code must be the dossier code followed by -KQ<n>".into(),
+            ));
+        }
+        ProcedureCode::parse(&meta.procedure)?;
+        let owner = OwnerIdentifier::parse(&meta.owner)?;
+        let owner_name = meta
+            .owner_name
             .as_deref()
             .filter(|n| !n.trim().is_empty())
-            .map(|n| Text::parse(n, "number", 100))
-            .transpose()?,
-        issuing_agency: Some(agency),
-        issue_date: Some(issue_date),
-        valid_until,
-    };
-    // A new owner's store is written only with the document: a refused push leaves none.
-    let destination = match owners::find(&state.db, &state.keys, &owner).await? {
-        Some(found)
-            if owners::data_key(&state.db, &state.keys, found.id)
-                .await?
-                .is_some() =>
-        {
-            Destination::Existing(found.id)
+            .map(|n| Text::parse(n, "owner name", 200))
+            .transpose()?;
+        let issue_date = date(&meta.issue_date, "issue date")?;
+        let valid_until = meta
+            .valid_until
+            .as_deref()
+            .map(|d| date(d, "valid until"))
+            .transpose()?;
+        if valid_until.is_some_and(|until| until < issue_date) {
+            return Err(PushError::Invalid(
+                "valid_until is before issue_date".into(),
+            ));
         }
-        // An erasure stopped after destroying the key: finishing it gives a fresh store.
-        Some(_) => Destination::Existing(
-            owners::find_or_create(&state.db, &state.keys, &owner)
-                .await?
-                .id,
-        ),
-        None => Destination::New(Box::new(owners::prepare(&state.keys, &owner)?)),
-    };
-    let owner_id = match &destination {
-        Destination::Existing(id) => *id,
-        Destination::New(new) => new.id,
-    };
-    let supersedes = match meta.supersedes.as_deref() {
-        Some(code) => Some(earlier_result(state, code, &result_code, owner_id, &client).await?),
-        None => None,
-    };
-    if let Some(done) = already(state, &result_code, jws).await? {
-        return Ok(done);
-    }
-    let issued = IssuedBy {
-        client_id: client.client_id.clone(),
-        result_code: result_code.clone(),
-        sha256,
-        signature: jws.to_owned(),
-        supersedes,
-    };
-    match documents::store_document(state, destination, new, Some(issued), content).await {
-        Ok(view) => {
-            if let Some(name) = &owner_name {
-                owners::remember_name(&state.db, &state.keys, owner_id, name, true).await?;
+        let sha256 = claims.sha256.to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(PushError::Invalid("sha256 must be 64 hex digits".into()));
+        }
+        let new = NewDocument {
+            type_code: DocumentTypeCode::parse(&meta.type_code)?,
+            title: Text::parse(&meta.title, "title", 500)?,
+            number: meta
+                .number
+                .as_deref()
+                .filter(|n| !n.trim().is_empty())
+                .map(|n| Text::parse(n, "number", 100))
+                .transpose()?,
+            issuing_agency: Some(agency),
+            issue_date: Some(issue_date),
+            valid_until,
+        };
+        // A new owner's store is written only with the document: a refused push leaves none.
+        let destination = match self.owners.find(&owner).await? {
+            Some(found) if self.owners.data_key(found.id).await?.is_some() => {
+                Destination::Existing(found.id)
             }
-            Ok(Pushed {
-                id: view.id,
-                result_code: result_code.to_string(),
-                created: true,
-            })
+            // An erasure stopped after destroying the key: finishing it gives a fresh store.
+            Some(_) => Destination::Existing(self.owners.find_or_create(&owner).await?.id),
+            None => Destination::New(Box::new(self.owners.prepare(&owner)?)),
+        };
+        let owner_id = match &destination {
+            Destination::Existing(id) => *id,
+            Destination::New(new) => new.id,
+        };
+        let supersedes = match meta.supersedes.as_deref() {
+            Some(code) => Some(
+                self.earlier_result(code, &result_code, owner_id, &client)
+                    .await?,
+            ),
+            None => None,
+        };
+        if let Some(done) = self.already(&result_code, jws).await? {
+            return Ok(done);
         }
-        // Another push of the same code won the race: the same push is fine, another is not.
-        Err(DocumentError::DuplicateResult) => already(state, &result_code, jws)
+        let issued = IssuedBy {
+            client_id: client.client_id.clone(),
+            result_code: result_code.clone(),
+            sha256,
+            signature: jws.to_owned(),
+            supersedes,
+        };
+        match self
+            .documents
+            .store_document(destination, new, Some(issued), content)
+            .await
+        {
+            Ok(view) => {
+                if let Some(name) = &owner_name {
+                    self.owners.remember_name(owner_id, name, true).await?;
+                }
+                Ok(Pushed {
+                    id: view.id,
+                    result_code: result_code.to_string(),
+                    created: true,
+                })
+            }
+            // Another push of the same code won the race: the same push is fine, another is not.
+            Err(DocumentError::DuplicateResult) => self
+                .already(&result_code, jws)
+                .await?
+                .ok_or_else(|| PushError::Conflict(result_code.to_string())),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The issuer's earlier result `code`, of the same owner, that a push supersedes.
+    async fn earlier_result(
+        &self,
+        code: &str,
+        pushed: &ResultCode,
+        owner: OwnerId,
+        client: &crate::storage::entities::clients::Model,
+    ) -> Result<Uuid, PushError> {
+        let code = ResultCode::parse(code)?;
+        if &code == pushed {
+            return Err(PushError::Invalid(
+                "a result cannot supersede itself".into(),
+            ));
+        }
+        document_rows::Entity::find()
+            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from)?
+            .filter(|r| {
+                r.owner_id == owner.0
+                    && r.issuer_client.as_deref() == Some(client.client_id.as_str())
+            })
+            .map(|r| r.id)
+            .ok_or_else(|| {
+                PushError::Invalid(format!(
+                    "supersedes names {code}, which is not a result of yours for this owner"
+                ))
+            })
+    }
+
+    /// The enabled issuer that signed `jws` with one of its registered keys, for Kho, and the
+    /// statement's claims.
+    pub(super) async fn verified_issuer<T: serde::de::DeserializeOwned>(
+        &self,
+        jws: &str,
+    ) -> Result<(crate::storage::entities::clients::Model, T), PushError> {
+        let claimed = clients::claimed_client(jws)
+            .ok_or_else(|| PushError::Signature("the JWS names no issuer (iss)".into()))?;
+        let client = clients::find_enabled(&self.db, &claimed)
             .await?
-            .ok_or_else(|| PushError::Conflict(result_code.to_string())),
-        Err(e) => Err(e.into()),
+            .filter(|c| c.role == "issuer")
+            .ok_or_else(|| PushError::Signature(format!("{claimed} is not an enabled issuer")))?;
+        let audience = self.signer.issuer();
+        let claims: T =
+            verify_signed(&client, jws, audience)
+                .await
+                .map_err(|e: AssertionError| match e {
+                    AssertionError::Store(e) => PushError::Store(e),
+                    AssertionError::Keys(why) => PushError::Unavailable(why),
+                    other => PushError::Signature(other.to_string()),
+                })?;
+        Ok((client, claims))
     }
-}
 
-/// The issuer's earlier result `code`, of the same owner, that a push supersedes.
-async fn earlier_result(
-    state: &AppState,
-    code: &str,
-    pushed: &ResultCode,
-    owner: OwnerId,
-    client: &crate::storage::entities::clients::Model,
-) -> Result<Uuid, PushError> {
-    let code = ResultCode::parse(code)?;
-    if &code == pushed {
-        return Err(PushError::Invalid(
-            "a result cannot supersede itself".into(),
-        ));
+    /// The document stored under `result_code`, if it is this very push — the same issuer signed
+    /// the same metadata over the same content, whenever it signed it; a conflict if another.
+    async fn already(
+        &self,
+        result_code: &ResultCode,
+        jws: &str,
+    ) -> Result<Option<Pushed>, PushError> {
+        let existing = document_rows::Entity::find()
+            .filter(document_rows::Column::ResultCode.eq(result_code.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from)?;
+        let Some(row) = existing else {
+            return Ok(None);
+        };
+        let stored = match self.owners.data_key(OwnerId(row.owner_id)).await? {
+            Some(key) => documents::issuer_signature(&key, &row).map_err(StoreError::from)?,
+            None => None,
+        };
+        let same = stored
+            .as_deref()
+            .and_then(signed_push)
+            .zip(signed_push(jws))
+            .is_some_and(|(stored, pushed)| stored == pushed);
+        if !same {
+            return Err(PushError::Conflict(result_code.to_string()));
+        }
+        Ok(Some(Pushed {
+            id: row.id,
+            result_code: result_code.to_string(),
+            created: false,
+        }))
     }
-    document_rows::Entity::find()
-        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-        .one(&state.db)
-        .await
-        .map_err(StoreError::from)?
-        .filter(|r| {
-            r.owner_id == owner.0 && r.issuer_client.as_deref() == Some(client.client_id.as_str())
-        })
-        .map(|r| r.id)
-        .ok_or_else(|| {
-            PushError::Invalid(format!(
-                "supersedes names {code}, which is not a result of yours for this owner"
-            ))
-        })
-}
-
-/// The enabled issuer that signed `jws` with one of its registered keys, for Kho, and the
-/// statement's claims.
-pub(super) async fn verified_issuer<T: serde::de::DeserializeOwned>(
-    state: &AppState,
-    jws: &str,
-) -> Result<(crate::storage::entities::clients::Model, T), PushError> {
-    let claimed = clients::claimed_client(jws)
-        .ok_or_else(|| PushError::Signature("the JWS names no issuer (iss)".into()))?;
-    let client = clients::find_enabled(&state.db, &claimed)
-        .await?
-        .filter(|c| c.role == "issuer")
-        .ok_or_else(|| PushError::Signature(format!("{claimed} is not an enabled issuer")))?;
-    let audience = crate::oauth::issuer(state);
-    let claims: T = verify_signed(&client, jws, &audience)
-        .await
-        .map_err(|e: AssertionError| match e {
-            AssertionError::Store(e) => PushError::Store(e),
-            AssertionError::Keys(why) => PushError::Unavailable(why),
-            other => PushError::Signature(other.to_string()),
-        })?;
-    Ok((client, claims))
-}
-
-/// The document stored under `result_code`, if it is this very push — the same issuer signed
-/// the same metadata over the same content, whenever it signed it; a conflict if another.
-async fn already(
-    state: &AppState,
-    result_code: &ResultCode,
-    jws: &str,
-) -> Result<Option<Pushed>, PushError> {
-    let existing = document_rows::Entity::find()
-        .filter(document_rows::Column::ResultCode.eq(result_code.to_string()))
-        .one(&state.db)
-        .await
-        .map_err(StoreError::from)?;
-    let Some(row) = existing else {
-        return Ok(None);
-    };
-    let stored = match owners::data_key(&state.db, &state.keys, OwnerId(row.owner_id)).await? {
-        Some(key) => documents::issuer_signature(&key, &row).map_err(StoreError::from)?,
-        None => None,
-    };
-    let same = stored
-        .as_deref()
-        .and_then(signed_push)
-        .zip(signed_push(jws))
-        .is_some_and(|(stored, pushed)| stored == pushed);
-    if !same {
-        return Err(PushError::Conflict(result_code.to_string()));
-    }
-    Ok(Some(Pushed {
-        id: row.id,
-        result_code: result_code.to_string(),
-        created: false,
-    }))
 }
 
 /// What a push states, without when it was signed: its issuer, metadata and content hash. Read
@@ -315,5 +319,5 @@ fn signed_push(jws: &str) -> Option<(serde_json::Value, serde_json::Value, Strin
 }
 
 fn date(s: &str, what: &'static str) -> Result<NaiveDate, PushError> {
-    Ok(crate::documents::http::parse_date(s, what)?)
+    Ok(crate::ids::parse_date(s, what)?)
 }

@@ -9,8 +9,8 @@ use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
-use super::push::{PushError, verified_issuer};
-use crate::app::AppState;
+use super::IssuedResults;
+use super::push::PushError;
 use crate::documents::{Status, effective_status};
 use crate::ids::{ResultCode, Text};
 use crate::storage::StoreError;
@@ -54,62 +54,65 @@ pub struct StatusView {
     pub valid_until: Option<chrono::NaiveDate>,
 }
 
-/// Applies the signed status change `jws`.
-pub async fn change_status(state: &AppState, jws: &str) -> Result<StatusView, PushError> {
-    let (client, claims): (_, Claims) = verified_issuer(state, jws).await?;
-    let code = ResultCode::parse(&claims.result_code)?;
-    let signed_at = signed_at(claims.iat)?;
-    let row = document_rows::Entity::find()
-        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-        .one(&state.db)
-        .await
-        .map_err(StoreError::from)?
-        // Another issuer's result is as unknown as a missing one.
-        .filter(|r| r.issuer_client.as_deref() == Some(client.client_id.as_str()))
-        .ok_or(PushError::NotFound)?;
-    let Some(change) = changed(&row, claims.change)? else {
-        // Nothing to change (the same statement again, or a revocation that would not bring
-        // the one in place forward).
-        return view(&code, &row);
-    };
-    if row.status_signed_at.is_some_and(|last| signed_at <= last) {
-        return Err(PushError::Stale);
+impl IssuedResults {
+    /// Applies the signed status change `jws`.
+    pub async fn change_status(&self, jws: &str) -> Result<StatusView, PushError> {
+        let (client, claims): (_, Claims) = self.verified_issuer(jws).await?;
+        let now = self.clock.now();
+        let code = ResultCode::parse(&claims.result_code)?;
+        let signed_at = signed_at(claims.iat, now)?;
+        let row = document_rows::Entity::find()
+            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from)?
+            // Another issuer's result is as unknown as a missing one.
+            .filter(|r| r.issuer_client.as_deref() == Some(client.client_id.as_str()))
+            .ok_or(PushError::NotFound)?;
+        let Some(change) = changed(&row, claims.change, now)? else {
+            // Nothing to change (the same statement again, or a revocation that would not bring
+            // the one in place forward).
+            return view(&code, &row, now);
+        };
+        if row.status_signed_at.is_some_and(|last| signed_at <= last) {
+            return Err(PushError::Stale);
+        }
+        // Compare-and-set on the last statement's time: of two statements racing, one applies.
+        let last = match row.status_signed_at {
+            Some(last) => document_rows::Column::StatusSignedAt.eq(last),
+            None => document_rows::Column::StatusSignedAt.is_null(),
+        };
+        let applied = document_rows::Entity::update_many()
+            .set(document_rows::ActiveModel {
+                status_signed_at: Set(Some(signed_at)),
+                ..change
+            })
+            .filter(document_rows::Column::Id.eq(row.id))
+            .filter(last)
+            // …and on the status it was decided on (a supersede may have come in between).
+            .filter(document_rows::Column::Status.eq(row.status.as_str()))
+            .exec(&self.db)
+            .await
+            .map_err(StoreError::from)?;
+        if applied.rows_affected == 0 {
+            return Err(PushError::Stale);
+        }
+        let updated = document_rows::Entity::find_by_id(row.id)
+            .one(&self.db)
+            .await
+            .map_err(StoreError::from)?
+            .ok_or(PushError::NotFound)?;
+        view(&code, &updated, now)
     }
-    // Compare-and-set on the last statement's time: of two statements racing, one applies.
-    let last = match row.status_signed_at {
-        Some(last) => document_rows::Column::StatusSignedAt.eq(last),
-        None => document_rows::Column::StatusSignedAt.is_null(),
-    };
-    let applied = document_rows::Entity::update_many()
-        .set(document_rows::ActiveModel {
-            status_signed_at: Set(Some(signed_at)),
-            ..change
-        })
-        .filter(document_rows::Column::Id.eq(row.id))
-        .filter(last)
-        // …and on the status it was decided on (a supersede may have come in between).
-        .filter(document_rows::Column::Status.eq(row.status.as_str()))
-        .exec(&state.db)
-        .await
-        .map_err(StoreError::from)?;
-    if applied.rows_affected == 0 {
-        return Err(PushError::Stale);
-    }
-    let updated = document_rows::Entity::find_by_id(row.id)
-        .one(&state.db)
-        .await
-        .map_err(StoreError::from)?
-        .ok_or(PushError::NotFound)?;
-    view(&code, &updated)
 }
 
 /// The statement's `iat`, refused when it is not a time or lies in the future.
-fn signed_at(iat: f64) -> Result<DateTime<Utc>, PushError> {
+fn signed_at(iat: f64, now: DateTime<Utc>) -> Result<DateTime<Utc>, PushError> {
     let at = (iat.is_finite() && iat >= 0.0)
         .then(|| DateTime::from_timestamp_millis((iat * 1000.0) as i64))
         .flatten()
         .ok_or_else(|| PushError::Invalid("iat must be a time in seconds".into()))?;
-    if at > Utc::now() + chrono::Duration::seconds(MAX_SKEW_SECONDS) {
+    if at > now + chrono::Duration::seconds(MAX_SKEW_SECONDS) {
         return Err(PushError::Invalid("iat is in the future".into()));
     }
     Ok(at)
@@ -119,6 +122,7 @@ fn signed_at(iat: f64) -> Result<DateTime<Utc>, PushError> {
 fn changed(
     row: &document_rows::Model,
     change: Change,
+    now: DateTime<Utc>,
 ) -> Result<Option<document_rows::ActiveModel>, PushError> {
     let mut update = document_rows::ActiveModel::default();
     match change {
@@ -127,7 +131,6 @@ fn changed(
             effective_at,
         } => {
             let reason = Text::parse(&reason, "reason", 500)?;
-            let now = Utc::now();
             let effective_at = effective_at.unwrap_or(now);
             if row.status == Status::Revoked.as_str() {
                 // A revocation in effect stands; a scheduled one may only be brought forward.
@@ -149,7 +152,7 @@ fn changed(
         Change::ValidUntil { valid_until } => {
             let until = valid_until
                 .as_deref()
-                .map(|d| crate::documents::http::parse_date(d, "valid until"))
+                .map(|d| crate::ids::parse_date(d, "valid until"))
                 .transpose()?;
             if until.is_some_and(|u| row.issue_date.is_some_and(|issued| u < issued)) {
                 return Err(PushError::Invalid(
@@ -165,9 +168,13 @@ fn changed(
     Ok(Some(update))
 }
 
-fn view(code: &ResultCode, row: &document_rows::Model) -> Result<StatusView, PushError> {
+fn view(
+    code: &ResultCode,
+    row: &document_rows::Model,
+    now: DateTime<Utc>,
+) -> Result<StatusView, PushError> {
     let (status, status_changed_at) =
-        effective_status(row).map_err(|e| PushError::Store(e.into()))?;
+        effective_status(row, now).map_err(|e| PushError::Store(e.into()))?;
     Ok(StatusView {
         result_code: code.to_string(),
         status,

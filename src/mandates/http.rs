@@ -11,9 +11,8 @@ use super::MandateView;
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
-use crate::identity::{SignedIn, check_csrf, check_same_origin, sessions};
+use crate::identity::{SignedIn, check_csrf, check_same_origin};
 use crate::ids::OwnerIdentifier;
-use crate::owners;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -28,7 +27,10 @@ async fn my_mandates(
     signed_in: SignedIn,
 ) -> Result<Json<Vec<MandateView>>, ApiError> {
     Ok(Json(
-        super::active_for_person(&state.db, &state.keys, signed_in.session.person).await?,
+        state
+            .mandates
+            .active_for_person(signed_in.session.person)
+            .await?,
     ))
 }
 
@@ -59,34 +61,29 @@ async fn act_as(
     )?;
     let person = signed_in.session.person;
     let Some(owner) = body.owner else {
-        sessions::act_as(
-            &state.db,
-            &signed_in.token,
-            &signed_in.session,
-            person,
-            None,
-        )
-        .await?;
+        state
+            .sessions
+            .act_as(&signed_in.token, &signed_in.session, person, None)
+            .await?;
         return Ok(StatusCode::NO_CONTENT);
     };
     const NONE: ApiError = ApiError::Forbidden("no active mandate lets you act for this owner");
     let who = OwnerIdentifier::parse(&owner)?;
-    let target = owners::find(&state.db, &state.keys, &who)
-        .await?
-        .ok_or(NONE)?;
-    let mandates = super::active_for_person(&state.db, &state.keys, person).await?;
+    let target = state.owners.find(&who).await?.ok_or(NONE)?;
+    let mandates = state.mandates.active_for_person(person).await?;
     let mandate = mandates
         .iter()
         .find(|m| m.owner == who.to_string())
         .ok_or(NONE)?;
-    sessions::act_as(
-        &state.db,
-        &signed_in.token,
-        &signed_in.session,
-        target.id,
-        Some(mandate.id),
-    )
-    .await?;
+    state
+        .sessions
+        .act_as(
+            &signed_in.token,
+            &signed_in.session,
+            target.id,
+            Some(mandate.id),
+        )
+        .await?;
     tracing::info!(person = %person.0, owner = %target.id.0, mandate = %mandate.id, "acting under a mandate");
     Ok(StatusCode::NO_CONTENT)
 }

@@ -3,6 +3,7 @@
 //! basis; it is re-checked on every request, and a guardianship ends by itself at majority.
 
 pub mod http;
+mod service;
 mod store;
 
 use std::fmt;
@@ -10,6 +11,7 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
+pub use service::Mandates;
 pub use store::{
     MandateError, MandateView, NewMandate, active, active_for_person, add, list_for_owner,
     representative_of, revoke,
@@ -163,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_mandate_acts_only_between_its_dates_and_until_revoked() {
-        let now = Utc::now();
+        let now = crate::clock::Clock::system().now();
         let day = chrono::Duration::days(1);
         assert!(is_active(now, now - day, None, None));
         assert!(is_active(now, now - day, Some(now + day), None));

@@ -65,6 +65,7 @@ pub async fn add(
     db: &DatabaseConnection,
     ring: &KeyRing,
     mandate: NewMandate,
+    now: DateTime<Utc>,
 ) -> Result<Uuid, MandateError> {
     let mut until = mandate.valid_until;
     match (&mandate.kind, &mandate.owner) {
@@ -74,7 +75,7 @@ pub async fn add(
                 return Err(MandateError::BirthDateMismatch);
             }
             let of_age = majority(born).ok_or(MandateError::BirthDateMismatch)?;
-            if of_age <= Utc::now() {
+            if of_age <= now {
                 return Err(MandateError::AlreadyOfAge);
             }
             until = Some(until.map_or(of_age, |u| u.min(of_age)));
@@ -97,7 +98,7 @@ pub async fn add(
     if representative == mandate.owner {
         return Err(MandateError::OwnMandate);
     }
-    let owner = owners::find_or_create(db, ring, &mandate.owner).await?;
+    let owner = owners::find_or_create(db, ring, &mandate.owner, now).await?;
     let key = owners::data_key(db, ring, owner.id)
         .await?
         .ok_or(StoreError::Integrity(crate::crypto::IntegrityError))?;
@@ -119,7 +120,7 @@ pub async fn add(
         basis: Set(mandate.basis.as_str().to_owned()),
         valid_from: Set(mandate.valid_from),
         valid_until: Set(until),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         revoked_at: Set(None),
     })
     .exec_without_returning(db)
@@ -149,6 +150,7 @@ async fn view(
     db: &DatabaseConnection,
     ring: &KeyRing,
     row: mandates::Model,
+    now: DateTime<Utc>,
 ) -> Result<MandateView, StoreError> {
     let owner = OwnerId(row.owner_id);
     let key = owners::data_key(db, ring, owner)
@@ -167,7 +169,7 @@ async fn view(
             &row.representative_sealed,
         )?,
         owner: identifier,
-        active: is_active(Utc::now(), row.valid_from, row.valid_until, row.revoked_at),
+        active: is_active(now, row.valid_from, row.valid_until, row.revoked_at),
         id: row.id,
         kind: row.kind,
         scopes: row.scopes,
@@ -183,6 +185,7 @@ pub async fn list_for_owner(
     db: &DatabaseConnection,
     ring: &KeyRing,
     owner: &OwnerIdentifier,
+    now: DateTime<Utc>,
 ) -> Result<Vec<MandateView>, StoreError> {
     let Some(found) = owners::find(db, ring, owner).await? else {
         return Ok(Vec::new());
@@ -194,16 +197,20 @@ pub async fn list_for_owner(
         .await?;
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        views.push(view(db, ring, row).await?);
+        views.push(view(db, ring, row, now).await?);
     }
     Ok(views)
 }
 
 /// Ends a mandate now; every session acting under it stops at its next request.
-pub async fn revoke(db: &DatabaseConnection, id: Uuid) -> Result<bool, StoreError> {
+pub async fn revoke(
+    db: &DatabaseConnection,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let done = mandates::Entity::update_many()
         .set(mandates::ActiveModel {
-            revoked_at: Set(Some(Utc::now())),
+            revoked_at: Set(Some(now)),
             ..Default::default()
         })
         .filter(mandates::Column::Id.eq(id))
@@ -217,9 +224,10 @@ pub async fn revoke(db: &DatabaseConnection, id: Uuid) -> Result<bool, StoreErro
 pub async fn active(
     db: &DatabaseConnection,
     id: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<Option<mandates::Model>, StoreError> {
     let row = mandates::Entity::find_by_id(id).one(db).await?;
-    Ok(row.filter(|m| is_active(Utc::now(), m.valid_from, m.valid_until, m.revoked_at)))
+    Ok(row.filter(|m| is_active(now, m.valid_from, m.valid_until, m.revoked_at)))
 }
 
 /// The active mandates held by the person whose own store is `person`.
@@ -227,6 +235,7 @@ pub async fn active_for_person(
     db: &DatabaseConnection,
     ring: &KeyRing,
     person: OwnerId,
+    now: DateTime<Utc>,
 ) -> Result<Vec<MandateView>, StoreError> {
     let Some(me) = owner_rows::Entity::find_by_id(person.0).one(db).await? else {
         return Ok(Vec::new());
@@ -240,10 +249,10 @@ pub async fn active_for_person(
     let mut views = Vec::new();
     for row in rows
         .into_iter()
-        .filter(|m| is_active(Utc::now(), m.valid_from, m.valid_until, m.revoked_at))
+        .filter(|m| is_active(now, m.valid_from, m.valid_until, m.revoked_at))
     {
         // A mandate whose owner can no longer be read (an erasure under way) is skipped, not fatal.
-        match view(db, ring, row).await {
+        match view(db, ring, row, now).await {
             Ok(found) => views.push(found),
             Err(e) => tracing::warn!(error = %e, "skipping a mandate whose owner cannot be read"),
         }

@@ -7,7 +7,8 @@
 //! access token when one is presented; the nonce, when one is required or sent; and `jti` never
 //! seen before — recorded in the database, so a replay is refused by every Kho process.
 
-use axum::http::HeaderMap;
+use std::sync::Arc;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Duration, Utc};
@@ -18,8 +19,8 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use crate::app::AppState;
-use crate::crypto::BlindIndexKey;
+use crate::clock::Clock;
+use crate::crypto::{BlindIndexKey, KeyRing};
 use crate::storage::StoreError;
 use crate::storage::entities::dpop_proofs;
 
@@ -72,51 +73,84 @@ struct Claims {
     nonce: Option<String>,
 }
 
-/// Checks the request's DPoP proof for `method` on `url` (Kho's public URL of the endpoint),
-/// bound to `access_token` when one is presented.
-pub async fn verify(
-    state: &AppState,
-    headers: &HeaderMap,
-    method: &str,
-    url: &str,
-    access_token: Option<&str>,
-) -> Result<Proof, DpopError> {
-    let mut values = headers.get_all("dpop").iter();
-    let proof = values.next().ok_or(DpopError::Missing)?;
-    if values.next().is_some() {
-        return Err(DpopError::Invalid("send exactly one DPoP header"));
+/// DPoP proofs (RFC 9449), holding what they need: the database (used proof ids), the key ring
+/// (the key that makes nonces), whether a nonce is required, and the clock.
+#[derive(Clone, Debug)]
+pub struct Dpop {
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    require_nonce: bool,
+    clock: Clock,
+}
+
+impl Dpop {
+    pub fn new(
+        db: DatabaseConnection,
+        keys: Arc<KeyRing>,
+        require_nonce: bool,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            keys,
+            require_nonce,
+            clock,
+        }
     }
-    let proof = proof
-        .to_str()
-        .map_err(|_| DpopError::Invalid("the DPoP header is not a JWT"))?;
-    let (jkt, claims) = check_signature(proof)?;
-    if claims.htm != method {
-        return Err(DpopError::Invalid("htm does not match the request method"));
+
+    /// Checks the request's DPoP proof for `method` on `url` (Kho's public URL of the endpoint),
+    /// bound to `access_token` when one is presented.
+    /// `proofs` are the values of every `DPoP` header the request carried.
+    pub async fn verify(
+        &self,
+        proofs: &[&[u8]],
+        method: &str,
+        url: &str,
+        access_token: Option<&str>,
+    ) -> Result<Proof, DpopError> {
+        let proof = match proofs {
+            [] => return Err(DpopError::Missing),
+            [one] => *one,
+            _ => return Err(DpopError::Invalid("send exactly one DPoP header")),
+        };
+        let proof = std::str::from_utf8(proof)
+            .ok()
+            .filter(|p| p.bytes().all(|b| b == b'\t' || (32..127).contains(&b)))
+            .ok_or(DpopError::Invalid("the DPoP header is not a JWT"))?;
+        let (jkt, claims) = check_signature(proof)?;
+        if claims.htm != method {
+            return Err(DpopError::Invalid("htm does not match the request method"));
+        }
+        if normalise(&claims.htu).as_deref() != normalise(url).as_deref() {
+            return Err(DpopError::Invalid("htu does not match the request URL"));
+        }
+        let now = self.clock.now();
+        let iat = Some(claims.iat)
+            .filter(|t| t.is_finite())
+            .and_then(|t| DateTime::from_timestamp(t.floor() as i64, 0))
+            .ok_or(DpopError::Invalid("iat is not a time"))?;
+        if iat < now - Duration::seconds(MAX_AGE) || iat > now + Duration::seconds(MAX_SKEW) {
+            return Err(DpopError::Invalid("iat is outside the accepted window"));
+        }
+        match (access_token, claims.ath.as_deref()) {
+            (Some(token), Some(ath)) if ath == token_hash(token) => {}
+            (Some(_), _) => return Err(DpopError::Invalid("ath does not match the access token")),
+            (None, _) => {}
+        }
+        let key = self.keys.blind_index();
+        match claims.nonce.as_deref() {
+            Some(nonce) if !nonce_is_current(&key, nonce, now) => return Err(DpopError::UseNonce),
+            None if self.require_nonce => return Err(DpopError::UseNonce),
+            _ => {}
+        }
+        remember(&self.db, &jkt, &claims.jti, iat).await?;
+        Ok(Proof { jkt })
     }
-    if normalise(&claims.htu).as_deref() != normalise(url).as_deref() {
-        return Err(DpopError::Invalid("htu does not match the request URL"));
+
+    /// The nonce a proof made now should carry (RFC 9449 §8).
+    pub fn nonce(&self) -> String {
+        nonce(&self.keys.blind_index(), self.clock.now())
     }
-    let now = Utc::now();
-    let iat = Some(claims.iat)
-        .filter(|t| t.is_finite())
-        .and_then(|t| DateTime::from_timestamp(t.floor() as i64, 0))
-        .ok_or(DpopError::Invalid("iat is not a time"))?;
-    if iat < now - Duration::seconds(MAX_AGE) || iat > now + Duration::seconds(MAX_SKEW) {
-        return Err(DpopError::Invalid("iat is outside the accepted window"));
-    }
-    match (access_token, claims.ath.as_deref()) {
-        (Some(token), Some(ath)) if ath == token_hash(token) => {}
-        (Some(_), _) => return Err(DpopError::Invalid("ath does not match the access token")),
-        (None, _) => {}
-    }
-    let key = state.keys.blind_index();
-    match claims.nonce.as_deref() {
-        Some(nonce) if !nonce_is_current(&key, nonce, now) => return Err(DpopError::UseNonce),
-        None if state.settings.dpop_require_nonce => return Err(DpopError::UseNonce),
-        _ => {}
-    }
-    remember(&state.db, &jkt, &claims.jti, iat).await?;
-    Ok(Proof { jkt })
 }
 
 /// Header and signature checks; returns the key's thumbprint and the claims.
@@ -254,7 +288,7 @@ mod tests {
     #[test]
     fn a_nonce_lasts_its_window_and_the_next_only() {
         let key = BlindIndexKey::new(zeroize::Zeroizing::new([7u8; 32]));
-        let t = Utc::now();
+        let t = Clock::system().now();
         let n = nonce(&key, t);
         assert!(nonce_is_current(&key, &n, t));
         assert!(nonce_is_current(

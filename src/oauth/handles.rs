@@ -41,6 +41,7 @@ pub struct NewGrant<'a> {
 pub async fn new_grant(
     db: &impl ConnectionTrait,
     grant: NewGrant<'_>,
+    now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let handle = fresh()?;
     let row = grants::ActiveModel {
@@ -51,7 +52,7 @@ pub async fn new_grant(
         redirect_uri: Set(grant.redirect_uri.map(str::to_owned)),
         code_challenge: Set(grant.code_challenge.map(str::to_owned)),
         dpop_jkt: Set(grant.dpop_jkt.map(str::to_owned)),
-        expires_at: Set(Utc::now() + grant.lifetime),
+        expires_at: Set(now + grant.lifetime),
         redeemed_at: Set(None),
         interval_secs: Set(grant.interval),
         next_poll_at: Set(None),
@@ -77,9 +78,13 @@ pub async fn grant(
 }
 
 /// Marks the grant redeemed; `false` if it already was (a second use).
-pub async fn redeem(db: &impl ConnectionTrait, handle_hash: &str) -> Result<bool, StoreError> {
+pub async fn redeem(
+    db: &impl ConnectionTrait,
+    handle_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
     let done = grants::Entity::update_many()
-        .col_expr(grants::Column::RedeemedAt, Expr::value(Utc::now()))
+        .col_expr(grants::Column::RedeemedAt, Expr::value(now))
         .filter(grants::Column::HandleHash.eq(handle_hash))
         .filter(grants::Column::RedeemedAt.is_null())
         .exec(db)
@@ -109,6 +114,7 @@ pub async fn issue_access_token(
     consent: Uuid,
     client_id: &str,
     jkt: &str,
+    now: DateTime<Utc>,
     expires_at: DateTime<Utc>,
 ) -> Result<String, StoreError> {
     let token = fresh()?;
@@ -117,7 +123,7 @@ pub async fn issue_access_token(
         consent_id: Set(consent),
         client_id: Set(client_id.to_owned()),
         jkt: Set(jkt.to_owned()),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
         expires_at: Set(expires_at),
         revoked_at: Set(None),
     };
@@ -142,9 +148,10 @@ pub async fn revoke(
     db: &DatabaseConnection,
     token: &str,
     client_id: &str,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     access_tokens::Entity::update_many()
-        .col_expr(access_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
         .filter(access_tokens::Column::TokenHash.eq(hash(token)))
         .filter(access_tokens::Column::ClientId.eq(client_id))
         .filter(access_tokens::Column::RevokedAt.is_null())
@@ -153,13 +160,14 @@ pub async fn revoke(
     Ok(())
 }
 
-/// Revokes every token issued under `consent` (a code redeemed twice).
+/// Revokes every token issued under `consent` (a code redeemed twice, a withdrawal).
 pub async fn revoke_consent_tokens(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     consent: Uuid,
+    now: DateTime<Utc>,
 ) -> Result<(), StoreError> {
     access_tokens::Entity::update_many()
-        .col_expr(access_tokens::Column::RevokedAt, Expr::value(Utc::now()))
+        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
         .filter(access_tokens::Column::ConsentId.eq(consent))
         .filter(access_tokens::Column::RevokedAt.is_null())
         .exec(db)
@@ -169,8 +177,7 @@ pub async fn revoke_consent_tokens(
 
 /// Deletes what can never be used again: lapsed requests, grants and DPoP proofs, and tokens a
 /// day past their expiry.
-pub async fn purge_expired(db: &DatabaseConnection) -> Result<u64, StoreError> {
-    let now = Utc::now();
+pub async fn purge_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {
     let mut gone = par_requests::Entity::delete_many()
         .filter(par_requests::Column::ExpiresAt.lt(now))
         .exec(db)

@@ -9,7 +9,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
-use crate::identity::{OwnerSession, sessions};
+use crate::identity::OwnerSession;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -40,17 +40,21 @@ struct Me {
 /// Who is signed in, and the CSRF token of the session.
 #[utoipa::path(get, path = "/v1/me", tag = "me", responses((status = 200, body = Me), (status = 401, body = Problem)))]
 async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json<Me>, ApiError> {
-    let identifier = super::identifier(&state.db, &state.keys, session.owner)
+    let identifier = state
+        .owners
+        .identifier(session.owner)
         .await?
         .ok_or(ApiError::Unauthenticated)?;
     Ok(Json(Me {
         kind: identifier.kind().as_str(),
-        name: super::name(&state.db, &state.keys, session.owner).await?,
+        name: state.owners.name(session.owner).await?,
         identifier: identifier.to_string(),
         csrf_token: session.csrf_token,
         official: session.official,
         acting_person: match session.mandate {
-            Some(_) => super::identifier(&state.db, &state.keys, session.person)
+            Some(_) => state
+                .owners
+                .identifier(session.person)
                 .await?
                 .map(|i| i.to_string()),
             None => None,
@@ -66,10 +70,8 @@ async fn sign_out(
     _session: OwnerSession,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    if let Some(token) =
-        CookieJar::from_headers(&headers).get(sessions::cookie_name(&state.settings))
-    {
-        sessions::delete(&state.db, token.value()).await?;
+    if let Some(token) = CookieJar::from_headers(&headers).get(state.sessions.cookie_name()) {
+        state.sessions.delete(token.value()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -82,7 +84,5 @@ async fn erase_me(
     session: OwnerSession,
 ) -> Result<Json<super::ErasureReport>, ApiError> {
     session.require_self()?;
-    Ok(Json(
-        super::erase(&state.db, &state.blobs, session.owner).await?,
-    ))
+    Ok(Json(state.owners.erase(session.owner).await?))
 }

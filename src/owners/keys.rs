@@ -1,7 +1,7 @@
 //! Each owner's data key: wrapped under the active master key, unwrapped per request, re-wrapped
 //! in batches when the master key rotates.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Expr, Func};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
@@ -51,6 +51,7 @@ pub async fn rewrap_batch(
     db: &DatabaseConnection,
     ring: &KeyRing,
     batch: u64,
+    now: DateTime<Utc>,
 ) -> Result<u64, StoreError> {
     let (active_id, active) = ring.active_master()?;
     let rows = owner_keys::Entity::find()
@@ -68,7 +69,7 @@ pub async fn rewrap_batch(
             .set(owner_keys::ActiveModel {
                 kek_id: Set(active_id.clone()),
                 wrapped: Set(wrapped),
-                rewrapped_at: Set(Some(Utc::now())),
+                rewrapped_at: Set(Some(now)),
                 ..Default::default()
             })
             .filter(owner_keys::Column::OwnerId.eq(row.owner_id))

@@ -4,10 +4,12 @@
 mod erase;
 pub mod http;
 mod keys;
+mod service;
 mod store;
 
 pub use erase::{ErasureReport, erase};
 pub use keys::{KekUsage, data_key, kek_usage, rewrap_batch};
+pub use service::Owners;
 pub use store::{
     NewOwner, Owner, find, find_or_create, identifier, identifier_index, insert_new, name, prepare,
     remember_name,

@@ -1,7 +1,7 @@
 //! Finding and creating owners. The identifier is stored only as a blind index and sealed with
 //! the owner's own key.
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ActiveValue::Set, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
     SqlErr, TransactionTrait,
@@ -61,6 +61,7 @@ pub async fn find_or_create(
     db: &DatabaseConnection,
     ring: &KeyRing,
     who: &OwnerIdentifier,
+    now: DateTime<Utc>,
 ) -> Result<Owner, StoreError> {
     if let Some(owner) = find(db, ring, who).await? {
         if owner_keys::Entity::find_by_id(owner.id.0)
@@ -75,7 +76,7 @@ pub async fn find_or_create(
         tracing::warn!(owner = %owner.id.0, "finishing an interrupted erasure at sign-in");
         owners::Entity::delete_by_id(owner.id.0).exec(db).await?;
     }
-    let new = prepare(ring, who)?;
+    let new = prepare(ring, who, now)?;
     let txn = db.begin().await?;
     if insert_new(&txn, &new).await? {
         txn.commit().await?;
@@ -110,11 +111,14 @@ impl NewOwner {
 }
 
 /// Makes `who`'s store and data key, not yet written.
-pub fn prepare(ring: &KeyRing, who: &OwnerIdentifier) -> Result<NewOwner, StoreError> {
+pub fn prepare(
+    ring: &KeyRing,
+    who: &OwnerIdentifier,
+    now: DateTime<Utc>,
+) -> Result<NewOwner, StoreError> {
     let id = Uuid::now_v7();
     let key = DataKey::generate()?;
     let (kek_id, wrapped) = keys::wrap_new(ring, id, &key)?;
-    let now = Utc::now();
     let owner = owners::ActiveModel {
         id: Set(id),
         kind: Set(who.kind().as_str().to_owned()),

@@ -5,9 +5,8 @@
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
-use super::store::sealed_document;
+use super::Seals;
 use super::token::{SealClaims, SealError, check_offline, claimed_store};
-use crate::app::AppState;
 use crate::documents::{Status, effective_status};
 use crate::storage::StoreError;
 use crate::verify::{Verdict, receipt};
@@ -45,44 +44,46 @@ pub enum CheckError {
     Store(#[from] StoreError),
 }
 
-/// The store a token claims to come from, when it is not this one.
-fn other_store(state: &AppState, token: &str) -> Option<String> {
-    claimed_store(token).filter(|iss| *iss != crate::oauth::issuer(state))
-}
+impl Seals {
+    /// The store a token claims to come from, when it is not this one.
+    fn other_store(&self, token: &str) -> Option<String> {
+        claimed_store(token).filter(|iss| *iss != self.signer.issuer())
+    }
 
-/// Checks `token` offline with this store's published keys, then online.
-pub async fn check(state: &AppState, token: &str) -> Result<SealVerification, CheckError> {
-    // Another store's seal is checked against that store's keys, not ours.
-    if let Some(other) = other_store(state, token) {
-        return Err(CheckError::OtherStore(other));
-    }
-    let keys = state.keys.public_keys().map_err(StoreError::from)?;
-    let (seal, signed_by) = check_offline(token, &keys)?;
-    if seal.iss != crate::oauth::issuer(state) {
-        return Err(CheckError::OtherStore(seal.iss));
-    }
-    let now = Utc::now();
-    let mut answer = SealVerification {
-        verdict: Verdict::Unknown,
-        seal,
-        signed_by,
-        status: None,
-        status_changed_at: None,
-        valid_until: None,
-        checked_at: now,
-        receipt: String::new(),
-    };
-    if let Some(row) = sealed_document(state, answer.seal.jti).await? {
-        if row.sha256 == answer.seal.sha256 {
-            let (status, since) = effective_status(&row).map_err(StoreError::from)?;
-            answer.verdict = Verdict::Genuine;
-            answer.status = Some(status);
-            answer.status_changed_at = Some(since);
-            answer.valid_until = row.valid_until;
-        } else {
-            answer.verdict = Verdict::Mismatch;
+    /// Checks `token` offline with this store's published keys, then online.
+    pub async fn check(&self, token: &str) -> Result<SealVerification, CheckError> {
+        // Another store's seal is checked against that store's keys, not ours.
+        if let Some(other) = self.other_store(token) {
+            return Err(CheckError::OtherStore(other));
         }
+        let keys = self.signer.public_keys().map_err(StoreError::from)?;
+        let (seal, signed_by) = check_offline(token, &keys)?;
+        if seal.iss != self.signer.issuer() {
+            return Err(CheckError::OtherStore(seal.iss));
+        }
+        let now = self.clock.now();
+        let mut answer = SealVerification {
+            verdict: Verdict::Unknown,
+            seal,
+            signed_by,
+            status: None,
+            status_changed_at: None,
+            valid_until: None,
+            checked_at: now,
+            receipt: String::new(),
+        };
+        if let Some(row) = self.sealed_document(answer.seal.jti).await? {
+            if row.sha256 == answer.seal.sha256 {
+                let (status, since) = effective_status(&row, now).map_err(StoreError::from)?;
+                answer.verdict = Verdict::Genuine;
+                answer.status = Some(status);
+                answer.status_changed_at = Some(since);
+                answer.valid_until = row.valid_until;
+            } else {
+                answer.verdict = Verdict::Mismatch;
+            }
+        }
+        answer.receipt = receipt(&self.signer, &answer, now)?;
+        Ok(answer)
     }
-    answer.receipt = receipt(state, &answer, now)?;
-    Ok(answer)
 }

@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::store::Seal;
-use super::{CheckError, SealKind, SealVerification, SealingError, check, png, seal_of, svg};
+use super::{CheckError, SealKind, SealVerification, SealingError, png, svg};
 use crate::app::AppState;
 use crate::audit::http::authorize_read;
 use crate::error::{ApiError, Problem};
@@ -62,8 +62,8 @@ struct SealView {
 }
 
 async fn sealed(state: &AppState, session: &OwnerSession, id: Uuid) -> Result<Seal, ApiError> {
-    authorize_read(state, session, "read_seal", Some(id)).await?;
-    Ok(seal_of(state, session.owner, id).await?)
+    authorize_read(&state.access_log, session, "read_seal", Some(id)).await?;
+    Ok(state.seals.seal_of(session.owner, id).await?)
 }
 
 /// The seal of an issued result, or of an uploaded document an official verified: made once,
@@ -133,5 +133,5 @@ async fn check_seal(
     if let Some(refused) = crate::verify::http::rate_limited(&state, peer) {
         return Ok(refused);
     }
-    Ok(Json(check(&state, &asked.seal).await?).into_response())
+    Ok(Json(state.seals.check(&asked.seal).await?).into_response())
 }

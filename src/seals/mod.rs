@@ -10,7 +10,27 @@ mod render;
 mod store;
 mod token;
 
-pub use check::{CheckError, SealVerification, check};
+pub use check::{CheckError, SealVerification};
 pub use render::{ReadError, png, read, svg};
-pub use store::{Seal, SealingError, seal_of, signed_by};
+pub use store::{Seal, SealingError, signed_by};
 pub use token::{SEAL_TYPE, SealClaims, SealError, SealKind, check_offline};
+
+use sea_orm::DatabaseConnection;
+
+use crate::clock::Clock;
+use crate::crypto::Signer;
+
+/// QR seals, holding what they need: the database (seals and the documents they seal), the
+/// store's signer and the clock.
+#[derive(Clone, Debug)]
+pub struct Seals {
+    db: DatabaseConnection,
+    signer: Signer,
+    clock: Clock,
+}
+
+impl Seals {
+    pub fn new(db: DatabaseConnection, signer: Signer, clock: Clock) -> Self {
+        Self { db, signer, clock }
+    }
+}

@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{CheckError, SealClaims, SealKind, check, read};
+use super::{CheckError, SealClaims, SealKind, read};
 use crate::app::AppState;
 
 /// The largest image accepted (a phone photo of a printed seal).
@@ -94,7 +94,7 @@ pub async fn submit(
         None => pasted.clone(),
     };
     // Offline (the signature against the published keys), then online: one check, shown as two.
-    let answer = match check(&state, &token).await {
+    let answer = match state.seals.check(&token).await {
         Ok(answer) => answer,
         Err(e @ (CheckError::Seal(_) | CheckError::OtherStore(_))) => {
             return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted);

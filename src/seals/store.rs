@@ -1,13 +1,12 @@
 //! Making a document's seal once and finding it again: by the owner (their document), and by
 //! anyone holding the seal (its id).
 
-use chrono::Utc;
 use sea_orm::ActiveValue::Set;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, SqlErr};
 use uuid::Uuid;
 
+use super::Seals;
 use super::token::{SEAL_TYPE, SealClaims, SealKind};
-use crate::app::AppState;
 use crate::documents::{DocumentError, Source, Verification, rows_by_ids};
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
@@ -40,83 +39,101 @@ pub struct Seal {
     pub row: seals::Model,
 }
 
-/// The seal of the owner's document `id`, made the first time it is asked for and the same
-/// afterwards — unless the key that signed it is no longer published, when a new one is made.
-pub async fn seal_of(state: &AppState, owner: OwnerId, id: Uuid) -> Result<Seal, SealingError> {
-    let row = rows_by_ids(&state.db, owner, &[id])
-        .await?
-        .into_iter()
-        .next()
-        .ok_or(DocumentError::NotFound)?;
-    let kind = kind_of(&row).ok_or(SealingError::NotSealable)?;
-    if let Some(seal) = stored_seal(state, owner, id).await? {
-        if state.keys.is_signing_key(&seal.kid) {
-            return Ok(Seal { kind, row: seal });
+impl Seals {
+    /// The seal of the owner's document `id`, made the first time it is asked for and the same
+    /// afterwards — unless the key that signed it is no longer published, when a new one is made.
+    pub async fn seal_of(&self, owner: OwnerId, id: Uuid) -> Result<Seal, SealingError> {
+        let row = rows_by_ids(&self.db, owner, &[id])
+            .await?
+            .into_iter()
+            .next()
+            .ok_or(DocumentError::NotFound)?;
+        let kind = kind_of(&row).ok_or(SealingError::NotSealable)?;
+        if let Some(seal) = self.stored_seal(owner, id).await? {
+            if self.signer.is_signing_key(&seal.kid) {
+                return Ok(Seal { kind, row: seal });
+            }
+            seals::Entity::delete_by_id(seal.id).exec(&self.db).await?;
         }
-        seals::Entity::delete_by_id(seal.id).exec(&state.db).await?;
-    }
-    let signer = state.keys.signer().map_err(StoreError::from)?;
-    let is_issued = kind == SealKind::Issued;
-    let now = Utc::now();
-    let claims = SealClaims {
-        iss: crate::oauth::issuer(state),
-        jti: Uuid::now_v7(),
-        iat: now.timestamp(),
-        kind,
-        result_code: row.result_code.clone().filter(|_| is_issued),
-        sha256: row.sha256.clone(),
-        // Only an issuer's own metadata is sealed: an uploaded copy's agency and dates are what
-        // its owner typed, and the official checked the content, not them.
-        issuer: row.issuing_agency.clone().filter(|_| is_issued),
-        issue_date: row.issue_date.filter(|_| is_issued),
-        valid_until: row.valid_until.filter(|_| is_issued),
-        verified_on: match kind {
-            SealKind::VerifiedCopy => row.verified_at.map(|at| at.date_naive()),
-            SealKind::Issued => None,
-        },
-    };
-    let seal = seals::Model {
-        id: claims.jti,
-        document_id: id,
-        owner_id: owner.0,
-        kid: signer.id().to_owned(),
-        token: signer.sign(SEAL_TYPE, &claims).map_err(StoreError::from)?,
-        created_at: now,
-    };
-    let inserted = seals::Entity::insert(seals::ActiveModel {
-        id: Set(seal.id),
-        document_id: Set(seal.document_id),
-        owner_id: Set(seal.owner_id),
-        kid: Set(seal.kid.clone()),
-        token: Set(seal.token.clone()),
-        created_at: Set(seal.created_at),
-    })
-    .exec_without_returning(&state.db)
-    .await;
-    match inserted {
-        Ok(_) => Ok(Seal { kind, row: seal }),
-        // Two first requests raced: the other one's seal is the seal.
-        Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            stored_seal(state, owner, id)
+        let signer = self.signer.key().map_err(StoreError::from)?;
+        let is_issued = kind == SealKind::Issued;
+        let now = self.clock.now();
+        let claims = SealClaims {
+            iss: self.signer.issuer().to_owned(),
+            jti: Uuid::now_v7(),
+            iat: now.timestamp(),
+            kind,
+            result_code: row.result_code.clone().filter(|_| is_issued),
+            sha256: row.sha256.clone(),
+            // Only an issuer's own metadata is sealed: an uploaded copy's agency and dates are what
+            // its owner typed, and the official checked the content, not them.
+            issuer: row.issuing_agency.clone().filter(|_| is_issued),
+            issue_date: row.issue_date.filter(|_| is_issued),
+            valid_until: row.valid_until.filter(|_| is_issued),
+            verified_on: match kind {
+                SealKind::VerifiedCopy => row.verified_at.map(|at| at.date_naive()),
+                SealKind::Issued => None,
+            },
+        };
+        let seal = seals::Model {
+            id: claims.jti,
+            document_id: id,
+            owner_id: owner.0,
+            kid: signer.id().to_owned(),
+            token: signer.sign(SEAL_TYPE, &claims).map_err(StoreError::from)?,
+            created_at: now,
+        };
+        let inserted = seals::Entity::insert(seals::ActiveModel {
+            id: Set(seal.id),
+            document_id: Set(seal.document_id),
+            owner_id: Set(seal.owner_id),
+            kid: Set(seal.kid.clone()),
+            token: Set(seal.token.clone()),
+            created_at: Set(seal.created_at),
+        })
+        .exec_without_returning(&self.db)
+        .await;
+        match inserted {
+            Ok(_) => Ok(Seal { kind, row: seal }),
+            // Two first requests raced: the other one's seal is the seal.
+            Err(e) if matches!(e.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => self
+                .stored_seal(owner, id)
                 .await?
                 .map(|seal| Seal { kind, row: seal })
-                .ok_or_else(|| SealingError::Store(e.into()))
+                .ok_or_else(|| SealingError::Store(e.into())),
+            Err(e) => Err(e.into()),
         }
-        Err(e) => Err(e.into()),
     }
-}
 
-/// The seal stored for the owner's document `id`.
-async fn stored_seal(
-    state: &AppState,
-    owner: OwnerId,
-    id: Uuid,
-) -> Result<Option<seals::Model>, sea_orm::DbErr> {
-    seals::Entity::find()
-        .filter(seals::Column::DocumentId.eq(id))
-        .filter(seals::Column::OwnerId.eq(owner.0))
-        .one(&state.db)
-        .await
+    /// The seal stored for the owner's document `id`.
+    async fn stored_seal(
+        &self,
+        owner: OwnerId,
+        id: Uuid,
+    ) -> Result<Option<seals::Model>, sea_orm::DbErr> {
+        seals::Entity::find()
+            .filter(seals::Column::DocumentId.eq(id))
+            .filter(seals::Column::OwnerId.eq(owner.0))
+            .one(&self.db)
+            .await
+    }
+
+    /// The document a seal id names, if it is still stored.
+    pub async fn sealed_document(
+        &self,
+        seal: Uuid,
+    ) -> Result<Option<documents::Model>, StoreError> {
+        let Some(seal) = seals::Entity::find_by_id(seal).one(&self.db).await? else {
+            return Ok(None);
+        };
+        let rows = rows_by_ids(&self.db, OwnerId(seal.owner_id), &[seal.document_id])
+            .await
+            .map_err(|e| match e {
+                DocumentError::Store(e) => e,
+                _ => StoreError::Integrity(crate::crypto::IntegrityError),
+            })?;
+        Ok(rows.into_iter().next())
+    }
 }
 
 /// What a document's seal would vouch for, if it has one.
@@ -128,23 +145,6 @@ fn kind_of(row: &documents::Model) -> Option<SealKind> {
         }
         Source::Uploaded => None,
     }
-}
-
-/// The document a seal id names, if it is still stored.
-pub async fn sealed_document(
-    state: &AppState,
-    seal: Uuid,
-) -> Result<Option<documents::Model>, StoreError> {
-    let Some(seal) = seals::Entity::find_by_id(seal).one(&state.db).await? else {
-        return Ok(None);
-    };
-    let rows = rows_by_ids(&state.db, OwnerId(seal.owner_id), &[seal.document_id])
-        .await
-        .map_err(|e| match e {
-            DocumentError::Store(e) => e,
-            _ => StoreError::Integrity(crate::crypto::IntegrityError),
-        })?;
-    Ok(rows.into_iter().next())
 }
 
 /// How many seals the store's key `kid` signed.

@@ -11,7 +11,7 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{OfficialVerification, Verification, official_mark_verified, official_verify, verify};
+use super::{OfficialVerification, Verification};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem, problem};
 use crate::extract::ApiJson;
@@ -65,7 +65,7 @@ async fn verify_document(
             sha256_hex(&asked.sha256)?,
         )
     };
-    let answer = verify(&state, &code, &sha256).await?;
+    let answer = state.verifier.verify(&code, &sha256).await?;
     Ok(Json(answer).into_response())
 }
 
@@ -146,7 +146,10 @@ async fn verify_as_official(
     let sha256 = sha256_hex(&asked.sha256)?;
     let code = ResultCode::parse(&asked.result_code)?;
     Ok(Json(
-        official_verify(&state, &session, &code, &sha256, asked.case_ref.as_deref()).await?,
+        state
+            .verifier
+            .official_verify(&session, &code, &sha256, asked.case_ref.as_deref())
+            .await?,
     ))
 }
 
@@ -175,14 +178,15 @@ async fn mark_as_verified(
 ) -> Result<Json<crate::documents::DocumentView>, ApiError> {
     let owner = crate::ids::OwnerIdentifier::parse(&mark.owner)?;
     Ok(Json(
-        official_mark_verified(
-            &state,
-            &session,
-            &owner,
-            mark.document,
-            &mark.method,
-            mark.case_ref.as_deref(),
-        )
-        .await?,
+        state
+            .verifier
+            .official_mark_verified(
+                &session,
+                &owner,
+                mark.document,
+                &mark.method,
+                mark.case_ref.as_deref(),
+            )
+            .await?,
     ))
 }

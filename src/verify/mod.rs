@@ -7,6 +7,47 @@ mod official;
 mod public;
 mod rate_limit;
 
-pub use official::{OfficialVerification, official_mark_verified, official_verify};
-pub use public::{RECEIPT_TYPE, Verdict, Verification, receipt, verify};
+pub use official::OfficialVerification;
+pub use public::{RECEIPT_TYPE, Verdict, Verification, receipt};
 pub use rate_limit::RateLimit;
+
+use sea_orm::DatabaseConnection;
+
+use crate::audit::AccessLog;
+use crate::clock::Clock;
+use crate::crypto::Signer;
+use crate::documents::Documents;
+use crate::owners::Owners;
+
+/// Verification, holding what it needs: the database (results by code), the owners (an
+/// official's answer names the owner), the documents (an official marks a copy checked), the
+/// access log (officials' look-ups), the store's signer (receipts) and the clock.
+#[derive(Clone, Debug)]
+pub struct Verifier {
+    db: DatabaseConnection,
+    owners: Owners,
+    documents: Documents,
+    access_log: AccessLog,
+    signer: Signer,
+    clock: Clock,
+}
+
+impl Verifier {
+    pub fn new(
+        db: DatabaseConnection,
+        owners: Owners,
+        documents: Documents,
+        access_log: AccessLog,
+        signer: Signer,
+        clock: Clock,
+    ) -> Self {
+        Self {
+            db,
+            owners,
+            documents,
+            access_log,
+            signer,
+            clock,
+        }
+    }
+}

@@ -5,13 +5,13 @@
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
-use super::public::{Verification, verify};
-use crate::app::AppState;
-use crate::audit::{self, Access, Actor, Context, Outcome};
+use super::Verifier;
+use super::public::Verification;
+use crate::audit::{Access, Actor, Context, Outcome};
 use crate::error::ApiError;
 use crate::identity::OwnerSession;
 use crate::ids::{ResultCode, Text};
-use crate::owners::{self, OwnerId};
+use crate::owners::OwnerId;
 use crate::storage::entities::documents as document_rows;
 
 /// The public answer, and for a result the store holds: the owner and the document type.
@@ -43,115 +43,108 @@ fn official_case(session: &OwnerSession, case_ref: Option<&str>) -> Result<Text,
         })
 }
 
-pub async fn official_verify(
-    state: &AppState,
-    session: &OwnerSession,
-    code: &ResultCode,
-    sha256: &str,
-    case_ref: Option<&str>,
-) -> Result<OfficialVerification, ApiError> {
-    let case_ref = official_case(session, case_ref)?;
-    // Whose document it is is told — and logged — only for the genuine document: a result code
-    // alone (guessable from the dossier format) reveals nobody.
-    let public = verify(state, code, sha256).await?;
-    let row = if public.verdict == super::Verdict::Genuine {
-        document_rows::Entity::find()
-            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-            .filter(document_rows::Column::Source.eq("issued"))
-            .one(&state.db)
-            .await?
-    } else {
-        None
-    };
-    let (owner, owner_name, document_type) = match &row {
-        Some(row) => {
-            let owner = OwnerId(row.owner_id);
-            audit::append(
-                &state.db,
-                Access {
-                    owner,
-                    actor: Actor::Official {
-                        person: session.person,
-                    },
-                    action: "official_verify",
-                    document: Some(row.id),
-                    outcome: Outcome::Allowed,
-                    detail: None,
-                    context: Context {
-                        case_ref: Some(case_ref.as_str().to_owned()),
-                        ..Context::default()
-                    },
-                },
-            )
-            .await?;
-            let who = owners::identifier(&state.db, &state.keys, owner).await?;
-            let name = owners::name(&state.db, &state.keys, owner).await?;
-            (
-                who.map(|w| w.to_string()),
-                name,
-                Some(row.type_code.clone()),
-            )
-        }
-        None => (None, None, None),
-    };
-    Ok(OfficialVerification {
-        public,
-        owner,
-        owner_name,
-        document_type,
-        case_ref: case_ref.as_str().to_owned(),
-    })
-}
-
-/// An official checks an owner's uploaded document against its original, for a case: logged
-/// for the owner first, then recorded on the document as its provenance.
-pub async fn official_mark_verified(
-    state: &AppState,
-    session: &OwnerSession,
-    owner: &crate::ids::OwnerIdentifier,
-    document: uuid::Uuid,
-    method: &str,
-    case_ref: Option<&str>,
-) -> Result<crate::documents::DocumentView, ApiError> {
-    let case_ref = official_case(session, case_ref)?;
-    let method = Text::parse(method, "method", 200)?;
-    let owner = owners::find(&state.db, &state.keys, owner)
-        .await?
-        .ok_or(ApiError::NotFound)?
-        .id;
-    // The document must be the owner's (another's, or none, is a 404 and logs nothing), and
-    // one they uploaded: an issued result is vouched for by its issuer's signature.
-    let view = crate::documents::get(state, owner, document).await?;
-    if view.source != crate::documents::Source::Uploaded {
-        return Err(crate::documents::DocumentError::NotEditable.into());
-    }
-    let official = owners::identifier(&state.db, &state.keys, session.person)
-        .await?
-        .ok_or(ApiError::Unauthenticated)?;
-    audit::append(
-        &state.db,
-        Access {
+impl Verifier {
+    pub async fn official_verify(
+        &self,
+        session: &OwnerSession,
+        code: &ResultCode,
+        sha256: &str,
+        case_ref: Option<&str>,
+    ) -> Result<OfficialVerification, ApiError> {
+        let case_ref = official_case(session, case_ref)?;
+        // Whose document it is is told — and logged — only for the genuine document: a result code
+        // alone (guessable from the dossier format) reveals nobody.
+        let public = self.verify(code, sha256).await?;
+        let row = if public.verdict == super::Verdict::Genuine {
+            document_rows::Entity::find()
+                .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+                .filter(document_rows::Column::Source.eq("issued"))
+                .one(&self.db)
+                .await?
+        } else {
+            None
+        };
+        let (owner, owner_name, document_type) = match &row {
+            Some(row) => {
+                let owner = OwnerId(row.owner_id);
+                self.access_log
+                    .append(Access {
+                        owner,
+                        actor: Actor::Official {
+                            person: session.person,
+                        },
+                        action: "official_verify",
+                        document: Some(row.id),
+                        outcome: Outcome::Allowed,
+                        detail: None,
+                        context: Context {
+                            case_ref: Some(case_ref.as_str().to_owned()),
+                            ..Context::default()
+                        },
+                    })
+                    .await?;
+                let who = self.owners.identifier(owner).await?;
+                let name = self.owners.name(owner).await?;
+                (
+                    who.map(|w| w.to_string()),
+                    name,
+                    Some(row.type_code.clone()),
+                )
+            }
+            None => (None, None, None),
+        };
+        Ok(OfficialVerification {
+            public,
             owner,
-            actor: Actor::Official {
-                person: session.person,
-            },
-            action: "official_mark_verified",
-            document: Some(document),
-            outcome: Outcome::Allowed,
-            detail: None,
-            context: Context {
-                case_ref: Some(case_ref.as_str().to_owned()),
-                ..Context::default()
-            },
-        },
-    )
-    .await?;
-    Ok(crate::documents::mark_verified(
-        state,
-        owner,
-        document,
-        &official.to_string(),
-        method.as_str(),
-    )
-    .await?)
+            owner_name,
+            document_type,
+            case_ref: case_ref.as_str().to_owned(),
+        })
+    }
+
+    /// An official checks an owner's uploaded document against its original, for a case: logged
+    /// for the owner first, then recorded on the document as its provenance.
+    pub async fn official_mark_verified(
+        &self,
+        session: &OwnerSession,
+        owner: &crate::ids::OwnerIdentifier,
+        document: uuid::Uuid,
+        method: &str,
+        case_ref: Option<&str>,
+    ) -> Result<crate::documents::DocumentView, ApiError> {
+        let case_ref = official_case(session, case_ref)?;
+        let method = Text::parse(method, "method", 200)?;
+        let owner = self.owners.find(owner).await?.ok_or(ApiError::NotFound)?.id;
+        // The document must be the owner's (another's, or none, is a 404 and logs nothing), and
+        // one they uploaded: an issued result is vouched for by its issuer's signature.
+        let view = self.documents.get(owner, document).await?;
+        if view.source != crate::documents::Source::Uploaded {
+            return Err(crate::documents::DocumentError::NotEditable.into());
+        }
+        let official = self
+            .owners
+            .identifier(session.person)
+            .await?
+            .ok_or(ApiError::Unauthenticated)?;
+        self.access_log
+            .append(Access {
+                owner,
+                actor: Actor::Official {
+                    person: session.person,
+                },
+                action: "official_mark_verified",
+                document: Some(document),
+                outcome: Outcome::Allowed,
+                detail: None,
+                context: Context {
+                    case_ref: Some(case_ref.as_str().to_owned()),
+                    ..Context::default()
+                },
+            })
+            .await?;
+        Ok(self
+            .documents
+            .mark_verified(owner, document, &official.to_string(), method.as_str())
+            .await?)
+    }
 }

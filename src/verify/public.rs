@@ -10,7 +10,8 @@ use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::app::AppState;
+use super::Verifier;
+use crate::crypto::Signer;
 use crate::documents::{Status, effective_status};
 use crate::ids::ResultCode;
 use crate::storage::StoreError;
@@ -50,51 +51,53 @@ pub struct Verification {
     pub receipt: String,
 }
 
-/// Checks `sha256` (lower-case hex) against the issued result `code`.
-pub async fn verify(
-    state: &AppState,
-    code: &ResultCode,
-    sha256: &str,
-) -> Result<Verification, StoreError> {
-    let row = document_rows::Entity::find()
-        .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-        .filter(document_rows::Column::Source.eq("issued"))
-        .one(&state.db)
-        .await?;
-    let now = Utc::now();
-    let mut answer = Verification {
-        verdict: Verdict::Unknown,
-        result_code: code.to_string(),
-        sha256: sha256.to_owned(),
-        status: None,
-        status_changed_at: None,
-        issuing_agency: None,
-        issue_date: None,
-        valid_until: None,
-        checked_at: now,
-        receipt: String::new(),
-    };
-    if let Some(row) = row {
-        if row.sha256 == sha256 {
-            let (status, since) = effective_status(&row)?;
-            answer.verdict = Verdict::Genuine;
-            answer.status = Some(status);
-            answer.status_changed_at = Some(since);
-            answer.issuing_agency = row.issuing_agency;
-            answer.issue_date = row.issue_date;
-            answer.valid_until = row.valid_until;
-        } else {
-            answer.verdict = Verdict::Mismatch;
+impl Verifier {
+    /// Checks `sha256` (lower-case hex) against the issued result `code`.
+    pub async fn verify(
+        &self,
+        code: &ResultCode,
+        sha256: &str,
+    ) -> Result<Verification, StoreError> {
+        let row = document_rows::Entity::find()
+            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
+            .filter(document_rows::Column::Source.eq("issued"))
+            .one(&self.db)
+            .await?;
+        let now = self.clock.now();
+        let mut answer = Verification {
+            verdict: Verdict::Unknown,
+            result_code: code.to_string(),
+            sha256: sha256.to_owned(),
+            status: None,
+            status_changed_at: None,
+            issuing_agency: None,
+            issue_date: None,
+            valid_until: None,
+            checked_at: now,
+            receipt: String::new(),
+        };
+        if let Some(row) = row {
+            if row.sha256 == sha256 {
+                let (status, since) = effective_status(&row, now)?;
+                answer.verdict = Verdict::Genuine;
+                answer.status = Some(status);
+                answer.status_changed_at = Some(since);
+                answer.issuing_agency = row.issuing_agency;
+                answer.issue_date = row.issue_date;
+                answer.valid_until = row.valid_until;
+            } else {
+                answer.verdict = Verdict::Mismatch;
+            }
         }
+        answer.receipt = receipt(&self.signer, &answer, now)?;
+        Ok(answer)
     }
-    answer.receipt = receipt(state, &answer, now)?;
-    Ok(answer)
 }
 
 /// The store's signed receipt of a verification `answer`: the answer itself (without its
 /// `receipt` and `checked_at`), with `iss`, `iat` and a `jti`.
 pub fn receipt(
-    state: &AppState,
+    signer: &Signer,
     answer: &impl Serialize,
     now: DateTime<Utc>,
 ) -> Result<String, StoreError> {
@@ -102,9 +105,9 @@ pub fn receipt(
     if let Some(object) = claims.as_object_mut() {
         object.remove("receipt");
         object.remove("checked_at");
-        object.insert("iss".into(), crate::oauth::issuer(state).into());
+        object.insert("iss".into(), signer.issuer().into());
         object.insert("iat".into(), now.timestamp().into());
         object.insert("jti".into(), Uuid::now_v7().to_string().into());
     }
-    Ok(state.keys.signer()?.sign(RECEIPT_TYPE, &claims)?)
+    Ok(signer.key()?.sign(RECEIPT_TYPE, &claims)?)
 }

@@ -43,9 +43,8 @@ on_both_backends! {
             portal.fetch(&path, token).await;
         }
         // The periodic signing: once for a log that grew, not again until it grows.
-        let keys = &app.state.keys;
-        assert_eq!(kho::audit::checkpoint_all(&app.state.db, keys, &app.base).await.unwrap(), 1);
-        assert_eq!(kho::audit::checkpoint_all(&app.state.db, keys, &app.base).await.unwrap(), 0);
+        assert_eq!(app.state.access_log.checkpoint_all().await.unwrap(), 1);
+        assert_eq!(app.state.access_log.checkpoint_all().await.unwrap(), 0);
         let (good, body) = bundle(&app, &owner, "good.json").await;
         let entries = body["entries"].as_array().unwrap();
         assert_eq!(entries.len(), 4);

@@ -242,7 +242,7 @@ on_both_backends! {
         let pushed: Value = portal.par(&details(&["id-card"], "until_expiry", 2), &challenge).await.json().await.unwrap();
         let back = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
         let token = token_of(&portal.exchange(&param(&back, "code").unwrap(), &verifier).await.json().await.unwrap());
-        tokio::time::sleep(std::time::Duration::from_millis(2200)).await;
+        app.state.clock.advance(chrono::Duration::seconds(3));
         let refused = portal.fetch(&format!("/v1/shared/documents/{id_card}"), &token).await;
         assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
     }

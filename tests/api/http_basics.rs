@@ -62,7 +62,7 @@ on_both_backends! {
             .set(sessions::ActiveModel { expires_at: Set(past), ..Default::default() })
             .filter(<sessions::Column as sea_orm::ColumnTrait>::eq(&sessions::Column::OwnerId, owner.id.0))
             .exec(&app.state.db).await.unwrap();
-        assert_eq!(kho::identity::sessions::purge_expired(&app.state.db, &app.state.settings).await.unwrap(), 1);
+        assert_eq!(app.state.sessions.purge_expired().await.unwrap(), 1);
         assert_eq!(sessions::Entity::find().count(&app.state.db).await.unwrap(), 1);
         assert_eq!(stale.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
         assert_eq!(live.get("/v1/me").await.status(), StatusCode::OK);

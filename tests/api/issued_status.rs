@@ -101,8 +101,8 @@ on_both_backends! {
         let (again, _) = push(&app, &signed, content.clone()).await;
         assert_eq!(again, StatusCode::OK, "a repeat push of a legacy row is still the same push");
 
-        assert_eq!(kho::issued::seal_legacy_statements(&app.state).await.unwrap(), 1);
-        assert_eq!(kho::issued::seal_legacy_statements(&app.state).await.unwrap(), 0);
+        assert_eq!(app.state.issued.seal_legacy_statements().await.unwrap(), 1);
+        assert_eq!(app.state.issued.seal_legacy_statements().await.unwrap(), 0);
         let row = documents::Entity::find().filter(documents::Column::ResultCode.eq(RESULT))
             .one(&app.state.db).await.unwrap().unwrap();
         assert!(!row.issuer_signature.unwrap().contains(&signed[..40]), "sealed now");

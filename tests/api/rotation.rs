@@ -19,7 +19,9 @@ async fn download_via_fresh_process(
         .await
         .unwrap()
         .unwrap();
-    let download = kho::documents::download(&state, found.id, id.parse().unwrap())
+    let download = state
+        .documents
+        .download(found.id, id.parse().unwrap())
         .await
         .unwrap();
     use futures_util::TryStreamExt;
@@ -115,8 +117,7 @@ on_both_backends! {
         .await;
         let token = granted["access_token"].as_str().unwrap();
         portal.fetch("/v1/shared/documents", token).await;
-        let (db, keys) = (&app.state.db, &app.state.keys);
-        assert_eq!(kho::audit::checkpoint_all(db, keys, &app.base).await.unwrap(), 1);
+        assert_eq!(app.state.access_log.checkpoint_all().await.unwrap(), 1);
 
         let out = app.kho(&["keys", "rotate", "--signing"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -134,7 +135,7 @@ on_both_backends! {
         assert!(!refused.status.success());
         assert!(String::from_utf8_lossy(&refused.stderr).contains("checkpoints"));
         // The periodic signing signs the same head again with the new key; then it may go.
-        assert_eq!(kho::audit::checkpoint_all(db, keys, &app.base).await.unwrap(), 1);
+        assert_eq!(app.state.access_log.checkpoint_all().await.unwrap(), 1);
         let out = app.kho(&["keys", "retire", "dev-signing-1"]);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
         assert_eq!(published_kids(&app).await, vec![new]);

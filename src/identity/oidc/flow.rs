@@ -1,7 +1,7 @@
 //! A login under way, kept in the database so any Kho process can finish it, bound to the
 //! browser that started it (the cookie's hash is the key), usable once, for ten minutes.
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use sea_orm::{ActiveValue::Set, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -64,11 +64,12 @@ fn hash(token: &str) -> String {
 pub async fn start(
     db: &DatabaseConnection,
     oidc: &OidcClient,
+    now: DateTime<Utc>,
 ) -> Result<(url::Url, String), LoginError> {
     let started = oidc.start().await?;
     let browser = random_token().map_err(StoreError::from)?;
     login_flows::Entity::delete_many()
-        .filter(login_flows::Column::CreatedAt.lt(Utc::now() - FLOW_LIFETIME))
+        .filter(login_flows::Column::CreatedAt.lt(now - FLOW_LIFETIME))
         .exec(db)
         .await?;
     login_flows::Entity::insert(login_flows::ActiveModel {
@@ -76,7 +77,7 @@ pub async fn start(
         state: Set(started.state),
         nonce: Set(started.nonce),
         pkce_verifier: Set(started.pkce_verifier),
-        created_at: Set(Utc::now()),
+        created_at: Set(now),
     })
     .exec_without_returning(db)
     .await?;
@@ -90,6 +91,7 @@ pub async fn finish(
     settings: &Settings,
     browser: Option<&str>,
     callback: &Callback,
+    now: DateTime<Utc>,
 ) -> Result<Person, LoginError> {
     let key = hash(browser.ok_or(LoginError::NoFlow)?);
     let flow = login_flows::Entity::find_by_id(key.clone())
@@ -104,7 +106,7 @@ pub async fn finish(
     {
         return Err(LoginError::NoFlow); // another request used it first
     }
-    if Utc::now() - flow.created_at > FLOW_LIFETIME {
+    if now - flow.created_at > FLOW_LIFETIME {
         return Err(LoginError::Expired);
     }
     let state = callback.state.as_deref().unwrap_or_default();

@@ -13,16 +13,14 @@ use super::OidcError;
 use super::flow::{self, Callback, LoginError};
 use crate::app::AppState;
 use crate::error::ApiError;
-use crate::identity::session_auth::{SignedIn, check_csrf, check_same_origin};
-use crate::identity::sessions;
-use crate::owners;
+use crate::identity::{SignedIn, check_csrf, check_same_origin};
 
 const LOGIN_COOKIE: &str = "kho_login";
 
 /// `GET /auth/login`: sends the browser to the OpenID Provider.
 pub async fn login(State(state): State<AppState>) -> Result<Response, ApiError> {
     let oidc = state.oidc.as_ref().ok_or(ApiError::NotFound)?;
-    let (url, browser) = match flow::start(&state.db, oidc).await {
+    let (url, browser) = match flow::start(&state.db, oidc, state.clock.now()).await {
         Ok(started) => started,
         Err(e) => return Ok(failure_page(&e)),
     };
@@ -50,17 +48,18 @@ pub async fn callback(
         &state.settings,
         browser.as_deref(),
         &callback,
+        state.clock.now(),
     )
     .await
     {
         Ok(person) => person,
         Err(e) => return Ok(failure_page(&e)),
     };
-    let owner = owners::find_or_create(&state.db, &state.keys, &person.identifier).await?;
+    let owner = state.owners.find_or_create(&person.identifier).await?;
     if let Some(name) = &person.name {
-        owners::remember_name(&state.db, &state.keys, owner.id, name, false).await?;
+        state.owners.remember_name(owner.id, name, false).await?;
     }
-    let token = sessions::create(&state.db, &state.settings, owner.id, person.official).await?;
+    let token = state.sessions.create(owner.id, person.official).await?;
     tracing::info!(owner = %owner.id.0, official = person.official, "signed in through OpenID Connect");
     let session = session_cookie(&state, token);
     let spent = Cookie::build((LOGIN_COOKIE, ""))
@@ -91,7 +90,7 @@ pub async fn logout(
         .or(form.csrf_token.map(String::into_bytes))
         .unwrap_or_default();
     check_csrf(&signed_in.session, &sent)?;
-    sessions::delete(&state.db, &signed_in.token).await?;
+    state.sessions.delete(&signed_in.token).await?;
     let target = match &state.oidc {
         Some(oidc) => oidc
             .end_session_url()
@@ -140,7 +139,7 @@ fn is_local_path(p: &str) -> bool {
 
 /// The session cookie after a successful sign-in (shared with the dev sign-in).
 pub fn session_cookie(state: &AppState, token: String) -> Cookie<'static> {
-    Cookie::build((sessions::cookie_name(&state.settings), token))
+    Cookie::build((state.sessions.cookie_name(), token))
         .http_only(true)
         .secure(state.settings.is_production())
         .same_site(SameSite::Lax)

@@ -131,7 +131,9 @@ async fn spawn_with(
     } else {
         None
     };
-    let state = AppState::open(settings).await.expect("app state");
+    let state = AppState::open_with_clock(settings, kho::clock::Clock::adjustable())
+        .await
+        .expect("app state");
     let shutdown = serve(state.clone(), listener);
     Some(TestApp {
         base,

@@ -11,18 +11,19 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::TransactionTrait;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::dpop::{self, DpopError, Proof};
 use super::form::OAuthForm;
-use super::{OAuthError, authenticate_portal, endpoint, handles, no_store};
+use super::{OAuthError, authenticate_portal, dpop_proofs, no_store};
 use crate::app::AppState;
 use crate::clients::Authenticated;
 use crate::consents::{self, Status};
+use crate::oauth::dpop::{DpopError, Proof};
+use crate::oauth::handles;
 use crate::storage::entities::grants;
 
 pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
@@ -43,7 +44,7 @@ pub async fn token(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Response {
-    let nonce = dpop::nonce(&state.keys.blind_index(), Utc::now());
+    let nonce = state.dpop.nonce();
     let mut response = match exchange(&state, &headers, &form).await {
         Ok(response) => response,
         Err(mut e) => {
@@ -64,7 +65,7 @@ async fn exchange(
     headers: &HeaderMap,
     form: &HashMap<String, String>,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_portal(state, headers, form, "/oauth/token").await?;
+    let client = authenticate_portal(&state.client_auth, headers, form, "/oauth/token").await?;
     let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let grant_type =
         get("grant_type").ok_or_else(|| OAuthError::invalid_request("grant_type is required"))?;
@@ -74,15 +75,16 @@ async fn exchange(
             "grant_type must be authorization_code or urn:openid:params:grant-type:ciba",
         ));
     }
-    let proof = dpop::verify(
-        state,
-        headers,
-        "POST",
-        &endpoint(state, "/oauth/token"),
-        None,
-    )
-    .await
-    .map_err(dpop_error)?;
+    let proof = state
+        .dpop
+        .verify(
+            &dpop_proofs(headers),
+            "POST",
+            &state.signer.endpoint("/oauth/token"),
+            None,
+        )
+        .await
+        .map_err(dpop_error)?;
     let grant = if grant_type == "authorization_code" {
         code_grant(state, &client, form, &proof).await?
     } else {
@@ -100,18 +102,18 @@ async fn exchange(
     }
     // Redeemed and issued in one transaction: a second redemption waits for the first to
     // commit, then revokes what it gave — the token included.
+    let now = state.clock.now();
     let txn = state.db.begin().await?;
-    if !handles::redeem(&txn, &grant.handle_hash).await? {
+    if !handles::redeem(&txn, &grant.handle_hash, now).await? {
         drop(txn);
         // A second redemption: the code may have been stolen, so what it gave is revoked.
-        handles::revoke_consent_tokens(&state.db, grant.consent_id).await?;
+        handles::revoke_consent_tokens(&state.db, grant.consent_id, now).await?;
         return Err(OAuthError::invalid_grant("the grant was already used"));
     }
     let consent = consents::find(&state.db, grant.consent_id)
         .await
         .map_err(OAuthError::server)?
         .ok_or_else(|| OAuthError::invalid_grant("the consent no longer exists"))?;
-    let now = Utc::now();
     if Status::effective(&consent.status, consent.expires_at, now) != Status::Active {
         return Err(OAuthError::invalid_grant("the consent is not active"));
     }
@@ -120,11 +122,14 @@ async fn exchange(
         consent.id,
         &client.client_id,
         &proof.jkt,
+        now,
         consent.expires_at,
     )
     .await?;
     txn.commit().await?;
-    let granted = consents::granted(state, consent.id)
+    let granted = state
+        .consents
+        .granted(consent.id)
         .await
         .map_err(OAuthError::server)?;
     Ok(no_store(
@@ -153,11 +158,11 @@ async fn code_grant(
         .ok_or_else(|| {
             OAuthError::invalid_grant("the code is unknown or was issued to another client")
         })?;
-    if grant.expires_at <= Utc::now() {
+    if grant.expires_at <= state.clock.now() {
         return Err(OAuthError::invalid_grant("the code has expired"));
     }
     if grant.redeemed_at.is_some() {
-        handles::revoke_consent_tokens(&state.db, grant.consent_id).await?;
+        handles::revoke_consent_tokens(&state.db, grant.consent_id, state.clock.now()).await?;
         return Err(OAuthError::invalid_grant("the code was already used"));
     }
     if get("redirect_uri") != grant.redirect_uri.as_deref() {
@@ -194,7 +199,7 @@ async fn ciba_grant(
         .ok_or_else(|| {
             OAuthError::invalid_grant("the auth_req_id is unknown or was issued to another client")
         })?;
-    let now = Utc::now();
+    let now = state.clock.now();
     if grant.expires_at <= now {
         return Err(OAuthError::new(
             "expired_token",

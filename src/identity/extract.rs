@@ -9,12 +9,12 @@ use axum::http::request::Parts;
 use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
-use super::sessions::{self, Session};
+use super::sessions::Session;
 use crate::app::AppState;
-use crate::audit::{self, Access, Actor, Context, Outcome};
+use crate::audit::{Access, Actor, Context, Outcome};
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::mandates::{self, Scope, Scopes};
+use crate::mandates::{Scope, Scopes};
 use crate::owners::OwnerId;
 
 /// A request with a live session, before any CSRF check.
@@ -34,11 +34,13 @@ impl FromRequestParts<AppState> for SignedIn {
     ) -> Result<Self, Self::Rejection> {
         let jar = CookieJar::from_headers(&parts.headers);
         let token = jar
-            .get(sessions::cookie_name(&state.settings))
+            .get(state.sessions.cookie_name())
             .ok_or(ApiError::Unauthenticated)?
             .value()
             .to_owned();
-        let session = sessions::lookup(&state.db, &state.settings, &token)
+        let session = state
+            .sessions
+            .lookup(&token)
             .await?
             .ok_or(ApiError::Unauthenticated)?;
         Ok(Self { token, session })
@@ -109,7 +111,9 @@ impl OwnerSession {
         let SignedIn { token, session } = signed_in;
         let scopes = match session.mandate {
             None => Scopes::all(),
-            Some(id) => match mandates::active(&state.db, id)
+            Some(id) => match state
+                .mandates
+                .active(id)
                 .await?
                 .filter(|m| m.owner_id == session.owner.0)
             {
@@ -129,8 +133,11 @@ impl OwnerSession {
                         detail: Some("the mandate has ended or was revoked"),
                         context: Context::default(),
                     };
-                    audit::append(&state.db, refused).await?;
-                    sessions::act_as(&state.db, &token, &session, session.person, None).await?;
+                    state.access_log.append(refused).await?;
+                    state
+                        .sessions
+                        .act_as(&token, &session, session.person, None)
+                        .await?;
                     return Err(ApiError::Forbidden(
                         "the mandate you acted under has ended or was revoked: this session acts for you yourself again",
                     ));

@@ -4,25 +4,107 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::admit::{Action, Refusal, admit, caller};
-use super::stream::OnceFetch;
+use super::{Action, Admission, Caller, Refusal};
 use crate::app::AppState;
 use crate::documents::{self, DocumentError, DocumentView};
-use crate::error::Problem;
+use crate::error::{Problem, problem};
 use crate::extract::ApiPath;
+use crate::oauth::dpop;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list))
         .routes(routes!(one))
         .routes(routes!(content))
+}
+
+fn challenge(error: Option<&str>, description: &str) -> String {
+    let algs = dpop::ALGORITHMS.join(" ");
+    match error {
+        Some(e) => {
+            format!("DPoP error=\"{e}\", error_description=\"{description}\", algs=\"{algs}\"")
+        }
+        None => format!("DPoP algs=\"{algs}\""),
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        let unauthorized = |slug: &str, error: Option<&str>, why: &str| {
+            let mut response = problem(StatusCode::UNAUTHORIZED, slug, Some(why.to_owned()));
+            if let Ok(value) = HeaderValue::from_str(&challenge(error, why)) {
+                response
+                    .headers_mut()
+                    .insert(header::WWW_AUTHENTICATE, value);
+            }
+            response
+        };
+        match self {
+            Self::NoToken => unauthorized(
+                "unauthenticated",
+                None,
+                "send the consent token as Authorization: DPoP <token>, with a DPoP proof",
+            ),
+            Self::InvalidToken { slug, why } => unauthorized(slug, Some("invalid_token"), why),
+            Self::Proof(why) => {
+                unauthorized("invalid-dpop-proof", Some("invalid_dpop_proof"), &why)
+            }
+            Self::UseNonce(nonce) => {
+                let mut response = unauthorized(
+                    "use-dpop-nonce",
+                    Some("use_dpop_nonce"),
+                    "a fresh DPoP nonce is required",
+                );
+                if let Ok(value) = HeaderValue::from_str(&nonce) {
+                    response.headers_mut().insert("dpop-nonce", value);
+                }
+                response
+            }
+            Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", Some("not found".into())),
+            Self::Revoked(detail) => problem(StatusCode::GONE, "document-revoked", Some(detail)),
+            Self::MethodNotAllowed => problem(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                Some("use GET".into()),
+            ),
+            Self::AlreadyFetched => problem(
+                StatusCode::FORBIDDEN,
+                "already-fetched",
+                Some("this document was already fetched under a one-time consent".into()),
+            ),
+            Self::Internal(e) => {
+                tracing::error!(error = %e, "portal request failed");
+                problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
+            }
+        }
+    }
+}
+
+/// The token and proof of a request for `path`, checked.
+async fn caller(
+    portal: &Admission,
+    headers: &HeaderMap,
+    method: &Method,
+    path: &str,
+) -> Result<Caller, Refusal> {
+    let authorization = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let proofs: Vec<&[u8]> = headers
+        .get_all("dpop")
+        .iter()
+        .map(HeaderValue::as_bytes)
+        .collect();
+    portal
+        .caller(authorization, &proofs, method.as_str(), path)
+        .await
 }
 
 /// An owner's data for a portal: never stored by caches on the way.
@@ -56,15 +138,15 @@ struct SharedList {
 #[utoipa::path(get, path = "/v1/shared/documents", tag = "shared",
     responses((status = 200, body = SharedList), (status = 401, body = Problem)))]
 async fn list(
-    State(state): State<AppState>,
+    State(portal): State<Admission>,
     method: Method,
     headers: HeaderMap,
 ) -> Result<Response, Refusal> {
-    let caller = caller(&state, &headers, method.as_str(), "/v1/shared/documents").await?;
-    let admitted = admit(&state, &caller, Action::List).await?;
+    let caller = caller(&portal, &headers, &method, "/v1/shared/documents").await?;
+    let admitted = portal.admit(&caller, Action::List).await?;
     let rows = documents::rows_by_ids(&admitted.txn, caller.owner, &admitted.documents).await?;
     admitted.txn.commit().await?;
-    let items = documents::views_of(&state, caller.owner, &rows).await?;
+    let items = portal.documents().views_of(caller.owner, &rows).await?;
     Ok(private(Json(SharedList {
         consent_id: caller.consent.id,
         items,
@@ -75,18 +157,20 @@ async fn list(
 #[utoipa::path(get, path = "/v1/shared/documents/{id}", tag = "shared",
     responses((status = 200, body = DocumentView), (status = 401, body = Problem), (status = 404, body = Problem)))]
 async fn one(
-    State(state): State<AppState>,
+    State(portal): State<Admission>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Refusal> {
     // The path as the portal sent it: the proof's `htu` names exactly that.
-    let caller = caller(&state, &headers, method.as_str(), uri.path()).await?;
-    let admitted = admit(&state, &caller, Action::Read(id)).await?;
+    let caller = caller(&portal, &headers, &method, uri.path()).await?;
+    let admitted = portal.admit(&caller, Action::Read(id)).await?;
     let rows = documents::rows_by_ids(&admitted.txn, caller.owner, &[id]).await?;
     admitted.txn.commit().await?;
-    documents::views_of(&state, caller.owner, &rows)
+    portal
+        .documents()
+        .views_of(caller.owner, &rows)
         .await?
         .into_iter()
         .next()
@@ -100,22 +184,22 @@ async fn one(
     responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn content(
-    State(state): State<AppState>,
+    State(portal): State<Admission>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Refusal> {
     // The path as the portal sent it: the proof's `htu` names exactly that.
-    let caller = caller(&state, &headers, method.as_str(), uri.path()).await?;
-    let admitted = admit(&state, &caller, Action::Download(id)).await?;
+    let caller = caller(&portal, &headers, &method, uri.path()).await?;
+    let admitted = portal.admit(&caller, Action::Download(id)).await?;
     let once = admitted.once_claim;
     admitted.txn.commit().await?;
-    let download = match documents::download(&state, caller.owner, id).await {
+    let download = match portal.documents().download(caller.owner, id).await {
         Ok(download) => download,
         Err(e) => {
             if let Some(claim) = once {
-                crate::consents::release_fetch(&state.db, caller.consent.id, id, claim).await?;
+                portal.release_fetch(caller.consent.id, id, claim).await?;
             }
             return Err(e.into());
         }
@@ -130,12 +214,7 @@ async fn content(
         })
         .boxed();
     let body = if let Some(claim) = once {
-        Body::from_stream(OnceFetch::new(
-            body,
-            state.db.clone(),
-            (caller.consent.id, id, claim),
-            view.size,
-        ))
+        Body::from_stream(portal.once_fetch(body, (caller.consent.id, id, claim), view.size))
     } else {
         Body::from_stream(body)
     };

@@ -10,25 +10,24 @@ use axum::body::Bytes;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use chrono::{Duration, FixedOffset, Utc};
+use chrono::{Duration, FixedOffset};
 use sea_orm::sea_query::Expr;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, TransactionTrait};
 use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
 
-use super::details::{Access, DocumentAccess};
 use super::par::REQUEST_URI_PREFIX;
-use super::{handles, issuer};
 use crate::app::AppState;
 use crate::audit::http::{authorize_consent, authorize_read};
 use crate::clients::find_enabled;
-use crate::consents::{self, NewConsent};
-use crate::documents;
+use crate::consents::NewConsent;
 use crate::error::ApiError;
 use crate::identity::oidc::http::{redirect_with_cookies, return_cookie};
 use crate::identity::{OwnerSession, SignedIn, check_csrf, check_same_origin};
 use crate::ids::{ProcedureCode, document_types, procedure};
+use crate::oauth::details::{Access, DocumentAccess};
+use crate::oauth::handles;
 use crate::storage::entities::par_requests;
 
 /// How long an authorization code lives.
@@ -99,7 +98,7 @@ async fn pushed(
     if row.used_at.is_some() {
         return Ok(Err("the request was already answered"));
     }
-    if row.expires_at <= Utc::now() {
+    if row.expires_at <= state.clock.now() {
         return Ok(Err("the request has expired"));
     }
     let asked: DocumentAccess = serde_json::from_str(&row.details).map_err(ApiError::internal)?;
@@ -136,13 +135,16 @@ pub async fn show(
         }
         Err(e) => return Err(e),
     };
-    authorize_consent(&state, &session, "open_consent_request", None).await?;
-    authorize_read(&state, &session, "preview_consent", None).await?;
+    authorize_consent(&state.access_log, &session, "open_consent_request", None).await?;
+    authorize_read(&state.access_log, &session, "preview_consent", None).await?;
     let client_id = query.client_id.unwrap_or_default();
     let client = find_enabled(&state.db, &client_id)
         .await?
         .ok_or(ApiError::NotFound)?;
-    let matching = documents::usable_of_types(&state, session.owner, &asked.document_types).await?;
+    let matching = state
+        .documents
+        .usable_of_types(session.owner, &asked.document_types)
+        .await?;
     let type_name = |code: &str| {
         document_types()
             .iter()
@@ -156,7 +158,7 @@ pub async fn show(
         .map(|t| type_name(t).to_owned())
         .collect();
     let vietnam = FixedOffset::east_opt(7 * 3600).ok_or(ApiError::Unavailable)?;
-    let until = (Utc::now() + Duration::seconds(asked.expires_in)).with_timezone(&vietnam);
+    let until = (state.clock.now() + Duration::seconds(asked.expires_in)).with_timezone(&vietnam);
     let page = ConsentPage {
         client_name: client.name,
         agency_code: client.agency_code,
@@ -236,8 +238,10 @@ pub async fn decide(
         .collect::<Result<Vec<_>, _>>()
         .map_err(|_| ApiError::BadRequest("a chosen document is not a document id".into()))?;
     if approve {
-        let usable =
-            documents::usable_of_types(&state, session.owner, &asked.document_types).await?;
+        let usable = state
+            .documents
+            .usable_of_types(session.owner, &asked.document_types)
+            .await?;
         if picked.is_empty() || !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
             return Err(ApiError::BadRequest(
                 "choose at least one of the documents shown, or deny the request".into(),
@@ -245,7 +249,7 @@ pub async fn decide(
         }
     }
     authorize_consent(
-        &state,
+        &state.access_log,
         &session,
         if approve {
             "approve_consent"
@@ -262,7 +266,7 @@ pub async fn decide(
     // Single use: whoever marks the request answered first decides.
     let txn = state.db.begin().await?;
     let claimed = par_requests::Entity::update_many()
-        .col_expr(par_requests::Column::UsedAt, Expr::value(Utc::now()))
+        .col_expr(par_requests::Column::UsedAt, Expr::value(state.clock.now()))
         .filter(par_requests::Column::HandleHash.eq(&request.handle_hash))
         .filter(par_requests::Column::UsedAt.is_null())
         .exec(&txn)
@@ -270,31 +274,27 @@ pub async fn decide(
     if claimed.rows_affected != 1 {
         return Ok(error_page("the request was already answered"));
     }
-    let consent = consents::create_in(
-        &txn,
-        &state,
-        NewConsent {
-            owner: session.owner,
-            client_id: &client.client_id,
-            agency_code: &client.agency_code,
-            flow: "redirect",
-            asked: &asked,
-            binding_message: None,
-            pending_until: Utc::now() + Duration::seconds(CODE_LIFETIME_SECS),
-        },
-    )
-    .await?;
-    let mut target = Url::parse(&request.redirect_uri).map_err(ApiError::internal)?;
-    if approve {
-        consents::approve_in(
+    let consent = state
+        .consents
+        .create_in(
             &txn,
-            &state,
-            session.owner,
-            consent,
-            &picked,
-            session.person,
+            NewConsent {
+                owner: session.owner,
+                client_id: &client.client_id,
+                agency_code: &client.agency_code,
+                flow: "redirect",
+                asked: &asked,
+                binding_message: None,
+                pending_until: state.clock.now() + Duration::seconds(CODE_LIFETIME_SECS),
+            },
         )
         .await?;
+    let mut target = Url::parse(&request.redirect_uri).map_err(ApiError::internal)?;
+    if approve {
+        state
+            .consents
+            .approve_in(&txn, session.owner, consent, &picked, session.person)
+            .await?;
         let code = handles::new_grant(
             &txn,
             handles::NewGrant {
@@ -307,11 +307,15 @@ pub async fn decide(
                 lifetime: Duration::seconds(CODE_LIFETIME_SECS),
                 interval: None,
             },
+            state.clock.now(),
         )
         .await?;
         target.query_pairs_mut().append_pair("code", &code);
     } else {
-        consents::deny(&txn, session.owner, consent, session.person).await?;
+        state
+            .consents
+            .deny(&txn, session.owner, consent, session.person)
+            .await?;
         target
             .query_pairs_mut()
             .append_pair("error", "access_denied")
@@ -323,7 +327,7 @@ pub async fn decide(
         if let Some(s) = &request.state {
             pairs.append_pair("state", s);
         }
-        pairs.append_pair("iss", &issuer(&state));
+        pairs.append_pair("iss", state.signer.issuer());
     }
     Ok(redirect_with_cookies(target.as_str(), &[]))
 }

@@ -5,15 +5,16 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use sea_orm::ActiveValue::Set;
 use sea_orm::EntityTrait;
 use serde_json::json;
 
 use super::form::OAuthForm;
-use super::{OAuthError, authenticate_portal, details, dpop, endpoint, handles, no_store};
+use super::{OAuthError, authenticate_portal, dpop_proofs, no_store};
 use crate::app::AppState;
 use crate::clients::find_enabled;
+use crate::oauth::{details, handles};
 use crate::storage::entities::par_requests;
 
 pub const REQUEST_URI_PREFIX: &str = "urn:ietf:params:oauth:request_uri:";
@@ -24,7 +25,7 @@ pub async fn push(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_portal(&state, &headers, &form, "/oauth/par").await?;
+    let client = authenticate_portal(&state.client_auth, &headers, &form, "/oauth/par").await?;
     let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     if get("request_uri").is_some() || get("request").is_some() {
         return Err(OAuthError::invalid_request(
@@ -70,9 +71,11 @@ pub async fn push(
     // RFC 9449 §10: a DPoP proof at PAR, or the `dpop_jkt` parameter, binds the code to that
     // key; both at once must name the same key.
     let from_proof = if headers.contains_key("dpop") {
-        let url = endpoint(&state, "/oauth/par");
+        let url = state.signer.endpoint("/oauth/par");
         Some(
-            dpop::verify(&state, &headers, "POST", &url, None)
+            state
+                .dpop
+                .verify(&dpop_proofs(&headers), "POST", &url, None)
                 .await
                 .map_err(super::token::dpop_error)?
                 .jkt,
@@ -107,7 +110,7 @@ pub async fn push(
         code_challenge: Set(challenge.to_owned()),
         dpop_jkt: Set(dpop_jkt),
         details: Set(serde_json::to_string(&asked).map_err(OAuthError::server)?),
-        expires_at: Set(Utc::now() + Duration::seconds(LIFETIME_SECS)),
+        expires_at: Set(state.clock.now() + Duration::seconds(LIFETIME_SECS)),
         used_at: Set(None),
     };
     par_requests::Entity::insert(row)

@@ -9,15 +9,15 @@
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::{Duration, Utc};
+use chrono::Duration;
 use serde_json::json;
 
 use super::form::OAuthForm;
-use super::{OAuthError, authenticate_portal, details, handles, no_store};
+use super::{OAuthError, authenticate_portal, no_store};
 use crate::app::AppState;
-use crate::consents::{self, NewConsent};
+use crate::consents::NewConsent;
 use crate::ids::{OwnerIdentifier, Text};
-use crate::owners;
+use crate::oauth::{details, handles};
 use crate::storage::entities::consents as consent_rows;
 use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
 
@@ -34,7 +34,8 @@ pub async fn backchannel(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_portal(&state, &headers, &form, "/oauth/bc-authorize").await?;
+    let client =
+        authenticate_portal(&state.client_auth, &headers, &form, "/oauth/bc-authorize").await?;
     let get = |name: &str| form.get(name).map(String::as_str).filter(|v| !v.is_empty());
     if get("login_hint_token").is_some() || get("id_token_hint").is_some() {
         return Err(OAuthError::invalid_request(
@@ -63,14 +64,14 @@ pub async fn backchannel(
         })?;
     let asked = details::parse(get("authorization_details").unwrap_or("[]"))
         .map_err(|why| OAuthError::new("invalid_authorization_details", why))?;
-    let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;
+    let owner = state.owners.find_or_create(&who).await?;
     // A portal cannot flood a citizen's inbox: a few requests at a time, each answered or
     // lapsed before the next (counted in the database, so on every process).
     let waiting = consent_rows::Entity::find()
         .filter(consent_rows::Column::OwnerId.eq(owner.id.0))
         .filter(consent_rows::Column::ClientId.eq(&client.client_id))
         .filter(consent_rows::Column::Status.eq("pending"))
-        .filter(consent_rows::Column::ExpiresAt.gt(Utc::now()))
+        .filter(consent_rows::Column::ExpiresAt.gt(state.clock.now()))
         .count(&state.db)
         .await?;
     if waiting >= MAX_PENDING_PER_OWNER {
@@ -84,20 +85,19 @@ pub async fn backchannel(
             )
         });
     }
-    let consent = consents::create(
-        &state,
-        NewConsent {
+    let consent = state
+        .consents
+        .create(NewConsent {
             owner: owner.id,
             client_id: &client.client_id,
             agency_code: &client.agency_code,
             flow: "ciba",
             asked: &asked,
             binding_message: Some(binding_message.as_str()),
-            pending_until: Utc::now() + Duration::seconds(REQUEST_LIFETIME_SECS),
-        },
-    )
-    .await
-    .map_err(OAuthError::server)?;
+            pending_until: state.clock.now() + Duration::seconds(REQUEST_LIFETIME_SECS),
+        })
+        .await
+        .map_err(OAuthError::server)?;
     let auth_req_id = handles::new_grant(
         &state.db,
         handles::NewGrant {
@@ -110,6 +110,7 @@ pub async fn backchannel(
             lifetime: Duration::seconds(REQUEST_LIFETIME_SECS),
             interval: Some(INTERVAL_SECS),
         },
+        state.clock.now(),
     )
     .await?;
     Ok(no_store(

@@ -7,13 +7,11 @@ use axum::http::HeaderMap;
 use axum::response::{Html, Response};
 use serde::Deserialize;
 
-use super::oidc::http::{redirect_with_cookies, session_cookie};
-use super::session_auth::check_same_origin;
-use super::sessions;
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::identity::check_same_origin;
+use crate::identity::oidc::http::{redirect_with_cookies, session_cookie};
 use crate::ids::OwnerIdentifier;
-use crate::owners;
 
 const PAGE: &str = include_str!("dev_sign_in.html");
 
@@ -37,8 +35,8 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &state.settings)?;
     let who = OwnerIdentifier::parse(&form.identifier)?;
-    let owner = owners::find_or_create(&state.db, &state.keys, &who).await?;
-    let token = sessions::create(&state.db, &state.settings, owner.id, false).await?;
+    let owner = state.owners.find_or_create(&who).await?;
+    let token = state.sessions.create(owner.id, false).await?;
     let (target, returned) = crate::identity::oidc::http::return_target(&jar);
     Ok(redirect_with_cookies(
         &target,

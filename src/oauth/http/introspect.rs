@@ -7,14 +7,13 @@ use std::collections::HashMap;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
-use chrono::Utc;
 use serde_json::json;
 
 use super::form::OAuthForm;
-use super::{OAuthError, endpoint, handles, no_store};
+use super::{OAuthError, authorization, no_store};
 use crate::app::AppState;
-use crate::clients::authenticate;
 use crate::consents::{self, Status};
+use crate::oauth::handles;
 
 fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
     form.get("token")
@@ -28,19 +27,16 @@ pub async fn introspect(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate(
-        &state,
-        &headers,
-        &form,
-        &endpoint(&state, "/oauth/introspect"),
-    )
-    .await?;
+    let client = state
+        .client_auth
+        .authenticate(authorization(&headers), &form, "/oauth/introspect")
+        .await?;
     let token = token_param(&form)?;
     let inactive = || no_store(StatusCode::OK, json!({ "active": false }));
     let Some(row) = handles::access_token(&state.db, token).await? else {
         return Ok(inactive());
     };
-    let now = Utc::now();
+    let now = state.clock.now();
     if row.client_id != client.client_id || row.revoked_at.is_some() || row.expires_at <= now {
         return Ok(inactive());
     }
@@ -53,7 +49,7 @@ pub async fn introspect(
     if Status::effective(&consent.status, consent.expires_at, now) != Status::Active {
         return Ok(inactive());
     }
-    let granted = match consents::granted(&state, consent.id).await {
+    let granted = match state.consents.granted(consent.id).await {
         Ok(granted) => granted,
         // The owner was erased meanwhile: nothing is served under the consent.
         Err(consents::ConsentError::NotFound) => return Ok(inactive()),
@@ -65,7 +61,7 @@ pub async fn introspect(
             "active": true,
             "client_id": row.client_id,
             "token_type": "DPoP",
-            "iss": super::issuer(&state),
+            "iss": state.signer.issuer(),
             "iat": row.created_at.timestamp(),
             "exp": row.expires_at.timestamp(),
             "cnf": { "jkt": row.jkt },
@@ -79,9 +75,12 @@ pub async fn revoke(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate(&state, &headers, &form, &endpoint(&state, "/oauth/revoke")).await?;
+    let client = state
+        .client_auth
+        .authenticate(authorization(&headers), &form, "/oauth/revoke")
+        .await?;
     // `token_type_hint` is only a hint (RFC 7009 §2.1): Kho issues access tokens only.
     let token = token_param(&form)?;
-    handles::revoke(&state.db, token, &client.client_id).await?;
+    handles::revoke(&state.db, token, &client.client_id, state.clock.now()).await?;
     Ok(no_store(StatusCode::OK, json!({})))
 }

@@ -13,12 +13,14 @@ use futures_util::stream::BoxStream;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
+use crate::clock::Clock;
 use crate::consents;
 use crate::documents::DocumentError;
 
 pub struct OnceFetch {
     inner: BoxStream<'static, Result<Bytes, DocumentError>>,
     db: DatabaseConnection,
+    clock: Clock,
     consent: Uuid,
     document: Uuid,
     claim: DateTime<Utc>,
@@ -30,12 +32,14 @@ impl OnceFetch {
     pub fn new(
         inner: BoxStream<'static, Result<Bytes, DocumentError>>,
         db: DatabaseConnection,
+        clock: Clock,
         (consent, document, claim): (Uuid, Uuid, DateTime<Utc>),
         size: u64,
     ) -> Self {
         Self {
             inner,
             db,
+            clock,
             consent,
             document,
             claim,
@@ -64,8 +68,9 @@ impl Stream for OnceFetch {
             self.finished = true;
             let (db, consent, document, claim) =
                 (self.db.clone(), self.consent, self.document, self.claim);
+            let now = self.clock.now();
             tokio::spawn(async move {
-                if let Err(e) = consents::mark_fetched(&db, consent, document, claim).await {
+                if let Err(e) = consents::mark_fetched(&db, consent, document, claim, now).await {
                     tracing::error!(%consent, error = %e, "could not mark a one-time consent used");
                 }
             });

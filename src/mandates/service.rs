@@ -1,0 +1,66 @@
+//! The mandates service: recording, ending and checking mandates over exactly what they need
+//! (the database, the key ring that seals representatives, and the clock).
+
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+use uuid::Uuid;
+
+use super::{MandateError, MandateView, NewMandate};
+use crate::clock::Clock;
+use crate::crypto::KeyRing;
+use crate::ids::OwnerIdentifier;
+use crate::owners::OwnerId;
+use crate::storage::StoreError;
+use crate::storage::entities::mandates;
+
+/// Mandates: who may act for whom, with which scopes, until when.
+#[derive(Clone, Debug)]
+pub struct Mandates {
+    db: DatabaseConnection,
+    keys: Arc<KeyRing>,
+    clock: Clock,
+}
+
+impl Mandates {
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, clock: Clock) -> Self {
+        Self { db, keys, clock }
+    }
+
+    /// Records a mandate (see [`super::add`]).
+    pub async fn add(&self, mandate: NewMandate) -> Result<Uuid, MandateError> {
+        super::add(&self.db, &self.keys, mandate, self.clock.now()).await
+    }
+
+    /// Every mandate of an owner, newest first.
+    pub async fn list_for_owner(
+        &self,
+        owner: &OwnerIdentifier,
+    ) -> Result<Vec<MandateView>, StoreError> {
+        super::list_for_owner(&self.db, &self.keys, owner, self.clock.now()).await
+    }
+
+    /// Ends a mandate now.
+    pub async fn revoke(&self, id: Uuid) -> Result<bool, StoreError> {
+        super::revoke(&self.db, id, self.clock.now()).await
+    }
+
+    /// The mandate `id` if it acts now.
+    pub async fn active(&self, id: Uuid) -> Result<Option<mandates::Model>, StoreError> {
+        super::active(&self.db, id, self.clock.now()).await
+    }
+
+    /// The mandates under which `person` may act now.
+    pub async fn active_for_person(&self, person: OwnerId) -> Result<Vec<MandateView>, StoreError> {
+        super::active_for_person(&self.db, &self.keys, person, self.clock.now()).await
+    }
+
+    /// The representative of a mandate of `owner`, as the owner's record has them.
+    pub async fn representative_of(
+        &self,
+        owner: OwnerId,
+        mandate: Uuid,
+    ) -> Result<Option<String>, StoreError> {
+        super::representative_of(&self.db, &self.keys, owner, mandate).await
+    }
+}

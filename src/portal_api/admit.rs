@@ -1,0 +1,323 @@
+//! Admitting a portal's request: the `DPoP` access token and its proof, the token's consent,
+//! and the decision for this one access — logged in the same transaction as the read.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use uuid::Uuid;
+
+use super::Admission;
+use crate::audit::{self, Access, Actor, Context, Outcome};
+use crate::consents::{self, Status};
+use crate::oauth::details::Access as AccessKind;
+use crate::oauth::dpop::DpopError;
+use crate::oauth::handles;
+use crate::owners::OwnerId;
+use crate::storage::StoreError;
+use crate::storage::entities::{consent_documents, consents as consent_rows};
+
+/// Why a portal's request is refused. Token problems are 401 with a `WWW-Authenticate: DPoP`
+/// challenge (RFC 9449 §7.1); the body is problem+json with a stable type.
+#[derive(Debug)]
+pub enum Refusal {
+    /// No `Authorization: DPoP` token.
+    NoToken,
+    /// The token is unknown, revoked, expired, or its consent is no longer active.
+    InvalidToken {
+        slug: &'static str,
+        why: &'static str,
+    },
+    /// The DPoP proof is missing or wrong.
+    Proof(String),
+    /// The proof needs a nonce: this one, sent as `DPoP-Nonce`.
+    UseNonce(String),
+    /// The document is not one the consent covers.
+    NotFound,
+    /// The document's one fetch under a `once` consent is taken.
+    AlreadyFetched,
+    /// Only `GET` reads shared documents.
+    MethodNotAllowed,
+    /// The issuer revoked (or superseded) the document: its content is no longer served.
+    Revoked(String),
+    Internal(StoreError),
+}
+
+impl From<StoreError> for Refusal {
+    fn from(e: StoreError) -> Self {
+        Self::Internal(e)
+    }
+}
+
+impl From<sea_orm::DbErr> for Refusal {
+    fn from(e: sea_orm::DbErr) -> Self {
+        Self::Internal(e.into())
+    }
+}
+
+impl From<consents::ConsentError> for Refusal {
+    fn from(e: consents::ConsentError) -> Self {
+        match e {
+            consents::ConsentError::Store(e) => Self::Internal(e),
+            other => Self::Internal(StoreError::Db(sea_orm::DbErr::Custom(other.to_string()))),
+        }
+    }
+}
+
+/// A portal request whose token and proof held, before the consent is checked.
+pub struct Caller {
+    pub client: String,
+    pub agency: String,
+    pub owner: OwnerId,
+    pub consent: consent_rows::Model,
+    /// Why the token itself is dead (revoked or expired), if it is: the attempt is still
+    /// logged for the owner.
+    pub dead_token: Option<&'static str>,
+    /// Why the DPoP proof was refused, for a token that exists: logged for its owner, since
+    /// it may be someone else trying a stolen token.
+    pub refused_proof: Option<String>,
+}
+
+impl Admission {
+    /// Checks the token (`authorization`, the `Authorization` header) and its DPoP proof (`proofs`,
+    /// every `DPoP` header) for `method` on `path`.
+    pub async fn caller(
+        &self,
+        authorization: Option<&str>,
+        proofs: &[&[u8]],
+        method: &str,
+        path: &str,
+    ) -> Result<Caller, Refusal> {
+        if method != "GET" {
+            return Err(Refusal::MethodNotAllowed);
+        }
+        let token = authorization
+            .and_then(|v| v.split_once(' '))
+            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("DPoP"))
+            .map(|(_, token)| token.trim())
+            .filter(|t| !t.is_empty());
+        let Some(token) = token else {
+            let bearer = authorization.is_some_and(|v| v.starts_with("Bearer "));
+            return Err(if bearer {
+                Refusal::InvalidToken {
+                    slug: "invalid-token",
+                    why: "the token is DPoP-bound: send it as Authorization: DPoP, with a proof",
+                }
+            } else {
+                Refusal::NoToken
+            });
+        };
+        let invalid = Refusal::InvalidToken {
+            slug: "invalid-token",
+            why: "the token is unknown, revoked or expired",
+        };
+        let row = handles::access_token(&self.db, token)
+            .await?
+            .ok_or(invalid)?;
+        let url = self.signer.endpoint(path);
+        let refused_proof = match self.dpop.verify(proofs, method, &url, Some(token)).await {
+            Ok(proof) if proof.jkt == row.jkt => None,
+            Ok(_) => Some("the DPoP proof is not by the key the token is bound to".to_owned()),
+            Err(DpopError::UseNonce) => return Err(Refusal::UseNonce(self.dpop.nonce())),
+            Err(DpopError::Store(e)) => return Err(Refusal::Internal(e)),
+            Err(other) => Some(other.to_string()),
+        };
+        let enabled = crate::clients::find_enabled(&self.db, &row.client_id)
+            .await?
+            .is_some();
+        let dead_token = if !enabled {
+            Some("the portal was disabled")
+        } else if row.revoked_at.is_some() {
+            Some("the token was revoked")
+        } else if row.expires_at <= self.clock.now() {
+            Some("the token has expired")
+        } else {
+            None
+        };
+        let consent =
+            consents::find(&self.db, row.consent_id)
+                .await?
+                .ok_or(Refusal::InvalidToken {
+                    slug: "invalid-token",
+                    why: "the token's consent no longer exists",
+                })?;
+        let agency = consent.agency_code.clone();
+        Ok(Caller {
+            client: row.client_id,
+            agency,
+            owner: OwnerId(consent.owner_id),
+            consent,
+            dead_token,
+            refused_proof,
+        })
+    }
+}
+
+/// Why the document's content may not be served any more, if its issuer revoked or
+/// superseded it: the status and since when.
+async fn withdrawn_by_issuer(
+    txn: &DatabaseTransaction,
+    owner: OwnerId,
+    document: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<String>, Refusal> {
+    let rows = crate::documents::rows_by_ids(txn, owner, &[document]).await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let (status, since) =
+        crate::documents::effective_status(row, now).map_err(|e| Refusal::Internal(e.into()))?;
+    Ok(matches!(
+        status,
+        crate::documents::Status::Revoked | crate::documents::Status::Superseded
+    )
+    .then(|| {
+        format!(
+            "the document is {} since {}",
+            status.as_str(),
+            since.to_rfc3339()
+        )
+    }))
+}
+
+/// What the portal wants to do.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    List,
+    Read(Uuid),
+    Download(Uuid),
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Self::List => "list_documents",
+            Self::Read(_) => "read_document",
+            Self::Download(_) => "download_document",
+        }
+    }
+
+    fn document(self) -> Option<Uuid> {
+        match self {
+            Self::List => None,
+            Self::Read(id) | Self::Download(id) => Some(id),
+        }
+    }
+}
+
+/// An admitted access: the open transaction (with the log row written) and the documents the
+/// consent covers. Commit it before any data leaves.
+pub struct Admitted {
+    pub txn: DatabaseTransaction,
+    pub documents: Vec<Uuid>,
+    /// The claim of this download's one fetch under a `once` consent.
+    pub once_claim: Option<DateTime<Utc>>,
+}
+
+/// Decides `action` for `caller` and logs the decision, allowed or denied, in one transaction.
+/// A refusal's log row is committed before the refusal is returned.
+impl Admission {
+    pub async fn admit(&self, caller: &Caller, action: Action) -> Result<Admitted, Refusal> {
+        let now = self.clock.now();
+        let txn = self.db.begin().await?;
+        if !audit::lock_owner(&txn, caller.owner).await? {
+            return Err(Refusal::InvalidToken {
+                slug: "invalid-token",
+                why: "the token's consent no longer exists",
+            });
+        }
+        // Read again under the lock: a withdrawal that committed before this point is seen.
+        let consent = consents::find(&txn, caller.consent.id)
+            .await?
+            .ok_or(Refusal::NotFound)?;
+        let covered: Vec<Uuid> = consent_documents::Entity::find()
+            .filter(consent_documents::Column::ConsentId.eq(consent.id))
+            .all(&txn)
+            .await?
+            .into_iter()
+            .map(|d| d.document_id)
+            .collect();
+        let once_download = matches!(action, Action::Download(_))
+            && AccessKind::from_stored(&consent.access) == AccessKind::Once;
+        let mut once_claim = None;
+        let decision = match Status::effective(&consent.status, consent.expires_at, now) {
+            _ if caller.refused_proof.is_some() => {
+                let why = caller.refused_proof.clone().unwrap_or_default();
+                Err(("the DPoP proof was refused", Refusal::Proof(why)))
+            }
+            Status::Active if caller.dead_token.is_some() => {
+                let why = caller.dead_token.unwrap_or("the token is dead");
+                Err((
+                    why,
+                    Refusal::InvalidToken {
+                        slug: "invalid-token",
+                        why,
+                    },
+                ))
+            }
+            Status::Active => match action.document() {
+                Some(id) if !covered.contains(&id) => Err((
+                    "the document is not covered by the consent",
+                    Refusal::NotFound,
+                )),
+                Some(id)
+                    if matches!(action, Action::Download(_))
+                        && let Some(detail) =
+                            withdrawn_by_issuer(&txn, caller.owner, id, now).await? =>
+                {
+                    Err(("the issuer revoked the document", Refusal::Revoked(detail)))
+                }
+                Some(id) if once_download => {
+                    once_claim = consents::try_claim_fetch(&txn, consent.id, id, now).await?;
+                    if once_claim.is_some() {
+                        Ok(())
+                    } else {
+                        Err((
+                            "the document was already fetched under this one-time consent",
+                            Refusal::AlreadyFetched,
+                        ))
+                    }
+                }
+                _ => Ok(()),
+            },
+            status => {
+                let (slug, why) = match status {
+                    Status::Withdrawn => ("consent-withdrawn", "the owner withdrew the consent"),
+                    Status::Expired => ("consent-expired", "the consent has expired"),
+                    Status::Used => ("consent-used", "the one-time consent was used"),
+                    _ => ("consent-not-active", "the consent is not active"),
+                };
+                Err((why, Refusal::InvalidToken { slug, why }))
+            }
+        };
+        let access = Access {
+            owner: caller.owner,
+            actor: Actor::Portal {
+                client: caller.client.clone(),
+                agency: caller.agency.clone(),
+            },
+            action: action.name(),
+            document: action.document(),
+            outcome: if decision.is_ok() {
+                Outcome::Allowed
+            } else {
+                Outcome::Denied
+            },
+            detail: decision.as_ref().err().map(|(why, _)| *why),
+            context: Context {
+                consent: Some(consent.id),
+                procedure: Some(consent.procedure.clone()),
+                dossier: consent.dossier.clone(),
+                case_ref: None,
+            },
+        };
+        audit::append_locked(&txn, access, now).await?;
+        if let Err((_, refusal)) = decision {
+            txn.commit().await?;
+            return Err(refusal);
+        }
+        Ok(Admitted {
+            txn,
+            documents: covered,
+            once_claim,
+        })
+    }
+}
