@@ -6,6 +6,7 @@ use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Transa
 use uuid::Uuid;
 
 use super::Admission;
+use super::decision::{Allowed, Facts, decide};
 use crate::audit::{self, Access, Actor, Context, Outcome};
 use crate::consents::{self, Status};
 use crate::oauth::details::Access as AccessKind;
@@ -179,7 +180,7 @@ async fn withdrawn_by_issuer(
 }
 
 /// What the portal wants to do.
-#[derive(Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Action {
     List,
     Read(Uuid),
@@ -195,7 +196,7 @@ impl Action {
         }
     }
 
-    fn document(self) -> Option<Uuid> {
+    pub(super) fn document(self) -> Option<Uuid> {
         match self {
             Self::List => None,
             Self::Read(id) | Self::Download(id) => Some(id),
@@ -235,58 +236,33 @@ impl Admission {
             .into_iter()
             .map(|d| d.document_id)
             .collect();
-        let once_download = matches!(action, Action::Download(_))
-            && AccessKind::from_stored(&consent.access) == AccessKind::Once;
-        let mut once_claim = None;
-        let decision = match Status::effective(&consent.status, consent.expires_at, now) {
-            _ if caller.refused_proof.is_some() => {
-                let why = caller.refused_proof.clone().unwrap_or_default();
-                Err(("the DPoP proof was refused", Refusal::Proof(why)))
+        let status = Status::effective(&consent.status, consent.expires_at, now);
+        let withdrawn = match action {
+            Action::Download(id) if status == Status::Active && covered.contains(&id) => {
+                withdrawn_by_issuer(&txn, caller.owner, id, now).await?
             }
-            Status::Active if caller.dead_token.is_some() => {
-                let why = caller.dead_token.unwrap_or("the token is dead");
-                Err((
-                    why,
-                    Refusal::InvalidToken {
-                        slug: "invalid-token",
-                        why,
-                    },
+            _ => None,
+        };
+        let facts = Facts {
+            status,
+            refused_proof: caller.refused_proof.as_deref(),
+            dead_token: caller.dead_token,
+            action,
+            covered: &covered,
+            withdrawn_by_issuer: withdrawn.as_deref(),
+            once: AccessKind::from_stored(&consent.access) == AccessKind::Once,
+        };
+        let mut once_claim = None;
+        let decision = match decide(&facts) {
+            Ok(Allowed::Plainly) => Ok(()),
+            Ok(Allowed::IfClaimed(id)) => {
+                once_claim = consents::try_claim_fetch(&txn, consent.id, id, now).await?;
+                once_claim.map(|_| ()).ok_or((
+                    "the document was already fetched under this one-time consent",
+                    Refusal::AlreadyFetched,
                 ))
             }
-            Status::Active => match action.document() {
-                Some(id) if !covered.contains(&id) => Err((
-                    "the document is not covered by the consent",
-                    Refusal::NotFound,
-                )),
-                Some(id)
-                    if matches!(action, Action::Download(_))
-                        && let Some(detail) =
-                            withdrawn_by_issuer(&txn, caller.owner, id, now).await? =>
-                {
-                    Err(("the issuer revoked the document", Refusal::Revoked(detail)))
-                }
-                Some(id) if once_download => {
-                    once_claim = consents::try_claim_fetch(&txn, consent.id, id, now).await?;
-                    if once_claim.is_some() {
-                        Ok(())
-                    } else {
-                        Err((
-                            "the document was already fetched under this one-time consent",
-                            Refusal::AlreadyFetched,
-                        ))
-                    }
-                }
-                _ => Ok(()),
-            },
-            status => {
-                let (slug, why) = match status {
-                    Status::Withdrawn => ("consent-withdrawn", "the owner withdrew the consent"),
-                    Status::Expired => ("consent-expired", "the consent has expired"),
-                    Status::Used => ("consent-used", "the one-time consent was used"),
-                    _ => ("consent-not-active", "the consent is not active"),
-                };
-                Err((why, Refusal::InvalidToken { slug, why }))
-            }
+            Err(refused) => Err(refused),
         };
         let access = Access {
             owner: caller.owner,

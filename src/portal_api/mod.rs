@@ -4,6 +4,7 @@
 //! reads the data (no log row, no data).
 
 mod admit;
+mod decision;
 pub mod http;
 mod stream;
 
