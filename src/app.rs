@@ -116,7 +116,7 @@ impl AppState {
         let documents = Documents::new(
             db.clone(),
             blobs.clone(),
-            keys.clone(),
+            owners.clone(),
             settings.max_upload_bytes,
             clock.clone(),
         );
@@ -130,7 +130,7 @@ impl AppState {
         Ok(Self {
             consents: Consents::new(
                 db.clone(),
-                keys.clone(),
+                owners.clone(),
                 documents.clone(),
                 signer.clone(),
                 clock.clone(),

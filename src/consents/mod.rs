@@ -82,21 +82,20 @@ mod tests {
     }
 }
 
-use std::sync::Arc;
-
 use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
-use crate::crypto::{KeyRing, Signer};
+use crate::crypto::Signer;
 use crate::documents::Documents;
+use crate::owners::Owners;
 
-/// Consent records, holding what they need: the database, the key ring (owners' data keys seal
+/// Consent records, holding what they need: the database, the owners (whose data keys seal
 /// the purpose), the owners' documents (what a consent may cover), the store's signer (receipts)
 /// and the clock.
 #[derive(Clone, Debug)]
 pub struct Consents {
     db: DatabaseConnection,
-    keys: Arc<KeyRing>,
+    owners: Owners,
     documents: Documents,
     signer: Signer,
     clock: Clock,
@@ -105,14 +104,14 @@ pub struct Consents {
 impl Consents {
     pub fn new(
         db: DatabaseConnection,
-        keys: Arc<KeyRing>,
+        owners: Owners,
         documents: Documents,
         signer: Signer,
         clock: Clock,
     ) -> Self {
         Self {
             db,
-            keys,
+            owners,
             documents,
             signer,
             clock,

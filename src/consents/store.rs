@@ -16,7 +16,7 @@ use super::view::Consent;
 use crate::crypto::{IntegrityError, seal_field};
 use crate::documents::DocumentError;
 use crate::oauth::details::DocumentAccess;
-use crate::owners::{self, OwnerId};
+use crate::owners::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::entities::{consent_documents, consents};
 
@@ -79,7 +79,9 @@ impl Consents {
         new: NewConsent<'_>,
     ) -> Result<Uuid, ConsentError> {
         let id = Uuid::now_v7();
-        let key = owners::data_key(&self.db, &self.keys, new.owner)
+        let key = self
+            .owners
+            .data_key(new.owner)
             .await?
             .ok_or(ConsentError::NotFound)?;
         let owner = new.owner.0;

@@ -12,7 +12,7 @@ use super::store::{ConsentError, find};
 use crate::crypto::open_field;
 use crate::documents;
 use crate::oauth::details::{Access, DOCUMENT_ACCESS, Granted};
-use crate::owners::{self, OwnerId};
+use crate::owners::OwnerId;
 use crate::storage::entities::{consent_documents, consents};
 
 /// A consent as its owner sees it.
@@ -59,7 +59,9 @@ async fn chosen(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, Consen
 impl Consents {
     pub(super) async fn view(&self, consent: consents::Model) -> Result<Consent, ConsentError> {
         let owner = OwnerId(consent.owner_id);
-        let key = owners::data_key(&self.db, &self.keys, owner)
+        let key = self
+            .owners
+            .data_key(owner)
             .await?
             .ok_or(ConsentError::NotFound)?;
         let open = |field: &str, sealed: &[u8]| {

@@ -21,21 +21,19 @@ pub use store::ListFilter;
 pub use upload::{BodyError, Destination};
 pub use view::{effective_status, is_legacy_plain, issuer_signature, seal_issuer_signature};
 
-use std::sync::Arc;
-
 use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
-use crate::crypto::KeyRing;
+use crate::owners::Owners;
 use crate::storage::blobs::Blobs;
 
 /// Owners' documents, holding what they need and nothing more: the database, the blob store,
-/// the key ring (to unwrap owners' data keys), the upload limit and the clock.
+/// the owners (whose data keys seal them), the upload limit and the clock.
 #[derive(Clone, Debug)]
 pub struct Documents {
     db: DatabaseConnection,
     blobs: Blobs,
-    keys: Arc<KeyRing>,
+    owners: Owners,
     max_upload_bytes: u64,
     clock: Clock,
 }
@@ -44,14 +42,14 @@ impl Documents {
     pub fn new(
         db: DatabaseConnection,
         blobs: Blobs,
-        keys: Arc<KeyRing>,
+        owners: Owners,
         max_upload_bytes: u64,
         clock: Clock,
     ) -> Self {
         Self {
             db,
             blobs,
-            keys,
+            owners,
             max_upload_bytes,
             clock,
         }

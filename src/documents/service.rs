@@ -9,7 +9,7 @@ use super::model::{Corrections, DocumentList, DocumentView, Source};
 use super::store::{self, ListFilter};
 use super::view::view;
 use crate::crypto::{DataKey, IntegrityError, seal_field};
-use crate::owners::{self, OwnerId};
+use crate::owners::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::blobs::BlobError;
 use crate::storage::entities::documents;
@@ -61,7 +61,8 @@ impl From<BlobError> for DocumentError {
 
 impl Documents {
     pub(super) async fn owner_key(&self, owner: OwnerId) -> Result<DataKey, DocumentError> {
-        owners::data_key(&self.db, &self.keys, owner)
+        self.owners
+            .data_key(owner)
             .await?
             .ok_or(DocumentError::NotFound)
     }
@@ -92,11 +93,7 @@ impl Documents {
         let mut rows = store::list(&self.db, owner, &filter).await?;
         let more = rows.len() as u64 > filter.limit;
         rows.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
-        let key = self.owner_key(owner).await?;
-        let items = rows
-            .iter()
-            .map(|row| view(&key, row, self.clock.now()))
-            .collect::<Result<Vec<_>, _>>()?;
+        let items = self.views_of(owner, &rows).await?;
         let next_cursor = if more {
             items.last().map(|d| d.id)
         } else {
@@ -115,9 +112,8 @@ impl Documents {
             return Ok(Vec::new());
         }
         let key = self.owner_key(owner).await?;
-        rows.iter()
-            .map(|row| view(&key, row, self.clock.now()))
-            .collect()
+        let now = self.clock.now();
+        rows.iter().map(|row| view(&key, row, now)).collect()
     }
 
     /// The owner's documents of the given types that are valid today: what a consent request

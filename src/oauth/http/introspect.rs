@@ -10,7 +10,7 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::form::OAuthForm;
-use super::{OAuthError, authorization, no_store};
+use super::{OAuthError, authenticate_client, no_store};
 use crate::app::AppState;
 use crate::consents::{self, Status};
 use crate::oauth::handles;
@@ -27,10 +27,8 @@ pub async fn introspect(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = state
-        .client_auth
-        .authenticate(authorization(&headers), &form, "/oauth/introspect")
-        .await?;
+    let client =
+        authenticate_client(&state.client_auth, &headers, &form, "/oauth/introspect").await?;
     let token = token_param(&form)?;
     let inactive = || no_store(StatusCode::OK, json!({ "active": false }));
     let Some(row) = handles::access_token(&state.db, token).await? else {
@@ -75,10 +73,7 @@ pub async fn revoke(
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = state
-        .client_auth
-        .authenticate(authorization(&headers), &form, "/oauth/revoke")
-        .await?;
+    let client = authenticate_client(&state.client_auth, &headers, &form, "/oauth/revoke").await?;
     // `token_type_hint` is only a hint (RFC 7009 §2.1): Kho issues access tokens only.
     let token = token_param(&form)?;
     handles::revoke(&state.db, token, &client.client_id, state.clock.now()).await?;

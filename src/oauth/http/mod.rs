@@ -33,6 +33,18 @@ pub fn dpop_proofs(headers: &HeaderMap) -> Vec<&[u8]> {
         .collect()
 }
 
+/// Authenticates the client of a request to `path`, whatever its role.
+pub async fn authenticate_client(
+    clients: &ClientAuth,
+    headers: &HeaderMap,
+    form: &HashMap<String, String>,
+    path: &str,
+) -> Result<Authenticated, OAuthError> {
+    Ok(clients
+        .authenticate(authorization(headers), form, path)
+        .await?)
+}
+
 /// Authenticates a portal at `path`; issuers and other roles are refused.
 pub async fn authenticate_portal(
     clients: &ClientAuth,
@@ -40,9 +52,7 @@ pub async fn authenticate_portal(
     form: &HashMap<String, String>,
     path: &str,
 ) -> Result<Authenticated, OAuthError> {
-    let client = clients
-        .authenticate(authorization(headers), form, path)
-        .await?;
+    let client = authenticate_client(clients, headers, form, path).await?;
     if client.role != "portal" {
         return Err(OAuthError::new(
             "unauthorized_client",
