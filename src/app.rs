@@ -28,6 +28,7 @@ use crate::identity::Sessions;
 use crate::identity::oidc::OidcClient;
 use crate::issued::IssuedResults;
 use crate::mandates::Mandates;
+use crate::oauth::AuthServer;
 use crate::oauth::dpop::Dpop;
 use crate::owners::Owners;
 use crate::portal_api::Admission;
@@ -64,6 +65,7 @@ pub struct AppState {
     pub client_auth: ClientAuth,
     pub dpop: Dpop,
     pub admission: Admission,
+    pub auth_server: AuthServer,
     /// The OpenID Provider login, when one is configured.
     pub oidc: Option<Arc<OidcClient>>,
     /// The per-address limit of public verification.
@@ -127,14 +129,24 @@ impl AppState {
             settings.dpop_require_nonce,
             clock.clone(),
         );
+        let consents = Consents::new(
+            db.clone(),
+            owners.clone(),
+            documents.clone(),
+            signer.clone(),
+            clock.clone(),
+        );
         Ok(Self {
-            consents: Consents::new(
+            auth_server: AuthServer::new(
                 db.clone(),
                 owners.clone(),
                 documents.clone(),
+                consents.clone(),
+                dpop.clone(),
                 signer.clone(),
                 clock.clone(),
             ),
+            consents,
             sessions: Sessions::new(db.clone(), &settings, clock.clone()),
             mandates: Mandates::new(db.clone(), keys.clone(), clock.clone()),
             seals: Seals::new(db.clone(), signer.clone(), clock.clone()),
@@ -146,7 +158,6 @@ impl AppState {
                 clock.clone(),
             ),
             verifier: Verifier::new(
-                db.clone(),
                 owners.clone(),
                 documents.clone(),
                 access_log.clone(),

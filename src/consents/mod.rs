@@ -15,8 +15,8 @@ use serde::{Deserialize, Serialize};
 
 pub use fetches::{mark_fetched, release_fetch, try_claim_fetch};
 pub use receipt::RECEIPT_TYPE;
-pub use store::{ConsentError, NewConsent, find};
-pub use view::Consent;
+pub use store::{ConsentError, NewConsent, find, pending_from};
+pub use view::{Consent, chosen};
 
 /// Where a consent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]

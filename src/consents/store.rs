@@ -311,3 +311,20 @@ pub async fn find(
 ) -> Result<Option<consents::Model>, ConsentError> {
     Ok(consents::Entity::find_by_id(id).one(db).await?)
 }
+
+/// How many requests from portal `client` wait in `owner`'s inbox now (the CIBA limit).
+pub async fn pending_from(
+    db: &impl ConnectionTrait,
+    owner: OwnerId,
+    client: &str,
+    now: DateTime<Utc>,
+) -> Result<u64, ConsentError> {
+    use sea_orm::PaginatorTrait;
+    Ok(consents::Entity::find()
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .filter(consents::Column::ClientId.eq(client))
+        .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+        .filter(consents::Column::ExpiresAt.gt(now))
+        .count(db)
+        .await?)
+}

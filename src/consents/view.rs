@@ -44,8 +44,9 @@ pub struct Consent {
     pub documents: Vec<Uuid>,
 }
 
-/// The documents chosen for consent `id`.
-async fn chosen(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, ConsentError> {
+/// The documents chosen for consent `id`, read on `db` (the portal API reads them in the
+/// transaction that logs the access).
+pub async fn chosen(db: &impl ConnectionTrait, id: Uuid) -> Result<Vec<Uuid>, ConsentError> {
     Ok(consent_documents::Entity::find()
         .filter(consent_documents::Column::ConsentId.eq(id))
         .order_by_asc(consent_documents::Column::DocumentId)

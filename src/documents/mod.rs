@@ -5,6 +5,7 @@ mod content_type;
 mod download;
 pub mod http;
 mod model;
+mod results;
 mod service;
 mod store;
 mod upload;

@@ -3,14 +3,10 @@
 //! to now, so that no statement signed before the upgrade can be replayed over the record.
 //! Runs at `kho serve` start-up and with its upkeep; safe in several processes at once.
 
-use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
-
 use super::IssuedResults;
 use crate::documents::{is_legacy_plain, seal_issuer_signature};
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
-use crate::storage::entities::documents as document_rows;
 
 const BATCH: u64 = 500;
 
@@ -20,11 +16,7 @@ impl IssuedResults {
         let now = self.clock.now();
         let mut sealed = 0;
         loop {
-            let rows = document_rows::Entity::find()
-                .filter(document_rows::Column::IssuerSignature.like("%.%"))
-                .limit(BATCH)
-                .all(&self.db)
-                .await?;
+            let rows = self.documents.maybe_plain_statements(BATCH).await?;
             if rows.is_empty() {
                 return Ok(sealed);
             }
@@ -42,20 +34,13 @@ impl IssuedResults {
                     continue;
                 };
                 let sealed_text = seal_issuer_signature(&key, row.owner_id, row.id, plain)?;
-                let done = document_rows::Entity::update_many()
-                    .col_expr(
-                        document_rows::Column::IssuerSignature,
-                        Expr::value(sealed_text),
-                    )
-                    .col_expr(
-                        document_rows::Column::StatusSignedAt,
-                        Expr::value(row.status_signed_at.unwrap_or(now)),
-                    )
-                    .filter(document_rows::Column::Id.eq(row.id))
-                    .filter(document_rows::Column::IssuerSignature.eq(plain))
-                    .exec(&self.db)
-                    .await?;
-                sealed += done.rows_affected;
+                if self
+                    .documents
+                    .replace_plain_statement(&row, plain, sealed_text, now)
+                    .await?
+                {
+                    sealed += 1;
+                }
                 progress = true;
             }
             if !progress {

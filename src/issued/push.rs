@@ -3,7 +3,6 @@
 use bytes::Bytes;
 use chrono::NaiveDate;
 use futures_util::Stream;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -16,7 +15,6 @@ use crate::ids::{
 };
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
-use crate::storage::entities::documents as document_rows;
 
 /// Why a push was refused.
 #[derive(Debug, thiserror::Error)]
@@ -228,11 +226,9 @@ impl IssuedResults {
                 "a result cannot supersede itself".into(),
             ));
         }
-        document_rows::Entity::find()
-            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-            .one(&self.db)
-            .await
-            .map_err(StoreError::from)?
+        self.documents
+            .by_result_code(&code)
+            .await?
             .filter(|r| {
                 r.owner_id == owner.0
                     && r.issuer_client.as_deref() == Some(client.client_id.as_str())
@@ -276,11 +272,7 @@ impl IssuedResults {
         result_code: &ResultCode,
         jws: &str,
     ) -> Result<Option<Pushed>, PushError> {
-        let existing = document_rows::Entity::find()
-            .filter(document_rows::Column::ResultCode.eq(result_code.to_string()))
-            .one(&self.db)
-            .await
-            .map_err(StoreError::from)?;
+        let existing = self.documents.by_result_code(result_code).await?;
         let Some(row) = existing else {
             return Ok(None);
         };

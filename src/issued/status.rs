@@ -6,14 +6,12 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::{Deserialize, Serialize};
 
 use super::IssuedResults;
 use super::push::PushError;
 use crate::documents::{Status, effective_status};
 use crate::ids::{ResultCode, Text};
-use crate::storage::StoreError;
 use crate::storage::entities::documents as document_rows;
 
 #[derive(Debug, Deserialize)]
@@ -61,11 +59,10 @@ impl IssuedResults {
         let now = self.clock.now();
         let code = ResultCode::parse(&claims.result_code)?;
         let signed_at = signed_at(claims.iat, now)?;
-        let row = document_rows::Entity::find()
-            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-            .one(&self.db)
-            .await
-            .map_err(StoreError::from)?
+        let row = self
+            .documents
+            .by_result_code(&code)
+            .await?
             // Another issuer's result is as unknown as a missing one.
             .filter(|r| r.issuer_client.as_deref() == Some(client.client_id.as_str()))
             .ok_or(PushError::NotFound)?;
@@ -77,31 +74,12 @@ impl IssuedResults {
         if row.status_signed_at.is_some_and(|last| signed_at <= last) {
             return Err(PushError::Stale);
         }
-        // Compare-and-set on the last statement's time: of two statements racing, one applies.
-        let last = match row.status_signed_at {
-            Some(last) => document_rows::Column::StatusSignedAt.eq(last),
-            None => document_rows::Column::StatusSignedAt.is_null(),
-        };
-        let applied = document_rows::Entity::update_many()
-            .set(document_rows::ActiveModel {
-                status_signed_at: Set(Some(signed_at)),
-                ..change
-            })
-            .filter(document_rows::Column::Id.eq(row.id))
-            .filter(last)
-            // …and on the status it was decided on (a supersede may have come in between).
-            .filter(document_rows::Column::Status.eq(row.status.as_str()))
-            .exec(&self.db)
-            .await
-            .map_err(StoreError::from)?;
-        if applied.rows_affected == 0 {
-            return Err(PushError::Stale);
-        }
-        let updated = document_rows::Entity::find_by_id(row.id)
-            .one(&self.db)
-            .await
-            .map_err(StoreError::from)?
-            .ok_or(PushError::NotFound)?;
+        // Of two statements racing, one applies.
+        let updated = self
+            .documents
+            .apply_status_statement(&row, change, signed_at)
+            .await?
+            .ok_or(PushError::Stale)?;
         view(&code, &updated, now)
     }
 }

@@ -1,4 +1,4 @@
-//! The secrets Kho hands to portals — `request_uri`s, authorization codes, CIBA `auth_req_id`s
+//! The authorization server's store. The secrets Kho hands to portals — `request_uri`s, authorization codes, CIBA `auth_req_id`s
 //! and access tokens — are random 256-bit values stored only as their SHA-256, so a copy of the
 //! database lets nobody redeem them.
 
@@ -21,6 +21,66 @@ pub fn hash(value: &str) -> String {
 /// A fresh handle (URL-safe base64 of 32 random bytes).
 pub fn fresh() -> Result<String, StoreError> {
     Ok(random_token()?)
+}
+
+/// A pushed authorization request to store (RFC 9126).
+pub struct NewPushed<'a> {
+    pub client_id: &'a str,
+    pub redirect_uri: &'a str,
+    pub state: Option<&'a str>,
+    pub code_challenge: &'a str,
+    pub dpop_jkt: Option<&'a str>,
+    /// The `authorization_details`, as JSON.
+    pub details: String,
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Stores a pushed request; returns its handle (the end of the `request_uri`).
+pub async fn push_request(
+    db: &impl ConnectionTrait,
+    pushed: NewPushed<'_>,
+) -> Result<String, StoreError> {
+    let handle = fresh()?;
+    par_requests::Entity::insert(par_requests::ActiveModel {
+        handle_hash: Set(hash(&handle)),
+        client_id: Set(pushed.client_id.to_owned()),
+        redirect_uri: Set(pushed.redirect_uri.to_owned()),
+        state: Set(pushed.state.map(str::to_owned)),
+        code_challenge: Set(pushed.code_challenge.to_owned()),
+        dpop_jkt: Set(pushed.dpop_jkt.map(str::to_owned)),
+        details: Set(pushed.details),
+        expires_at: Set(pushed.expires_at),
+        used_at: Set(None),
+    })
+    .exec_without_returning(db)
+    .await?;
+    Ok(handle)
+}
+
+/// The pushed request with this handle, answered or not, expired or not (callers decide).
+pub async fn pushed_request(
+    db: &impl ConnectionTrait,
+    handle: &str,
+) -> Result<Option<par_requests::Model>, StoreError> {
+    Ok(par_requests::Entity::find_by_id(hash(handle))
+        .one(db)
+        .await?)
+}
+
+/// Marks the pushed request answered; `false` if it already was (single use: whoever marks it
+/// first decides).
+pub async fn answer_request(
+    db: &impl ConnectionTrait,
+    handle_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<bool, StoreError> {
+    let claimed = par_requests::Entity::update_many()
+        .col_expr(par_requests::Column::UsedAt, Expr::value(now))
+        .filter(par_requests::Column::HandleHash.eq(handle_hash))
+        .filter(par_requests::Column::UsedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(claimed.rows_affected == 1)
 }
 
 /// What a new grant handle is for.
@@ -94,7 +154,7 @@ pub async fn redeem(
 
 /// Records a CIBA poll; returns the time before which the next poll is too early.
 pub async fn polled(
-    db: &DatabaseConnection,
+    db: &impl ConnectionTrait,
     handle_hash: &str,
     next: DateTime<Utc>,
     interval: i32,

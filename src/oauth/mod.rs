@@ -9,5 +9,11 @@
 
 pub mod details;
 pub mod dpop;
+mod error;
 pub mod handles;
 pub mod http;
+pub mod requests;
+pub mod server;
+
+pub use error::OAuthError;
+pub use server::AuthServer;

@@ -2,7 +2,7 @@
 //! and the decision for this one access — logged in the same transaction as the read.
 
 use chrono::{DateTime, Utc};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, TransactionTrait};
+use sea_orm::{DatabaseTransaction, TransactionTrait};
 use uuid::Uuid;
 
 use super::Admission;
@@ -14,7 +14,7 @@ use crate::oauth::dpop::DpopError;
 use crate::oauth::handles;
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
-use crate::storage::entities::{consent_documents, consents as consent_rows};
+use crate::storage::entities::consents as consent_rows;
 
 /// Why a portal's request is refused. Token problems are 401 with a `WWW-Authenticate: DPoP`
 /// challenge (RFC 9449 §7.1); the body is problem+json with a stable type.
@@ -229,13 +229,7 @@ impl Admission {
         let consent = consents::find(&txn, caller.consent.id)
             .await?
             .ok_or(Refusal::NotFound)?;
-        let covered: Vec<Uuid> = consent_documents::Entity::find()
-            .filter(consent_documents::Column::ConsentId.eq(consent.id))
-            .all(&txn)
-            .await?
-            .into_iter()
-            .map(|d| d.document_id)
-            .collect();
+        let covered = consents::chosen(&txn, consent.id).await?;
         let status = Status::effective(&consent.status, consent.expires_at, now);
         let withdrawn = match action {
             Action::Download(id) if status == Status::Active && covered.contains(&id) => {

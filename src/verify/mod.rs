@@ -11,20 +11,17 @@ pub use official::OfficialVerification;
 pub use public::{RECEIPT_TYPE, Verdict, Verification, receipt};
 pub use rate_limit::RateLimit;
 
-use sea_orm::DatabaseConnection;
-
 use crate::audit::AccessLog;
 use crate::clock::Clock;
 use crate::crypto::Signer;
 use crate::documents::Documents;
 use crate::owners::Owners;
 
-/// Verification, holding what it needs: the database (results by code), the owners (an
+/// Verification, holding what it needs: the owners (an
 /// official's answer names the owner), the documents (an official marks a copy checked), the
 /// access log (officials' look-ups), the store's signer (receipts) and the clock.
 #[derive(Clone, Debug)]
 pub struct Verifier {
-    db: DatabaseConnection,
     owners: Owners,
     documents: Documents,
     access_log: AccessLog,
@@ -34,7 +31,6 @@ pub struct Verifier {
 
 impl Verifier {
     pub fn new(
-        db: DatabaseConnection,
         owners: Owners,
         documents: Documents,
         access_log: AccessLog,
@@ -42,7 +38,6 @@ impl Verifier {
         clock: Clock,
     ) -> Self {
         Self {
-            db,
             owners,
             documents,
             access_log,

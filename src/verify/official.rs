@@ -2,7 +2,6 @@
 //! answer plus whose document it is (identifier and name) and its type — and the look-up is written to the owner's
 //! access log, naming the official and the case, before the answer leaves.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 
 use super::Verifier;
@@ -12,7 +11,6 @@ use crate::error::ApiError;
 use crate::identity::OwnerSession;
 use crate::ids::{ResultCode, Text};
 use crate::owners::OwnerId;
-use crate::storage::entities::documents as document_rows;
 
 /// The public answer, and for a result the store holds: the owner and the document type.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -56,11 +54,7 @@ impl Verifier {
         // alone (guessable from the dossier format) reveals nobody.
         let public = self.verify(code, sha256).await?;
         let row = if public.verdict == super::Verdict::Genuine {
-            document_rows::Entity::find()
-                .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-                .filter(document_rows::Column::Source.eq("issued"))
-                .one(&self.db)
-                .await?
+            self.documents.issued_by_result_code(code).await?
         } else {
             None
         };

@@ -6,7 +6,6 @@
 //! `valid_until`.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -15,7 +14,6 @@ use crate::crypto::Signer;
 use crate::documents::{Status, effective_status};
 use crate::ids::ResultCode;
 use crate::storage::StoreError;
-use crate::storage::entities::documents as document_rows;
 
 pub const RECEIPT_TYPE: &str = "kho-verification+jwt";
 
@@ -58,11 +56,7 @@ impl Verifier {
         code: &ResultCode,
         sha256: &str,
     ) -> Result<Verification, StoreError> {
-        let row = document_rows::Entity::find()
-            .filter(document_rows::Column::ResultCode.eq(code.to_string()))
-            .filter(document_rows::Column::Source.eq("issued"))
-            .one(&self.db)
-            .await?;
+        let row = self.documents.issued_by_result_code(code).await?;
         let now = self.clock.now();
         let mut answer = Verification {
             verdict: Verdict::Unknown,

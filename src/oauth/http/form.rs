@@ -7,7 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::header;
 
-use super::OAuthError;
+use crate::oauth::OAuthError;
 
 pub struct OAuthForm(pub HashMap<String, String>);
 
@@ -21,13 +21,13 @@ impl<S: Send + Sync> FromRequest<S> for OAuthForm {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
         if !form_encoded {
-            return Err(OAuthError::invalid_request(
-                "the body must be application/x-www-form-urlencoded",
+            return Err(OAuthError::InvalidRequest(
+                "the body must be application/x-www-form-urlencoded".into(),
             ));
         }
         let body = Bytes::from_request(request, state)
             .await
-            .map_err(|_| OAuthError::invalid_request("the body could not be read"))?;
+            .map_err(|_| OAuthError::InvalidRequest("the body could not be read".into()))?;
         parse(&body).map(Self)
     }
 }
@@ -39,7 +39,7 @@ fn parse(body: &[u8]) -> Result<HashMap<String, String>, OAuthError> {
             .insert(name.to_string(), value.into_owned())
             .is_some()
         {
-            return Err(OAuthError::invalid_request(format!(
+            return Err(OAuthError::InvalidRequest(format!(
                 "the parameter {name} appears more than once"
             )));
         }

@@ -10,16 +10,17 @@ use axum::response::Response;
 use serde_json::json;
 
 use super::form::OAuthForm;
-use super::{OAuthError, authenticate_client, no_store};
+use super::{authenticate_client, no_store};
 use crate::app::AppState;
 use crate::consents::{self, Status};
+use crate::oauth::OAuthError;
 use crate::oauth::handles;
 
 fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
     form.get("token")
         .map(String::as_str)
         .filter(|t| !t.is_empty())
-        .ok_or_else(|| OAuthError::invalid_request("the token parameter is required"))
+        .ok_or_else(|| OAuthError::InvalidRequest("the token parameter is required".into()))
 }
 
 pub async fn introspect(

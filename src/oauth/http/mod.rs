@@ -11,13 +11,14 @@ pub mod metadata;
 pub mod par;
 pub mod token;
 
-pub use error::{OAuthError, no_store};
+pub use error::no_store;
 
 use std::collections::HashMap;
 
 use axum::http::{HeaderMap, HeaderValue};
 
 use crate::clients::{Authenticated, ClientAuth};
+use crate::oauth::OAuthError;
 
 /// The `Authorization` header, if it is text.
 pub fn authorization(headers: &HeaderMap) -> Option<&str> {
@@ -54,8 +55,7 @@ pub async fn authenticate_portal(
 ) -> Result<Authenticated, OAuthError> {
     let client = authenticate_client(clients, headers, form, path).await?;
     if client.role != "portal" {
-        return Err(OAuthError::new(
-            "unauthorized_client",
+        return Err(OAuthError::UnauthorizedClient(
             "only portals may ask for documents",
         ));
     }

@@ -1,0 +1,80 @@
+//! OpenID CIBA, poll mode: a portal asks for an owner's documents when the owner is not at the
+//! portal; the request waits in the owner's inbox with its binding message. An identifier Kho
+//! has never seen gets a store (as an issued document would), so the answer never tells a
+//! portal whether someone has used Kho.
+
+use chrono::Duration;
+
+use super::AuthServer;
+use crate::clients::Authenticated;
+use crate::consents::{self, NewConsent};
+use crate::oauth::OAuthError;
+use crate::oauth::handles::{self, NewGrant};
+use crate::oauth::requests::CibaRequest;
+
+/// How long a request waits for the owner.
+const REQUEST_LIFETIME_SECS: i64 = 600;
+/// The minimum seconds between two polls.
+const INTERVAL_SECS: i32 = 5;
+/// Requests one portal may have waiting in one owner's inbox.
+const MAX_PENDING_PER_OWNER: u64 = 3;
+
+/// A request now waiting in the owner's inbox.
+#[derive(Debug)]
+pub struct CibaStarted {
+    pub auth_req_id: String,
+    pub expires_in: i64,
+    pub interval: i32,
+}
+
+impl AuthServer {
+    /// Puts `request` from `client` in the owner's inbox.
+    pub async fn backchannel(
+        &self,
+        client: &Authenticated,
+        request: CibaRequest,
+    ) -> Result<CibaStarted, OAuthError> {
+        let now = self.clock.now();
+        let owner = self.owners.find_or_create(&request.who).await?;
+        // A portal cannot flood a citizen's inbox: a few requests at a time, each answered or
+        // lapsed before the next (counted in the database, so on every process).
+        let waiting = consents::pending_from(&self.db, owner.id, &client.client_id, now).await?;
+        if waiting >= MAX_PENDING_PER_OWNER {
+            return Err(OAuthError::TooManyWaiting(format!(
+                "this owner already has {MAX_PENDING_PER_OWNER} requests from you waiting for an answer"
+            )));
+        }
+        let consent = self
+            .consents
+            .create(NewConsent {
+                owner: owner.id,
+                client_id: &client.client_id,
+                agency_code: &client.agency_code,
+                flow: "ciba",
+                asked: &request.asked,
+                binding_message: Some(request.binding_message.as_str()),
+                pending_until: now + Duration::seconds(REQUEST_LIFETIME_SECS),
+            })
+            .await?;
+        let auth_req_id = handles::new_grant(
+            &self.db,
+            NewGrant {
+                consent,
+                client_id: &client.client_id,
+                kind: "ciba",
+                redirect_uri: None,
+                code_challenge: None,
+                dpop_jkt: None,
+                lifetime: Duration::seconds(REQUEST_LIFETIME_SECS),
+                interval: Some(INTERVAL_SECS),
+            },
+            now,
+        )
+        .await?;
+        Ok(CibaStarted {
+            auth_req_id,
+            expires_in: REQUEST_LIFETIME_SECS,
+            interval: INTERVAL_SECS,
+        })
+    }
+}
