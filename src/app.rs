@@ -16,6 +16,7 @@ use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
+use crate::access::AccessPolicy;
 use crate::audit::AccessLog;
 use crate::clients::ClientAuth;
 use crate::clock::Clock;
@@ -65,6 +66,7 @@ pub struct AppState {
     pub client_auth: ClientAuth,
     pub dpop: Dpop,
     pub admission: Admission,
+    pub access: AccessPolicy,
     pub auth_server: AuthServer,
     /// The OpenID Provider login, when one is configured.
     pub oidc: Option<Arc<OidcClient>>,
@@ -178,6 +180,7 @@ impl AppState {
                 clock.clone(),
             ),
             dpop,
+            access: AccessPolicy::new(access_log.clone()),
             access_log,
             documents,
             owners,

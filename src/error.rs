@@ -215,3 +215,18 @@ pub async fn problem_for_bare_errors(
     }
     replaced
 }
+
+impl From<crate::access::Denied> for ApiError {
+    fn from(e: crate::access::Denied) -> Self {
+        Self::Forbidden(e.0)
+    }
+}
+
+impl From<crate::access::AccessError> for ApiError {
+    fn from(e: crate::access::AccessError) -> Self {
+        match e {
+            crate::access::AccessError::Denied(denied) => denied.into(),
+            crate::access::AccessError::Store(e) => e.into(),
+        }
+    }
+}

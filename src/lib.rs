@@ -1,5 +1,6 @@
 //! Kho: the citizen e-data store behind "provide information once".
 
+pub mod access; // who may read or change what: the access policy and its log entries
 pub mod app; // the router, shared state and server launch
 pub mod audit; // the access log: every read by anyone but the owner, hash-chained
 pub mod cli; // the `kho` command line

@@ -1,6 +1,4 @@
-//! `GET /v1/me/access-log`, and `authorize_read` / `authorize_write`, which every read and
-//! change of an owner's data goes through: for anyone but the owner, the access is logged —
-//! allowed or denied — before any data is returned or changed.
+//! `GET /v1/me/access-log`, its checkpoint and its bundle.
 
 use std::collections::HashMap;
 
@@ -10,118 +8,18 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{
-    Access, AccessLog, Actor, BUNDLE_FORMAT, Bundle, CheckpointError, Context, Outcome, entries,
-    latest_checkpoint, whole_chain,
-};
+use super::{BUNDLE_FORMAT, Bundle, CheckpointError, entries, latest_checkpoint, whole_chain};
+use crate::access::{Action, Subject};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
 use crate::identity::OwnerSession;
-use crate::mandates::Scope;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(access_log))
         .routes(routes!(bundle))
         .routes(routes!(new_checkpoint))
-}
-
-/// Lets a read happen only once it is logged (for anyone but the owner), and only if the
-/// session's scopes include reading. A refusal is logged too.
-pub async fn authorize_read(
-    log: &AccessLog,
-    session: &OwnerSession,
-    action: &'static str,
-    document: Option<Uuid>,
-) -> Result<(), ApiError> {
-    authorize(
-        log,
-        session,
-        Scope::Read,
-        "the mandate does not allow reading",
-        action,
-        document,
-        None,
-    )
-    .await
-}
-
-/// Lets a change by anyone but the owner happen only once it is logged, and only under a
-/// mandate that allows managing documents; a refusal is logged too.
-pub async fn authorize_write(
-    log: &AccessLog,
-    session: &OwnerSession,
-    action: &'static str,
-    document: Option<Uuid>,
-) -> Result<(), ApiError> {
-    authorize(
-        log,
-        session,
-        Scope::Manage,
-        "the mandate does not allow managing documents",
-        action,
-        document,
-        None,
-    )
-    .await
-}
-
-/// Lets a consent decision by anyone but the owner happen only once it is logged, and only
-/// under a mandate that allows answering consent requests; a refusal is logged too.
-pub async fn authorize_consent(
-    log: &AccessLog,
-    session: &OwnerSession,
-    action: &'static str,
-    consent: Option<Uuid>,
-) -> Result<(), ApiError> {
-    authorize(
-        log,
-        session,
-        Scope::Consent,
-        "the mandate does not allow answering consent requests",
-        action,
-        None,
-        consent,
-    )
-    .await
-}
-
-/// Logs the access when someone acts under a mandate (allowed or, with `refusal`, denied), then
-/// requires `scope`.
-async fn authorize(
-    log: &AccessLog,
-    session: &OwnerSession,
-    scope: Scope,
-    refusal: &'static str,
-    action: &'static str,
-    document: Option<Uuid>,
-    consent: Option<Uuid>,
-) -> Result<(), ApiError> {
-    if let Some(mandate) = session.mandate {
-        let allowed = session.scopes.allows(scope);
-        let access = Access {
-            owner: session.owner,
-            actor: Actor::Representative {
-                person: session.person,
-                mandate,
-            },
-            action,
-            document,
-            outcome: if allowed {
-                Outcome::Allowed
-            } else {
-                Outcome::Denied
-            },
-            detail: (!allowed).then_some(refusal),
-            context: Context {
-                consent,
-                ..Context::default()
-            },
-        };
-        log.append(access).await?;
-    }
-    session.require(scope)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -181,7 +79,14 @@ async fn access_log(
     ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<AccessLogPage>, ApiError> {
     let limit = page_limit(params.limit, 100, 500)?;
-    authorize_read(&state.access_log, &session, "read_access_log", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ReadAccessLog,
+            Subject::default(),
+        )
+        .await?;
     let rows = entries(&state.db, session.owner, limit, params.before).await?;
     let mut people: HashMap<Uuid, Option<String>> = HashMap::new();
     let mut views = Vec::with_capacity(rows.len());
@@ -272,7 +177,14 @@ async fn new_checkpoint(
     State(state): State<AppState>,
     session: OwnerSession,
 ) -> Result<Json<CheckpointView>, ApiError> {
-    authorize_read(&state.access_log, &session, "checkpoint_access_log", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::CheckpointAccessLog,
+            Subject::default(),
+        )
+        .await?;
     let jws = state.access_log.checkpoint(session.owner).await?;
     Ok(Json(CheckpointView { checkpoint: jws }))
 }
@@ -287,7 +199,14 @@ async fn bundle(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
-    authorize_read(&state.access_log, &session, "download_access_log", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::DownloadAccessLog,
+            Subject::default(),
+        )
+        .await?;
     // A broken chain is not signed over, but the owner still gets it, with the last good
     // checkpoint, so that `kho audit verify` shows where it breaks.
     let jws = match state.access_log.checkpoint(session.owner).await {

@@ -85,7 +85,9 @@ pub async fn run(
         }
         ClientCommand::List => println!("{}", serde_json::to_string(&clients::list(&db).await?)?),
         ClientCommand::Disable { client_id } => {
-            if !clients::disable(&db, &client_id, crate::clock::Clock::system().now()).await? {
+            let now = crate::clock::Clock::system().now();
+            crate::oauth::handles::revoke_client_tokens(&db, &client_id, now).await?;
+            if !clients::disable(&db, &client_id).await? {
                 return Err(format!("no client {client_id}").into());
             }
             println!("{}", serde_json::json!({ "disabled": client_id }));

@@ -198,22 +198,10 @@ pub async fn list(db: &DatabaseConnection) -> Result<Vec<ClientView>, StoreError
         .collect())
 }
 
-/// Disables a client at once: its next authentication fails, and every access token it holds
-/// is revoked. False if there is no such client.
-pub async fn disable(
-    db: &DatabaseConnection,
-    client_id: &str,
-    now: DateTime<Utc>,
-) -> Result<bool, StoreError> {
-    crate::storage::entities::access_tokens::Entity::update_many()
-        .col_expr(
-            crate::storage::entities::access_tokens::Column::RevokedAt,
-            sea_orm::sea_query::Expr::value(now),
-        )
-        .filter(crate::storage::entities::access_tokens::Column::ClientId.eq(client_id))
-        .filter(crate::storage::entities::access_tokens::Column::RevokedAt.is_null())
-        .exec(db)
-        .await?;
+/// Disables a client at once: its next authentication fails (its tokens are revoked by the
+/// authorization server, `oauth::handles::revoke_client_tokens`). False if there is no such
+/// client.
+pub async fn disable(db: &DatabaseConnection, client_id: &str) -> Result<bool, StoreError> {
     let done = clients::Entity::update_many()
         .set(clients::ActiveModel {
             disabled: Set(true),

@@ -13,8 +13,8 @@ use uuid::Uuid;
 use super::Consent;
 use super::Status;
 use super::store::ConsentError;
+use crate::access::{Action, Subject};
 use crate::app::AppState;
-use crate::audit::http::{authorize_consent, authorize_read};
 use crate::documents::DocumentView;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
@@ -64,7 +64,14 @@ async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ConsentList>, ApiError> {
     let limit = page_limit(params.limit, 50, 200)?;
-    authorize_consent(&state.access_log, &session, "list_consents", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ListConsents,
+            Subject::default(),
+        )
+        .await?;
     let items = state
         .consents
         .list(session.owner, params.status, limit)
@@ -89,10 +96,24 @@ async fn one(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ConsentDetail>, ApiError> {
-    authorize_consent(&state.access_log, &session, "read_consent", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ReadConsent,
+            Subject::consent(id),
+        )
+        .await?;
     let consent = state.consents.get(session.owner, id).await?;
     let matching_documents = if consent.status == Status::Pending {
-        authorize_read(&state.access_log, &session, "preview_consent", None).await?;
+        state
+            .access
+            .authorize(
+                &session.principal(),
+                Action::PreviewConsent,
+                Subject::default(),
+            )
+            .await?;
         state
             .documents
             .usable_of_types(session.owner, &consent.document_types)
@@ -122,7 +143,14 @@ async fn approve(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<Consent>, ApiError> {
-    authorize_consent(&state.access_log, &session, "approve_consent", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ApproveConsent,
+            Subject::consent(id),
+        )
+        .await?;
     state
         .consents
         .approve(session.owner, id, &approval.documents, session.person)
@@ -138,7 +166,14 @@ async fn deny(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
-    authorize_consent(&state.access_log, &session, "deny_consent", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::DenyConsent,
+            Subject::consent(id),
+        )
+        .await?;
     state
         .consents
         .deny(&state.db, session.owner, id, session.person)
@@ -154,7 +189,14 @@ async fn withdraw(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
-    authorize_consent(&state.access_log, &session, "withdraw_consent", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::WithdrawConsent,
+            Subject::consent(id),
+        )
+        .await?;
     state.consents.withdraw(session.owner, id).await?;
     Ok(Json(state.consents.get(session.owner, id).await?))
 }
@@ -168,13 +210,14 @@ async fn receipt_of(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    authorize_consent(
-        &state.access_log,
-        &session,
-        "read_consent_receipt",
-        Some(id),
-    )
-    .await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ReadConsentReceipt,
+            Subject::consent(id),
+        )
+        .await?;
     let jws = state.consents.receipt(session.owner, id).await?;
     let mut response = jws.into_response();
     response.headers_mut().insert(

@@ -16,8 +16,8 @@ use super::{
     BodyError, ContentType, Corrections, DocumentError, DocumentList, DocumentView, ListFilter,
     NewDocument,
 };
+use crate::access::{Action, Subject};
 use crate::app::AppState;
-use crate::audit::http::{authorize_read, authorize_write};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
@@ -98,7 +98,14 @@ async fn list_documents(
         .as_deref()
         .map(DocumentTypeCode::parse)
         .transpose()?;
-    authorize_read(&state.access_log, &session, "list_documents", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ListDocuments,
+            Subject::default(),
+        )
+        .await?;
     let filter = ListFilter {
         type_code,
         cursor: params.cursor,
@@ -139,7 +146,14 @@ async fn upload_document(
     headers: HeaderMap,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
-    authorize_write(&state.access_log, &session, "upload_document", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::UploadDocument,
+            Subject::default(),
+        )
+        .await?;
     let limit = state.settings.max_upload_bytes;
     let declared = headers
         .get(header::CONTENT_LENGTH)
@@ -276,7 +290,14 @@ async fn get_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    authorize_read(&state.access_log, &session, "read_document", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ReadDocument,
+            Subject::document(id),
+        )
+        .await?;
     Ok(Json(state.documents.get(session.owner, id).await?))
 }
 
@@ -298,8 +319,15 @@ async fn correct_document(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CorrectionsBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    authorize_write(&state.access_log, &session, "correct_document", Some(id)).await?;
-    session.require(Scope::Read)?; // the answer shows the whole metadata
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::CorrectDocument,
+            Subject::document(id),
+        )
+        .await?;
+    session.principal().require(Scope::Read)?; // the answer shows the whole metadata
     let changes = Corrections {
         title: body
             .title
@@ -331,7 +359,14 @@ async fn delete_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    authorize_write(&state.access_log, &session, "delete_document", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::DeleteDocument,
+            Subject::document(id),
+        )
+        .await?;
     state.documents.delete(session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -346,7 +381,14 @@ async fn download_content(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    authorize_read(&state.access_log, &session, "download_document", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::DownloadDocument,
+            Subject::document(id),
+        )
+        .await?;
     let view = state.documents.get(session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
     let matches = headers

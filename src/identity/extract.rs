@@ -10,11 +10,12 @@ use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
 use super::sessions::Session;
+use crate::access::Principal;
 use crate::app::AppState;
-use crate::audit::{Access, Actor, Context, Outcome};
+use crate::audit::Access;
 use crate::config::Settings;
 use crate::error::ApiError;
-use crate::mandates::{Scope, Scopes};
+use crate::mandates::Scopes;
 use crate::owners::OwnerId;
 
 /// A request with a live session, before any CSRF check.
@@ -62,23 +63,14 @@ pub struct OwnerSession {
 }
 
 impl OwnerSession {
-    /// Refuses what the mandate acted under does not allow.
-    pub fn require(&self, scope: Scope) -> Result<(), ApiError> {
-        if self.scopes.allows(scope) {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden(
-                "your mandate for this owner does not allow this",
-            ))
-        }
-    }
-
-    /// Refuses anyone but the owner themself (say, erasing the whole store).
-    pub fn require_self(&self) -> Result<(), ApiError> {
-        if self.mandate.is_none() {
-            Ok(())
-        } else {
-            Err(ApiError::Forbidden("only the owner themself can do this"))
+    /// Who acts, for the access policy.
+    pub fn principal(&self) -> Principal {
+        Principal {
+            owner: self.owner,
+            person: self.person,
+            mandate: self.mandate,
+            scopes: self.scopes.clone(),
+            official: self.official,
         }
     }
 }
@@ -121,18 +113,7 @@ impl OwnerSession {
                 None => {
                     // The mandate ended or was revoked: log the refused use once, and put the
                     // session back in the person's own hands, so they are never locked out.
-                    let refused = Access {
-                        owner: session.owner,
-                        actor: Actor::Representative {
-                            person: session.person,
-                            mandate: id,
-                        },
-                        action: "act_under_mandate",
-                        document: None,
-                        outcome: Outcome::Denied,
-                        detail: Some("the mandate has ended or was revoked"),
-                        context: Context::default(),
-                    };
+                    let refused = Access::mandate_ended(session.owner, session.person, id);
                     state.access_log.append(refused).await?;
                     state
                         .sessions

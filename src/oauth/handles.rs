@@ -235,6 +235,21 @@ pub async fn revoke_consent_tokens(
     Ok(())
 }
 
+/// Revokes every token `client_id` holds (the client is being disabled).
+pub async fn revoke_client_tokens(
+    db: &impl ConnectionTrait,
+    client_id: &str,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
+    access_tokens::Entity::update_many()
+        .col_expr(access_tokens::Column::RevokedAt, Expr::value(now))
+        .filter(access_tokens::Column::ClientId.eq(client_id))
+        .filter(access_tokens::Column::RevokedAt.is_null())
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Deletes what can never be used again: lapsed requests, grants and DPoP proofs, and tokens a
 /// day past their expiry.
 pub async fn purge_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -83,6 +83,6 @@ async fn erase_me(
     State(state): State<AppState>,
     session: OwnerSession,
 ) -> Result<Json<super::ErasureReport>, ApiError> {
-    session.require_self()?;
+    session.principal().require_self()?;
     Ok(Json(state.owners.erase(session.owner).await?))
 }

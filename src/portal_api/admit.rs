@@ -7,7 +7,8 @@ use uuid::Uuid;
 
 use super::Admission;
 use super::decision::{Allowed, Facts, decide};
-use crate::audit::{self, Access, Actor, Context, Outcome};
+use crate::access;
+use crate::audit::{self, Access};
 use crate::consents::{self, Status};
 use crate::oauth::details::Access as AccessKind;
 use crate::oauth::dpop::DpopError;
@@ -188,11 +189,12 @@ pub enum Action {
 }
 
 impl Action {
-    fn name(self) -> &'static str {
+    /// What the owner's access log calls it.
+    fn logged_as(self) -> access::Action {
         match self {
-            Self::List => "list_documents",
-            Self::Read(_) => "read_document",
-            Self::Download(_) => "download_document",
+            Self::List => access::Action::ListDocuments,
+            Self::Read(_) => access::Action::ReadDocument,
+            Self::Download(_) => access::Action::DownloadDocument,
         }
     }
 
@@ -258,27 +260,14 @@ impl Admission {
             }
             Err(refused) => Err(refused),
         };
-        let access = Access {
-            owner: caller.owner,
-            actor: Actor::Portal {
-                client: caller.client.clone(),
-                agency: caller.agency.clone(),
-            },
-            action: action.name(),
-            document: action.document(),
-            outcome: if decision.is_ok() {
-                Outcome::Allowed
-            } else {
-                Outcome::Denied
-            },
-            detail: decision.as_ref().err().map(|(why, _)| *why),
-            context: Context {
-                consent: Some(consent.id),
-                procedure: Some(consent.procedure.clone()),
-                dossier: consent.dossier.clone(),
-                case_ref: None,
-            },
-        };
+        let denied = decision.as_ref().err().map(|(why, _)| *why);
+        let access = Access::by_portal(
+            &consent,
+            &caller.client,
+            action.logged_as(),
+            action.document(),
+            denied,
+        );
         audit::append_locked(&txn, access, now).await?;
         if let Err((_, refusal)) = decision {
             txn.commit().await?;

@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::store::Seal;
 use super::{CheckError, SealKind, SealVerification, SealingError, png, svg};
+use crate::access::{Action, Subject};
 use crate::app::AppState;
-use crate::audit::http::authorize_read;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath};
 use crate::identity::OwnerSession;
@@ -62,7 +62,14 @@ struct SealView {
 }
 
 async fn sealed(state: &AppState, session: &OwnerSession, id: Uuid) -> Result<Seal, ApiError> {
-    authorize_read(&state.access_log, session, "read_seal", Some(id)).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::ReadSeal,
+            Subject::document(id),
+        )
+        .await?;
     Ok(state.seals.seal_of(session.owner, id).await?)
 }
 

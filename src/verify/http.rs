@@ -11,12 +11,26 @@ use serde::Deserialize;
 use sha2::{Digest, Sha256};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::{OfficialVerification, Verification};
+use super::{OfficialError, OfficialVerification, Verification};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem, problem};
 use crate::extract::ApiJson;
 use crate::identity::OwnerSession;
 use crate::ids::ResultCode;
+
+impl From<OfficialError> for ApiError {
+    fn from(e: OfficialError) -> Self {
+        match e {
+            OfficialError::Denied(denied) => denied.into(),
+            OfficialError::InvalidField(e) => e.into(),
+            OfficialError::NoCase => ApiError::BadRequest(e.to_string()),
+            OfficialError::NotFound => ApiError::NotFound,
+            OfficialError::NoOfficial => ApiError::Unauthenticated,
+            OfficialError::Document(e) => e.into(),
+            OfficialError::Store(e) => e.into(),
+        }
+    }
+}
 
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
@@ -148,7 +162,12 @@ async fn verify_as_official(
     Ok(Json(
         state
             .verifier
-            .official_verify(&session, &code, &sha256, asked.case_ref.as_deref())
+            .official_verify(
+                &session.principal(),
+                &code,
+                &sha256,
+                asked.case_ref.as_deref(),
+            )
             .await?,
     ))
 }
@@ -181,7 +200,7 @@ async fn mark_as_verified(
         state
             .verifier
             .official_mark_verified(
-                &session,
+                &session.principal(),
                 &owner,
                 mark.document,
                 &mark.method,

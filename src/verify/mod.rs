@@ -7,7 +7,7 @@ mod official;
 mod public;
 mod rate_limit;
 
-pub use official::OfficialVerification;
+pub use official::{OfficialError, OfficialVerification};
 pub use public::{RECEIPT_TYPE, Verdict, Verification, receipt};
 pub use rate_limit::RateLimit;
 

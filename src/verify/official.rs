@@ -6,11 +6,34 @@ use serde::Serialize;
 
 use super::Verifier;
 use super::public::Verification;
-use crate::audit::{Access, Actor, Context, Outcome};
-use crate::error::ApiError;
-use crate::identity::OwnerSession;
-use crate::ids::{ResultCode, Text};
+use crate::access::{Action, Denied, Principal};
+use crate::audit::Access;
+use crate::documents::DocumentError;
+use crate::ids::{ParseError, ResultCode, Text};
 use crate::owners::OwnerId;
+use crate::storage::StoreError;
+
+/// Why an official's request is refused.
+#[derive(Debug, thiserror::Error)]
+pub enum OfficialError {
+    /// Not an official acting as themselves.
+    #[error(transparent)]
+    Denied(#[from] Denied),
+    #[error(transparent)]
+    InvalidField(#[from] ParseError),
+    #[error("a case reference (case_ref) is required, and is logged")]
+    NoCase,
+    /// No such owner or document (another owner's is the same).
+    #[error("not found")]
+    NotFound,
+    /// The official's own store is gone (erased while signed in).
+    #[error("sign in first")]
+    NoOfficial,
+    #[error(transparent)]
+    Document(#[from] DocumentError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
 
 /// The public answer, and for a result the store holds: the owner and the document type.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -27,29 +50,23 @@ pub struct OfficialVerification {
 }
 
 /// An official acting as themselves, and the case they name (mandatory: it is logged).
-fn official_case(session: &OwnerSession, case_ref: Option<&str>) -> Result<Text, ApiError> {
-    if !session.official || session.mandate.is_some() {
-        return Err(ApiError::Forbidden(
-            "this is for officials, acting as themselves",
-        ));
-    }
+fn official_case(who: &Principal, case_ref: Option<&str>) -> Result<Text, OfficialError> {
+    who.require_official()?;
     case_ref
         .map(|c| Text::parse(c, "case reference", 128))
         .transpose()?
-        .ok_or_else(|| {
-            ApiError::BadRequest("a case reference (case_ref) is required, and is logged".into())
-        })
+        .ok_or(OfficialError::NoCase)
 }
 
 impl Verifier {
     pub async fn official_verify(
         &self,
-        session: &OwnerSession,
+        who: &Principal,
         code: &ResultCode,
         sha256: &str,
         case_ref: Option<&str>,
-    ) -> Result<OfficialVerification, ApiError> {
-        let case_ref = official_case(session, case_ref)?;
+    ) -> Result<OfficialVerification, OfficialError> {
+        let case_ref = official_case(who, case_ref)?;
         // Whose document it is is told — and logged — only for the genuine document: a result code
         // alone (guessable from the dossier format) reveals nobody.
         let public = self.verify(code, sha256).await?;
@@ -61,22 +78,14 @@ impl Verifier {
         let (owner, owner_name, document_type) = match &row {
             Some(row) => {
                 let owner = OwnerId(row.owner_id);
-                self.access_log
-                    .append(Access {
-                        owner,
-                        actor: Actor::Official {
-                            person: session.person,
-                        },
-                        action: "official_verify",
-                        document: Some(row.id),
-                        outcome: Outcome::Allowed,
-                        detail: None,
-                        context: Context {
-                            case_ref: Some(case_ref.as_str().to_owned()),
-                            ..Context::default()
-                        },
-                    })
-                    .await?;
+                let entry = Access::by_official(
+                    owner,
+                    who.person,
+                    Action::OfficialVerify,
+                    row.id,
+                    case_ref.as_str(),
+                );
+                self.access_log.append(entry).await?;
                 let who = self.owners.identifier(owner).await?;
                 let name = self.owners.name(owner).await?;
                 (
@@ -100,42 +109,39 @@ impl Verifier {
     /// for the owner first, then recorded on the document as its provenance.
     pub async fn official_mark_verified(
         &self,
-        session: &OwnerSession,
+        who: &Principal,
         owner: &crate::ids::OwnerIdentifier,
         document: uuid::Uuid,
         method: &str,
         case_ref: Option<&str>,
-    ) -> Result<crate::documents::DocumentView, ApiError> {
-        let case_ref = official_case(session, case_ref)?;
+    ) -> Result<crate::documents::DocumentView, OfficialError> {
+        let case_ref = official_case(who, case_ref)?;
         let method = Text::parse(method, "method", 200)?;
-        let owner = self.owners.find(owner).await?.ok_or(ApiError::NotFound)?.id;
+        let owner = self
+            .owners
+            .find(owner)
+            .await?
+            .ok_or(OfficialError::NotFound)?
+            .id;
         // The document must be the owner's (another's, or none, is a 404 and logs nothing), and
         // one they uploaded: an issued result is vouched for by its issuer's signature.
         let view = self.documents.get(owner, document).await?;
         if view.source != crate::documents::Source::Uploaded {
-            return Err(crate::documents::DocumentError::NotEditable.into());
+            return Err(DocumentError::NotEditable.into());
         }
         let official = self
             .owners
-            .identifier(session.person)
+            .identifier(who.person)
             .await?
-            .ok_or(ApiError::Unauthenticated)?;
-        self.access_log
-            .append(Access {
-                owner,
-                actor: Actor::Official {
-                    person: session.person,
-                },
-                action: "official_mark_verified",
-                document: Some(document),
-                outcome: Outcome::Allowed,
-                detail: None,
-                context: Context {
-                    case_ref: Some(case_ref.as_str().to_owned()),
-                    ..Context::default()
-                },
-            })
-            .await?;
+            .ok_or(OfficialError::NoOfficial)?;
+        let entry = Access::by_official(
+            owner,
+            who.person,
+            Action::OfficialMarkVerified,
+            document,
+            case_ref.as_str(),
+        );
+        self.access_log.append(entry).await?;
         Ok(self
             .documents
             .mark_verified(owner, document, &official.to_string(), method.as_str())

@@ -15,8 +15,8 @@ use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
 
+use crate::access::{Action, Subject};
 use crate::app::AppState;
-use crate::audit::http::{authorize_consent, authorize_read};
 use crate::documents::DocumentView;
 use crate::error::ApiError;
 use crate::identity::oidc::http::{redirect_with_cookies, return_cookie};
@@ -111,8 +111,22 @@ pub async fn show(
         Err(ApiError::Unauthenticated) => return Ok(sign_in_first(&state, &uri)),
         Err(e) => return Err(e),
     };
-    authorize_consent(&state.access_log, &session, "open_consent_request", None).await?;
-    authorize_read(&state.access_log, &session, "preview_consent", None).await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::OpenConsentRequest,
+            Subject::default(),
+        )
+        .await?;
+    state
+        .access
+        .authorize(
+            &session.principal(),
+            Action::PreviewConsent,
+            Subject::default(),
+        )
+        .await?;
     let client = server.portal_of(&pending).await?;
     let matching = state
         .documents
@@ -256,10 +270,13 @@ pub async fn decide(
         .check_choice(session.owner, &pending, &decision)
         .await?;
     let action = match decision {
-        ConsentDecision::Approve(_) => "approve_consent",
-        ConsentDecision::Deny => "deny_consent",
+        ConsentDecision::Approve(_) => Action::ApproveConsent,
+        ConsentDecision::Deny => Action::DenyConsent,
     };
-    authorize_consent(&state.access_log, &session, action, None).await?;
+    state
+        .access
+        .authorize(&session.principal(), action, Subject::default())
+        .await?;
     match server
         .decide(session.owner, session.person, &pending, decision)
         .await

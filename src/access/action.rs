@@ -1,0 +1,84 @@
+//! What someone does with an owner's data: each action's name in the access log, and the
+//! mandate scope it needs.
+
+use crate::mandates::Scope;
+
+/// One kind of access to an owner's data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    ListDocuments,
+    ReadDocument,
+    DownloadDocument,
+    UploadDocument,
+    CorrectDocument,
+    DeleteDocument,
+    ReadSeal,
+    ReadAccessLog,
+    CheckpointAccessLog,
+    DownloadAccessLog,
+    ListConsents,
+    ReadConsent,
+    ReadConsentReceipt,
+    PreviewConsent,
+    OpenConsentRequest,
+    ApproveConsent,
+    DenyConsent,
+    WithdrawConsent,
+    /// A representative tried to act under a mandate that has ended.
+    ActUnderMandate,
+    OfficialVerify,
+    OfficialMarkVerified,
+}
+
+impl Action {
+    /// The name the access log records (stable: it is part of the hashed entry).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ListDocuments => "list_documents",
+            Self::ReadDocument => "read_document",
+            Self::DownloadDocument => "download_document",
+            Self::UploadDocument => "upload_document",
+            Self::CorrectDocument => "correct_document",
+            Self::DeleteDocument => "delete_document",
+            Self::ReadSeal => "read_seal",
+            Self::ReadAccessLog => "read_access_log",
+            Self::CheckpointAccessLog => "checkpoint_access_log",
+            Self::DownloadAccessLog => "download_access_log",
+            Self::ListConsents => "list_consents",
+            Self::ReadConsent => "read_consent",
+            Self::ReadConsentReceipt => "read_consent_receipt",
+            Self::PreviewConsent => "preview_consent",
+            Self::OpenConsentRequest => "open_consent_request",
+            Self::ApproveConsent => "approve_consent",
+            Self::DenyConsent => "deny_consent",
+            Self::WithdrawConsent => "withdraw_consent",
+            Self::ActUnderMandate => "act_under_mandate",
+            Self::OfficialVerify => "official_verify",
+            Self::OfficialMarkVerified => "official_mark_verified",
+        }
+    }
+
+    /// The mandate scope a representative needs for it.
+    pub fn scope(self) -> Scope {
+        match self {
+            Self::UploadDocument | Self::CorrectDocument | Self::DeleteDocument => Scope::Manage,
+            Self::ListConsents
+            | Self::ReadConsent
+            | Self::ReadConsentReceipt
+            | Self::OpenConsentRequest
+            | Self::ApproveConsent
+            | Self::DenyConsent
+            | Self::WithdrawConsent => Scope::Consent,
+            _ => Scope::Read,
+        }
+    }
+
+    /// Why a representative whose mandate lacks the scope is refused, as the log says it.
+    pub fn refusal(self) -> &'static str {
+        match self.scope() {
+            Scope::Read => "the mandate does not allow reading",
+            Scope::Manage => "the mandate does not allow managing documents",
+            Scope::Consent => "the mandate does not allow answering consent requests",
+        }
+    }
+}
