@@ -2,6 +2,7 @@
 //! the request waits in the owner's inbox with its binding message and a preview; the portal
 //! polls and hears exactly what the spec says.
 
+use crate::support::TestApp;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -21,71 +22,170 @@ async fn poll_error(portal: &Portal, id: &str) -> (StatusCode, String) {
     )
 }
 
-on_both_backends! {
-    async fn the_owner_answers_in_the_inbox_and_the_portal_polls(app) {
-        let owner = app.sign_in(OWNER).await;
-        let id_card = owner.upload_ok("id-card", "Căn cước", pdf_of_len(5000)).await;
-        let portal = Portal::register(&app);
-        let asked: Value = portal.ciba(OWNER, &details(&["id-card"], "until_expiry", 3600)).await.json().await.unwrap();
-        let id = asked["auth_req_id"].as_str().expect("auth_req_id").to_owned();
-        assert_eq!(asked["interval"], 5);
-        assert_eq!(poll_error(&portal, &id).await, (StatusCode::BAD_REQUEST, "authorization_pending".into()));
-        assert_eq!(poll_error(&portal, &id).await.1, "slow_down", "polled sooner than the interval");
+async fn the_owner_answers_in_the_inbox_and_the_portal_polls(app: TestApp) {
+    let owner = app.sign_in(OWNER).await;
+    let id_card = owner
+        .upload_ok("id-card", "Căn cước", pdf_of_len(5000))
+        .await;
+    let portal = Portal::register(&app);
+    let asked: Value = portal
+        .ciba(OWNER, &details(&["id-card"], "until_expiry", 3600))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = asked["auth_req_id"]
+        .as_str()
+        .expect("auth_req_id")
+        .to_owned();
+    assert_eq!(asked["interval"], 5);
+    assert_eq!(
+        poll_error(&portal, &id).await,
+        (StatusCode::BAD_REQUEST, "authorization_pending".into())
+    );
+    assert_eq!(
+        poll_error(&portal, &id).await.1,
+        "slow_down",
+        "polled sooner than the interval"
+    );
 
-        let inbox: Value = owner.get("/v1/me/consents?status=pending").await.json().await.unwrap();
-        let request = &inbox["items"][0];
-        assert_eq!(request["binding_message"], "Hồ sơ 0001");
-        assert_eq!(request["flow"], "ciba");
-        let consent = request["id"].as_str().unwrap().to_owned();
-        let detail: Value = owner.get(&format!("/v1/me/consents/{consent}")).await.json().await.unwrap();
-        assert_eq!(detail["matching_documents"][0]["id"], id_card.as_str());
-        let empty = owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
-            .header("x-csrf-token", &owner.csrf).json(&json!({"documents": []})).send().await.unwrap();
-        assert_eq!(empty.status(), StatusCode::BAD_REQUEST, "approval needs at least one document");
-        let approved = owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
-            .header("x-csrf-token", &owner.csrf).json(&json!({"documents": [id_card]})).send().await.unwrap();
-        assert_eq!(approved.status(), StatusCode::OK);
+    let inbox: Value = owner
+        .get("/v1/me/consents?status=pending")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let request = &inbox["items"][0];
+    assert_eq!(request["binding_message"], "Hồ sơ 0001");
+    assert_eq!(request["flow"], "ciba");
+    let consent = request["id"].as_str().unwrap().to_owned();
+    let detail: Value = owner
+        .get(&format!("/v1/me/consents/{consent}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(detail["matching_documents"][0]["id"], id_card.as_str());
+    let empty = owner
+        .client
+        .post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"documents": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        empty.status(),
+        StatusCode::BAD_REQUEST,
+        "approval needs at least one document"
+    );
+    let approved = owner
+        .client
+        .post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"documents": [id_card]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), StatusCode::OK);
 
-        // The interval grew to 10 s with the slow_down: time moves on instead of the test waiting.
-        app.state.clock.advance(chrono::Duration::seconds(11));
-        let granted = portal.poll(&id).await;
-        assert_eq!(granted.status(), StatusCode::OK);
-        let granted: Value = granted.json().await.unwrap();
-        assert_eq!(granted["token_type"], "DPoP");
-        assert_eq!(granted["authorization_details"][0]["documents"], json!([id_card]));
-        let token = granted["access_token"].as_str().unwrap();
-        let content = portal.fetch(&format!("/v1/shared/documents/{id_card}/content"), token).await;
-        assert_eq!(content.bytes().await.unwrap().to_vec(), pdf_of_len(5000));
-    }
-
-    async fn a_denied_request_is_access_denied(app) {
-        let owner = app.sign_in(OWNER).await;
-        let portal = Portal::register(&app);
-        let asked: Value = portal.ciba(OWNER, &details(&["id-card"], "once", 600)).await.json().await.unwrap();
-        let id = asked["auth_req_id"].as_str().unwrap().to_owned();
-        let inbox: Value = owner.get("/v1/me/consents?status=pending").await.json().await.unwrap();
-        let consent = inbox["items"][0]["id"].as_str().unwrap().to_owned();
-        let denied = owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/deny")))
-            .header("x-csrf-token", &owner.csrf).send().await.unwrap();
-        assert_eq!(denied.status(), StatusCode::OK);
-        assert_eq!(poll_error(&portal, &id).await.1, "access_denied");
-        let again = owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
-            .header("x-csrf-token", &owner.csrf).json(&json!({"documents": []})).send().await.unwrap();
-        assert_eq!(again.status(), StatusCode::CONFLICT, "a decided request stays decided");
-    }
-
-    async fn bad_backchannel_requests_are_refused(app) {
-        let portal = Portal::register(&app);
-        let bad_hint: Value = portal.ciba("12345", &details(&["id-card"], "once", 600)).await.json().await.unwrap();
-        assert_eq!(bad_hint["error"], "unknown_user_id");
-        let wrong_type: Value = portal.ciba(OWNER, &details(&["diploma"], "once", 600)).await.json().await.unwrap();
-        assert_eq!(wrong_type["error"], "invalid_authorization_details");
-        let unknown: Value = portal.poll("no-such-request").await.json().await.unwrap();
-        assert_eq!(unknown["error"], "invalid_grant");
-        for _ in 0..3 {
-            assert_eq!(portal.ciba(OWNER, &details(&["id-card"], "once", 600)).await.status(), StatusCode::OK);
-        }
-        let flooding = portal.ciba(OWNER, &details(&["id-card"], "once", 600)).await;
-        assert_eq!(flooding.status(), StatusCode::FORBIDDEN, "a fourth waiting request from the same portal");
-    }
+    // The interval grew to 10 s with the slow_down: time moves on instead of the test waiting.
+    app.state.clock.advance(chrono::Duration::seconds(11));
+    let granted = portal.poll(&id).await;
+    assert_eq!(granted.status(), StatusCode::OK);
+    let granted: Value = granted.json().await.unwrap();
+    assert_eq!(granted["token_type"], "DPoP");
+    assert_eq!(
+        granted["authorization_details"][0]["documents"],
+        json!([id_card])
+    );
+    let token = granted["access_token"].as_str().unwrap();
+    let content = portal
+        .fetch(&format!("/v1/shared/documents/{id_card}/content"), token)
+        .await;
+    assert_eq!(content.bytes().await.unwrap().to_vec(), pdf_of_len(5000));
 }
+
+async fn a_denied_request_is_access_denied(app: TestApp) {
+    let owner = app.sign_in(OWNER).await;
+    let portal = Portal::register(&app);
+    let asked: Value = portal
+        .ciba(OWNER, &details(&["id-card"], "once", 600))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let id = asked["auth_req_id"].as_str().unwrap().to_owned();
+    let inbox: Value = owner
+        .get("/v1/me/consents?status=pending")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let consent = inbox["items"][0]["id"].as_str().unwrap().to_owned();
+    let denied = owner
+        .client
+        .post(owner.url(&format!("/v1/me/consents/{consent}/deny")))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(denied.status(), StatusCode::OK);
+    assert_eq!(poll_error(&portal, &id).await.1, "access_denied");
+    let again = owner
+        .client
+        .post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
+        .header("x-csrf-token", &owner.csrf)
+        .json(&json!({"documents": []}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        again.status(),
+        StatusCode::CONFLICT,
+        "a decided request stays decided"
+    );
+}
+
+async fn bad_backchannel_requests_are_refused(app: TestApp) {
+    let portal = Portal::register(&app);
+    let bad_hint: Value = portal
+        .ciba("12345", &details(&["id-card"], "once", 600))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(bad_hint["error"], "unknown_user_id");
+    let wrong_type: Value = portal
+        .ciba(OWNER, &details(&["diploma"], "once", 600))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(wrong_type["error"], "invalid_authorization_details");
+    let unknown: Value = portal.poll("no-such-request").await.json().await.unwrap();
+    assert_eq!(unknown["error"], "invalid_grant");
+    for _ in 0..3 {
+        assert_eq!(
+            portal
+                .ciba(OWNER, &details(&["id-card"], "once", 600))
+                .await
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let flooding = portal
+        .ciba(OWNER, &details(&["id-card"], "once", 600))
+        .await;
+    assert_eq!(
+        flooding.status(),
+        StatusCode::FORBIDDEN,
+        "a fourth waiting request from the same portal"
+    );
+}
+
+on_both_backends!(
+    the_owner_answers_in_the_inbox_and_the_portal_polls,
+    a_denied_request_is_access_denied,
+    bad_backchannel_requests_are_refused
+);

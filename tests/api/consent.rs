@@ -46,344 +46,814 @@ async fn log_entries(owner: &OwnerClient) -> Vec<Value> {
     log["entries"].as_array().unwrap().clone()
 }
 
-on_both_backends! {
-    async fn the_owner_shares_exactly_the_documents_they_pick(app) {
-        let (owner, id_card, _marriage, diploma) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let granted = consent_by_redirect(
-            &app, &portal, &owner, &["id-card", "marriage-certificate"], "until_expiry", &[&id_card],
-        ).await;
-        assert_eq!(granted["token_type"], "DPoP");
-        let detail = &granted["authorization_details"][0];
-        assert_eq!(detail["type"], "document_access");
-        assert_eq!(detail["procedure"], "1.001193");
-        assert_eq!(detail["documents"], serde_json::json!([id_card]));
-        assert_eq!(detail["not_provided"], serde_json::json!(["marriage-certificate"]));
-        let token = token_of(&granted);
+async fn the_owner_shares_exactly_the_documents_they_pick(app: TestApp) {
+    let (owner, id_card, _marriage, diploma) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(
+        &app,
+        &portal,
+        &owner,
+        &["id-card", "marriage-certificate"],
+        "until_expiry",
+        &[&id_card],
+    )
+    .await;
+    assert_eq!(granted["token_type"], "DPoP");
+    let detail = &granted["authorization_details"][0];
+    assert_eq!(detail["type"], "document_access");
+    assert_eq!(detail["procedure"], "1.001193");
+    assert_eq!(detail["documents"], serde_json::json!([id_card]));
+    assert_eq!(
+        detail["not_provided"],
+        serde_json::json!(["marriage-certificate"])
+    );
+    let token = token_of(&granted);
 
-        let list: Value = portal.fetch("/v1/shared/documents", &token).await.json().await.unwrap();
-        let ids: Vec<&str> = list["items"].as_array().unwrap().iter().map(|d| d["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, vec![id_card.as_str()]);
-        let content = portal.fetch(&format!("/v1/shared/documents/{id_card}/content"), &token).await;
-        assert_eq!(content.status(), StatusCode::OK);
-        assert_eq!(content.bytes().await.unwrap().to_vec(), pdf_of_len(70_000));
+    let list: Value = portal
+        .fetch("/v1/shared/documents", &token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids: Vec<&str> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, vec![id_card.as_str()]);
+    let content = portal
+        .fetch(&format!("/v1/shared/documents/{id_card}/content"), &token)
+        .await;
+    assert_eq!(content.status(), StatusCode::OK);
+    assert_eq!(content.bytes().await.unwrap().to_vec(), pdf_of_len(70_000));
 
-        // An unconsented document of the same owner is as absent as a missing one.
-        let other = portal.fetch(&format!("/v1/shared/documents/{diploma}"), &token).await;
-        assert_eq!(other.status(), StatusCode::NOT_FOUND);
+    // An unconsented document of the same owner is as absent as a missing one.
+    let other = portal
+        .fetch(&format!("/v1/shared/documents/{diploma}"), &token)
+        .await;
+    assert_eq!(other.status(), StatusCode::NOT_FOUND);
 
-        let introspected = portal.introspect(&token).await;
-        assert_eq!(introspected["active"], true);
-        assert_eq!(introspected["cnf"]["jkt"], portal.key.thumbprint());
+    let introspected = portal.introspect(&token).await;
+    assert_eq!(introspected["active"], true);
+    assert_eq!(introspected["cnf"]["jkt"], portal.key.thumbprint());
 
-        let entries = log_entries(&owner).await;
-        let portal_entries: Vec<&Value> = entries.iter().filter(|e| e["actor"]["kind"] == "portal").collect();
-        assert_eq!(portal_entries.len(), 3, "{entries:?}");
-        assert!(portal_entries.iter().all(|e| e["actor"]["client"] == portal.client_id.as_str()));
-        assert!(portal_entries.iter().all(|e| e["procedure"] == "1.001193"));
-        let denied = portal_entries.iter().find(|e| e["outcome"] == "denied").expect("the denied read is logged");
-        assert_eq!(denied["document"], diploma.as_str());
-    }
+    let entries = log_entries(&owner).await;
+    let portal_entries: Vec<&Value> = entries
+        .iter()
+        .filter(|e| e["actor"]["kind"] == "portal")
+        .collect();
+    assert_eq!(portal_entries.len(), 3, "{entries:?}");
+    assert!(
+        portal_entries
+            .iter()
+            .all(|e| e["actor"]["client"] == portal.client_id.as_str())
+    );
+    assert!(portal_entries.iter().all(|e| e["procedure"] == "1.001193"));
+    let denied = portal_entries
+        .iter()
+        .find(|e| e["outcome"] == "denied")
+        .expect("the denied read is logged");
+    assert_eq!(denied["document"], diploma.as_str());
+}
 
-    async fn a_denial_goes_back_with_state_and_iss(app) {
-        let (owner, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let (_, challenge) = pkce();
-        let pushed: Value = portal.par(&details(&["id-card"], "once", 600), &challenge).await.json().await.unwrap();
-        let back = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[]).await;
-        assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
-        assert_eq!(param(&back, "state").as_deref(), Some("portal-state-1"));
-        assert_eq!(param(&back, "iss").as_deref(), Some(app.base.as_str()));
-        let consents: Value = owner.get("/v1/me/consents").await.json().await.unwrap();
-        assert_eq!(consents["items"][0]["status"], "denied");
-    }
+async fn a_denial_goes_back_with_state_and_iss(app: TestApp) {
+    let (owner, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let (_, challenge) = pkce();
+    let pushed: Value = portal
+        .par(&details(&["id-card"], "once", 600), &challenge)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let back = decide_in_browser(
+        &app,
+        &owner,
+        &portal.authorize_url(pushed["request_uri"].as_str().unwrap()),
+        &[],
+    )
+    .await;
+    assert_eq!(param(&back, "error").as_deref(), Some("access_denied"));
+    assert_eq!(param(&back, "state").as_deref(), Some("portal-state-1"));
+    assert_eq!(param(&back, "iss").as_deref(), Some(app.base.as_str()));
+    let consents: Value = owner.get("/v1/me/consents").await.json().await.unwrap();
+    assert_eq!(consents["items"][0]["status"], "denied");
+}
 
-    async fn the_token_endpoint_refuses_what_the_rfcs_refuse(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let (verifier, challenge) = pkce();
-        let pushed: Value = portal.par(&details(&["id-card"], "once", 600), &challenge).await.json().await.unwrap();
-        let back = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
-        assert_eq!(param(&back, "iss").as_deref(), Some(app.base.as_str()));
-        assert_eq!(param(&back, "state").as_deref(), Some("portal-state-1"));
-        let code = param(&back, "code").unwrap();
-        let form = |verifier: &str| -> Vec<(&'static str, String)> {
-            vec![("grant_type", "authorization_code".into()), ("code", code.clone()),
-                 ("redirect_uri", crate::support::portal::REDIRECT_URI.into()), ("code_verifier", verifier.to_owned())]
-        };
-        let ask = |form: Vec<(&'static str, String)>, dpop: Option<String>| {
-            let portal = &portal;
-            async move {
-                let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
-                let response = portal.token_at(&portal.issuer, &pairs, dpop).await;
-                let status = response.status();
-                let body: Value = response.json().await.unwrap();
-                (status, body["error"].as_str().unwrap_or_default().to_owned())
-            }
-        };
-        let good = |htm: &str, htu: &str| proof(&portal.key, &ProofClaims::new(htm, portal.url(htu), None));
-        assert_eq!(ask(form(&verifier), None).await, (StatusCode::BAD_REQUEST, "invalid_dpop_proof".into()), "no proof");
-        assert_eq!(ask(form(&verifier), Some(good("POST", "/oauth/par"))).await.1, "invalid_dpop_proof", "wrong htu");
-        assert_eq!(ask(form(&verifier), Some(good("GET", "/oauth/token"))).await.1, "invalid_dpop_proof", "wrong htm");
-        let mut stale = ProofClaims::new("POST", portal.url("/oauth/token"), None);
-        stale.iat_offset = -600;
-        assert_eq!(ask(form(&verifier), Some(proof(&portal.key, &stale))).await.1, "invalid_dpop_proof", "old iat");
-        let mut untyped = ProofClaims::new("POST", portal.url("/oauth/token"), None);
-        untyped.typ = "JWT";
-        assert_eq!(ask(form(&verifier), Some(proof(&portal.key, &untyped))).await.1, "invalid_dpop_proof", "typ");
-        let mut no_verifier = form(&verifier);
-        no_verifier.pop();
-        assert_eq!(ask(no_verifier, Some(good("POST", "/oauth/token"))).await.1, "invalid_request", "missing verifier");
-        let mut twice = form(&verifier);
-        twice.push(("code", code.clone()));
-        assert_eq!(ask(twice, Some(good("POST", "/oauth/token"))).await.1, "invalid_request", "a repeated parameter");
-        // A code bound at PAR (dpop_jkt) to another key is refused with this portal's key.
-        let (bound_verifier, bound_challenge) = pkce();
-        let elsewhere = DpopKey::generate().thumbprint();
-        let pushed: Value = portal.par_with(&details(&["id-card"], "once", 600), &bound_challenge, &[("dpop_jkt", &elsewhere)]).await.json().await.unwrap();
-        let bound = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
-        let response = portal.exchange(&param(&bound, "code").unwrap(), &bound_verifier).await;
-        let body: Value = response.json().await.unwrap();
-        assert_eq!(body["error"], "invalid_dpop_proof", "bound to another key");
-        let (other_verifier, _) = pkce();
-        assert_eq!(ask(form(&other_verifier), Some(good("POST", "/oauth/token"))).await.1, "invalid_grant", "wrong verifier");
-        // A replayed proof is refused even though everything else is right.
-        let once = good("POST", "/oauth/token");
-        let (status, _) = ask(form(&verifier), Some(once.clone())).await;
-        assert_eq!(status, StatusCode::OK);
-        assert_eq!(ask(form(&verifier), Some(once)).await.1, "invalid_dpop_proof", "replayed proof");
-        assert_eq!(ask(form(&verifier), Some(good("POST", "/oauth/token"))).await.1, "invalid_grant", "code used twice");
-    }
-
-    async fn the_resource_api_wants_the_bound_key_and_a_fresh_proof(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let token = token_of(&consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await);
-        let path = format!("/v1/shared/documents/{id_card}");
-        let no_proof = portal.fetch_with(&app.base, &path, &token, None).await;
-        assert_eq!(no_proof.status(), StatusCode::UNAUTHORIZED);
-        assert!(no_proof.headers()["www-authenticate"].to_str().unwrap().starts_with("DPoP"));
-        let thief = DpopKey::generate();
-        let stolen = proof(&thief, &ProofClaims::new("GET", portal.url(&path), Some(&token)));
-        let by_thief = portal.fetch_with(&app.base, &path, &token, Some(stolen)).await;
-        assert_eq!(by_thief.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(problem_type(by_thief).await, "urn:kho:problem:invalid-dpop-proof");
-        let attempt = log_entries(&owner).await.into_iter().next().unwrap();
-        assert_eq!((attempt["outcome"].as_str(), attempt["detail"].as_str()), (Some("denied"), Some("the DPoP proof was refused")), "a stolen token's use is in the owner's log");
-        let head = reqwest::Client::new().head(app.url(&path)).header("authorization", format!("DPoP {token}")).send().await.unwrap();
-        assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
-        let used = proof(&portal.key, &ProofClaims::new("GET", portal.url(&path), Some(&token)));
-        assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(used.clone())).await.status(), StatusCode::OK);
-        assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(used)).await.status(), StatusCode::UNAUTHORIZED, "replayed");
-        let elsewhere = proof(&portal.key, &ProofClaims::new("GET", portal.url("/v1/shared/documents"), Some(&token)));
-        assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(elsewhere)).await.status(), StatusCode::UNAUTHORIZED, "htu");
-        let upper = format!("/v1/shared/documents/{}", id_card.to_uppercase());
-        assert_eq!(portal.fetch(&upper, &token).await.status(), StatusCode::OK, "the proof names the path as sent");
-        let as_bearer = reqwest::Client::new().get(app.url(&path)).bearer_auth(&token).send().await.unwrap();
-        assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
-        // Revoked by the portal (RFC 7009): dead at once.
-        assert_eq!(portal.revoke(&token).await, StatusCode::OK);
-        assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(portal.introspect(&token).await["active"], false);
-    }
-
-    async fn withdrawn_consent_stops_the_very_next_fetch(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await;
-        let token = token_of(&granted);
-        let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap().to_owned();
-        let path = format!("/v1/shared/documents/{id_card}");
-        assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
-        let withdrawn = owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/withdraw")))
-            .header("x-csrf-token", &owner.csrf).send().await.unwrap();
-        assert_eq!(withdrawn.status(), StatusCode::OK);
-        let refused = portal.fetch(&path, &token).await;
-        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(problem_type(refused).await, "urn:kho:problem:consent-withdrawn");
-        assert_eq!(portal.introspect(&token).await["active"], false);
-        let last = log_entries(&owner).await.into_iter().find(|e| e["actor"]["kind"] == "portal").unwrap();
-        assert_eq!(last["outcome"], "denied");
-        assert_eq!(last["consent"], consent.as_str());
-    }
-
-    async fn a_one_time_consent_serves_each_document_once(app) {
-        let (owner, id_card, marriage, _) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let granted = consent_by_redirect(&app, &portal, &owner, &["id-card", "marriage-certificate"], "once", &[&id_card, &marriage]).await;
-        let token = token_of(&granted);
-        let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap().to_owned();
-        let content = |id: &str| format!("/v1/shared/documents/{id}/content");
-        let first = portal.fetch(&content(&id_card), &token).await;
-        assert_eq!(first.bytes().await.unwrap().len(), 70_000);
-        let second = portal.fetch(&content(&id_card), &token).await;
-        assert_eq!(second.status(), StatusCode::FORBIDDEN);
-        assert_eq!(problem_type(second).await, "urn:kho:problem:already-fetched");
-        let other = portal.fetch(&content(&marriage), &token).await;
-        assert_eq!(other.bytes().await.unwrap().len(), 3000);
-        // Every document fetched: the consent is used, and the token dead.
-        let mut status = String::new();
-        for _ in 0..50 {
-            let c: Value = owner.get(&format!("/v1/me/consents/{consent}")).await.json().await.unwrap();
-            status = c["consent"]["status"].as_str().unwrap().to_owned();
-            if status == "used" { break; }
-            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-        }
-        assert_eq!(status, "used");
-        let after = portal.fetch("/v1/shared/documents", &token).await;
-        assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(problem_type(after).await, "urn:kho:problem:consent-used");
-    }
-
-    async fn an_expired_consent_serves_nothing(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let (verifier, challenge) = pkce();
-        let pushed: Value = portal.par(&details(&["id-card"], "until_expiry", 2), &challenge).await.json().await.unwrap();
-        let back = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
-        let token = token_of(&portal.exchange(&param(&back, "code").unwrap(), &verifier).await.json().await.unwrap());
-        app.state.clock.advance(chrono::Duration::seconds(3));
-        let refused = portal.fetch(&format!("/v1/shared/documents/{id_card}"), &token).await;
-        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-    }
-
-    async fn a_token_reaches_no_other_owner(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let other = app.sign_in(OTHER).await;
-        let theirs = other.upload_ok("id-card", "Căn cước B", pdf_of_len(1000)).await;
-        let portal = Portal::register(&app);
-        let token = token_of(&consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await);
-        for path in [format!("/v1/shared/documents/{theirs}"), format!("/v1/shared/documents/{theirs}/content")] {
-            assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::NOT_FOUND);
-        }
-        assert!(log_entries(&other).await.is_empty(), "B's log is untouched: nothing of B's was read");
-        let denied = log_entries(&owner).await.into_iter().filter(|e| e["outcome"] == "denied").count();
-        assert_eq!(denied, 2, "the attempts are in the log of the consent's owner");
-    }
-
-    async fn the_pushed_request_is_checked_against_the_catalogue(app) {
-        let portal = Portal::register(&app);
-        let (_, challenge) = pkce();
-        for (asked, why) in [
-            (details(&["diploma"], "once", 600), "may not ask for"),
-            (details(&["id-card"], "once", 31 * 24 * 3600), "30 days"),
-            (details(&["id-card"], "once", 600).replace("1.001193", "9.999999"), "procedure catalogue"),
-            (details(&["id-card"], "once", 600).replace("Đăng ký khai sinh cho con", ""), "purpose"),
-        ] {
-            let response = portal.par(&asked, &challenge).await;
-            assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+async fn the_token_endpoint_refuses_what_the_rfcs_refuse(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let (verifier, challenge) = pkce();
+    let pushed: Value = portal
+        .par(&details(&["id-card"], "once", 600), &challenge)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let back = decide_in_browser(
+        &app,
+        &owner,
+        &portal.authorize_url(pushed["request_uri"].as_str().unwrap()),
+        &[&id_card],
+    )
+    .await;
+    assert_eq!(param(&back, "iss").as_deref(), Some(app.base.as_str()));
+    assert_eq!(param(&back, "state").as_deref(), Some("portal-state-1"));
+    let code = param(&back, "code").unwrap();
+    let form = |verifier: &str| -> Vec<(&'static str, String)> {
+        vec![
+            ("grant_type", "authorization_code".into()),
+            ("code", code.clone()),
+            ("redirect_uri", crate::support::portal::REDIRECT_URI.into()),
+            ("code_verifier", verifier.to_owned()),
+        ]
+    };
+    let ask = |form: Vec<(&'static str, String)>, dpop: Option<String>| {
+        let portal = &portal;
+        async move {
+            let pairs: Vec<(&str, &str)> = form.iter().map(|(k, v)| (*k, v.as_str())).collect();
+            let response = portal.token_at(&portal.issuer, &pairs, dpop).await;
+            let status = response.status();
             let body: Value = response.json().await.unwrap();
-            assert_eq!(body["error"], "invalid_authorization_details");
-            assert!(body["error_description"].as_str().unwrap().contains(why), "{body}");
+            (
+                status,
+                body["error"].as_str().unwrap_or_default().to_owned(),
+            )
         }
-        let plain = portal.par(&details(&["id-card"], "once", 600), "short").await;
-        assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
-    }
-
-    async fn metadata_and_receipts_verify_against_the_published_keys(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let metadata: Value = app.anonymous().get(app.url("/.well-known/oauth-authorization-server")).send().await.unwrap().json().await.unwrap();
-        assert_eq!(metadata["issuer"], app.base.as_str());
-        assert_eq!(metadata["require_pushed_authorization_requests"], true);
-        assert_eq!(metadata["code_challenge_methods_supported"], serde_json::json!(["S256"]));
-        assert_eq!(metadata["authorization_response_iss_parameter_supported"], true);
-        let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await;
-        let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap();
-        let receipt = owner.get(&format!("/v1/me/consents/{consent}/receipt")).await;
-        assert_eq!(receipt.headers()["content-type"], "application/jose");
-        let jws = receipt.text().await.unwrap();
-        let jwks: jsonwebtoken::jwk::JwkSet = app.anonymous().get(metadata["jwks_uri"].as_str().unwrap()).send().await.unwrap().json().await.unwrap();
-        let header = jsonwebtoken::decode_header(&jws).unwrap();
-        let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap()).unwrap();
-        let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
-        validation.required_spec_claims.clear();
-        validation.validate_exp = false;
-        let claims: Value = jsonwebtoken::decode(&jws, &key, &validation).unwrap().claims;
-        assert_eq!(claims["consent_id"], consent);
-        assert_eq!(claims["purpose"], "Đăng ký khai sinh cho con");
-        assert_eq!(claims["documents"], serde_json::json!([id_card]));
-        let mut forged = jws.clone();
-        forged.insert(jws.find('.').unwrap() + 5, 'x');
-        assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
-    }
-
-    async fn a_disabled_portal_reads_nothing_more(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let token = token_of(&consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await);
-        let path = format!("/v1/shared/documents/{id_card}");
-        assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
-        let out = app.kho(&["client", "disable", &portal.client_id]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::UNAUTHORIZED);
-        let last = log_entries(&owner).await.into_iter().next().unwrap();
-        assert_eq!(last["outcome"], "denied");
-    }
-
-    async fn an_erased_owner_leaves_no_live_token(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let token = token_of(&consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await);
-        let erased = owner.client.delete(owner.url("/v1/me")).header("x-csrf-token", &owner.csrf).send().await.unwrap();
-        assert!(erased.status().is_success(), "{}", erased.status());
-        assert_eq!(portal.introspect(&token).await["active"], false);
-        assert_eq!(portal.fetch(&format!("/v1/shared/documents/{id_card}"), &token).await.status(), StatusCode::UNAUTHORIZED);
-    }
-
-    async fn a_consent_granted_through_one_process_is_served_by_the_other(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "until_expiry", &[&id_card]).await;
-        let token = token_of(&granted);
-        let consent = granted["authorization_details"][0]["consent_id"].as_str().unwrap().to_owned();
-        let second = app.second_process().await;
-        let path = format!("/v1/shared/documents/{id_card}");
-        assert_eq!(portal.fetch_at(&second.base, &path, &token).await.status(), StatusCode::OK);
-        let proof_once = proof(&portal.key, &ProofClaims::new("GET", portal.url(&path), Some(&token)));
-        assert_eq!(portal.fetch_with(&app.base, &path, &token, Some(proof_once.clone())).await.status(), StatusCode::OK);
-        let replayed = portal.fetch_with(&second.base, &path, &token, Some(proof_once)).await;
-        assert_eq!(replayed.status(), StatusCode::UNAUTHORIZED, "a proof replayed against the other process");
-        owner.client.post(owner.url(&format!("/v1/me/consents/{consent}/withdraw")))
-            .header("x-csrf-token", &owner.csrf).send().await.unwrap();
-        let after = portal.fetch_at(&second.base, &path, &token).await;
-        assert_eq!(problem_type(after).await, "urn:kho:problem:consent-withdrawn");
-    }
+    };
+    let good =
+        |htm: &str, htu: &str| proof(&portal.key, &ProofClaims::new(htm, portal.url(htu), None));
+    assert_eq!(
+        ask(form(&verifier), None).await,
+        (StatusCode::BAD_REQUEST, "invalid_dpop_proof".into()),
+        "no proof"
+    );
+    assert_eq!(
+        ask(form(&verifier), Some(good("POST", "/oauth/par")))
+            .await
+            .1,
+        "invalid_dpop_proof",
+        "wrong htu"
+    );
+    assert_eq!(
+        ask(form(&verifier), Some(good("GET", "/oauth/token")))
+            .await
+            .1,
+        "invalid_dpop_proof",
+        "wrong htm"
+    );
+    let mut stale = ProofClaims::new("POST", portal.url("/oauth/token"), None);
+    stale.iat_offset = -600;
+    assert_eq!(
+        ask(form(&verifier), Some(proof(&portal.key, &stale)))
+            .await
+            .1,
+        "invalid_dpop_proof",
+        "old iat"
+    );
+    let mut untyped = ProofClaims::new("POST", portal.url("/oauth/token"), None);
+    untyped.typ = "JWT";
+    assert_eq!(
+        ask(form(&verifier), Some(proof(&portal.key, &untyped)))
+            .await
+            .1,
+        "invalid_dpop_proof",
+        "typ"
+    );
+    let mut no_verifier = form(&verifier);
+    no_verifier.pop();
+    assert_eq!(
+        ask(no_verifier, Some(good("POST", "/oauth/token"))).await.1,
+        "invalid_request",
+        "missing verifier"
+    );
+    let mut twice = form(&verifier);
+    twice.push(("code", code.clone()));
+    assert_eq!(
+        ask(twice, Some(good("POST", "/oauth/token"))).await.1,
+        "invalid_request",
+        "a repeated parameter"
+    );
+    // A code bound at PAR (dpop_jkt) to another key is refused with this portal's key.
+    let (bound_verifier, bound_challenge) = pkce();
+    let elsewhere = DpopKey::generate().thumbprint();
+    let pushed: Value = portal
+        .par_with(
+            &details(&["id-card"], "once", 600),
+            &bound_challenge,
+            &[("dpop_jkt", &elsewhere)],
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let bound = decide_in_browser(
+        &app,
+        &owner,
+        &portal.authorize_url(pushed["request_uri"].as_str().unwrap()),
+        &[&id_card],
+    )
+    .await;
+    let response = portal
+        .exchange(&param(&bound, "code").unwrap(), &bound_verifier)
+        .await;
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_dpop_proof", "bound to another key");
+    let (other_verifier, _) = pkce();
+    assert_eq!(
+        ask(form(&other_verifier), Some(good("POST", "/oauth/token")))
+            .await
+            .1,
+        "invalid_grant",
+        "wrong verifier"
+    );
+    // A replayed proof is refused even though everything else is right.
+    let once = good("POST", "/oauth/token");
+    let (status, _) = ask(form(&verifier), Some(once.clone())).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        ask(form(&verifier), Some(once)).await.1,
+        "invalid_dpop_proof",
+        "replayed proof"
+    );
+    assert_eq!(
+        ask(form(&verifier), Some(good("POST", "/oauth/token")))
+            .await
+            .1,
+        "invalid_grant",
+        "code used twice"
+    );
 }
 
-on_both_backends! {
-    @spawn spawn_app_requiring_dpop_nonce;
-
-    async fn a_proof_without_a_fresh_nonce_gets_use_dpop_nonce(app) {
-        let (owner, id_card, ..) = owner_with_documents(&app).await;
-        let portal = Portal::register(&app);
-        let (verifier, challenge) = pkce();
-        let pushed: Value = portal.par(&details(&["id-card"], "once", 600), &challenge).await.json().await.unwrap();
-        let back = decide_in_browser(&app, &owner, &portal.authorize_url(pushed["request_uri"].as_str().unwrap()), &[&id_card]).await;
-        let code = param(&back, "code").unwrap();
-        let form = [("grant_type", "authorization_code"), ("code", code.as_str()),
-            ("redirect_uri", crate::support::portal::REDIRECT_URI), ("code_verifier", verifier.as_str())];
-        let without = proof(&portal.key, &ProofClaims::new("POST", portal.url("/oauth/token"), None));
-        let refused = portal.token_at(&app.base, &form, Some(without)).await;
-        assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
-        let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
-        let body: Value = refused.json().await.unwrap();
-        assert_eq!(body["error"], "use_dpop_nonce");
-        let mut claims = ProofClaims::new("POST", portal.url("/oauth/token"), None);
-        claims.nonce = Some(&nonce);
-        let forged = proof(&portal.key, &ProofClaims { nonce: Some("0.forged"), ..ProofClaims::new("POST", portal.url("/oauth/token"), None) });
-        assert_eq!(portal.token_at(&app.base, &form, Some(forged)).await.status(), StatusCode::BAD_REQUEST);
-        let granted = portal.token_at(&app.base, &form, Some(proof(&portal.key, &claims))).await;
-        assert_eq!(granted.status(), StatusCode::OK);
-        let token = token_of(&granted.json().await.unwrap());
-        let path = format!("/v1/shared/documents/{id_card}");
-        let refused = portal.fetch(&path, &token).await;
-        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
-        assert!(refused.headers()["www-authenticate"].to_str().unwrap().contains("use_dpop_nonce"));
-        let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
-        let mut claims = ProofClaims::new("GET", portal.url(&path), Some(&token));
-        claims.nonce = Some(&nonce);
-        let ok = portal.fetch_with(&app.base, &path, &token, Some(proof(&portal.key, &claims))).await;
-        assert_eq!(ok.status(), StatusCode::OK);
-    }
+async fn the_resource_api_wants_the_bound_key_and_a_fresh_proof(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let token = token_of(
+        &consent_by_redirect(
+            &app,
+            &portal,
+            &owner,
+            &["id-card"],
+            "until_expiry",
+            &[&id_card],
+        )
+        .await,
+    );
+    let path = format!("/v1/shared/documents/{id_card}");
+    let no_proof = portal.fetch_with(&app.base, &path, &token, None).await;
+    assert_eq!(no_proof.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        no_proof.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .starts_with("DPoP")
+    );
+    let thief = DpopKey::generate();
+    let stolen = proof(
+        &thief,
+        &ProofClaims::new("GET", portal.url(&path), Some(&token)),
+    );
+    let by_thief = portal
+        .fetch_with(&app.base, &path, &token, Some(stolen))
+        .await;
+    assert_eq!(by_thief.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        problem_type(by_thief).await,
+        "urn:kho:problem:invalid-dpop-proof"
+    );
+    let attempt = log_entries(&owner).await.into_iter().next().unwrap();
+    assert_eq!(
+        (attempt["outcome"].as_str(), attempt["detail"].as_str()),
+        (Some("denied"), Some("the DPoP proof was refused")),
+        "a stolen token's use is in the owner's log"
+    );
+    let head = reqwest::Client::new()
+        .head(app.url(&path))
+        .header("authorization", format!("DPoP {token}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(head.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let used = proof(
+        &portal.key,
+        &ProofClaims::new("GET", portal.url(&path), Some(&token)),
+    );
+    assert_eq!(
+        portal
+            .fetch_with(&app.base, &path, &token, Some(used.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        portal
+            .fetch_with(&app.base, &path, &token, Some(used))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "replayed"
+    );
+    let elsewhere = proof(
+        &portal.key,
+        &ProofClaims::new("GET", portal.url("/v1/shared/documents"), Some(&token)),
+    );
+    assert_eq!(
+        portal
+            .fetch_with(&app.base, &path, &token, Some(elsewhere))
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED,
+        "htu"
+    );
+    let upper = format!("/v1/shared/documents/{}", id_card.to_uppercase());
+    assert_eq!(
+        portal.fetch(&upper, &token).await.status(),
+        StatusCode::OK,
+        "the proof names the path as sent"
+    );
+    let as_bearer = reqwest::Client::new()
+        .get(app.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_bearer.status(), StatusCode::UNAUTHORIZED);
+    // Revoked by the portal (RFC 7009): dead at once.
+    assert_eq!(portal.revoke(&token).await, StatusCode::OK);
+    assert_eq!(
+        portal.fetch(&path, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(portal.introspect(&token).await["active"], false);
 }
+
+async fn withdrawn_consent_stops_the_very_next_fetch(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(
+        &app,
+        &portal,
+        &owner,
+        &["id-card"],
+        "until_expiry",
+        &[&id_card],
+    )
+    .await;
+    let token = token_of(&granted);
+    let consent = granted["authorization_details"][0]["consent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/shared/documents/{id_card}");
+    assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
+    let withdrawn = owner
+        .client
+        .post(owner.url(&format!("/v1/me/consents/{consent}/withdraw")))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(withdrawn.status(), StatusCode::OK);
+    let refused = portal.fetch(&path, &token).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        problem_type(refused).await,
+        "urn:kho:problem:consent-withdrawn"
+    );
+    assert_eq!(portal.introspect(&token).await["active"], false);
+    let last = log_entries(&owner)
+        .await
+        .into_iter()
+        .find(|e| e["actor"]["kind"] == "portal")
+        .unwrap();
+    assert_eq!(last["outcome"], "denied");
+    assert_eq!(last["consent"], consent.as_str());
+}
+
+async fn a_one_time_consent_serves_each_document_once(app: TestApp) {
+    let (owner, id_card, marriage, _) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(
+        &app,
+        &portal,
+        &owner,
+        &["id-card", "marriage-certificate"],
+        "once",
+        &[&id_card, &marriage],
+    )
+    .await;
+    let token = token_of(&granted);
+    let consent = granted["authorization_details"][0]["consent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let content = |id: &str| format!("/v1/shared/documents/{id}/content");
+    let first = portal.fetch(&content(&id_card), &token).await;
+    assert_eq!(first.bytes().await.unwrap().len(), 70_000);
+    let second = portal.fetch(&content(&id_card), &token).await;
+    assert_eq!(second.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        problem_type(second).await,
+        "urn:kho:problem:already-fetched"
+    );
+    let other = portal.fetch(&content(&marriage), &token).await;
+    assert_eq!(other.bytes().await.unwrap().len(), 3000);
+    // Every document fetched: the consent is used, and the token dead.
+    let mut status = String::new();
+    for _ in 0..50 {
+        let c: Value = owner
+            .get(&format!("/v1/me/consents/{consent}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        status = c["consent"]["status"].as_str().unwrap().to_owned();
+        if status == "used" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(status, "used");
+    let after = portal.fetch("/v1/shared/documents", &token).await;
+    assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(problem_type(after).await, "urn:kho:problem:consent-used");
+}
+
+async fn an_expired_consent_serves_nothing(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let (verifier, challenge) = pkce();
+    let pushed: Value = portal
+        .par(&details(&["id-card"], "until_expiry", 2), &challenge)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let back = decide_in_browser(
+        &app,
+        &owner,
+        &portal.authorize_url(pushed["request_uri"].as_str().unwrap()),
+        &[&id_card],
+    )
+    .await;
+    let token = token_of(
+        &portal
+            .exchange(&param(&back, "code").unwrap(), &verifier)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    app.state.clock.advance(chrono::Duration::seconds(3));
+    let refused = portal
+        .fetch(&format!("/v1/shared/documents/{id_card}"), &token)
+        .await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+}
+
+async fn a_token_reaches_no_other_owner(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let other = app.sign_in(OTHER).await;
+    let theirs = other
+        .upload_ok("id-card", "Căn cước B", pdf_of_len(1000))
+        .await;
+    let portal = Portal::register(&app);
+    let token = token_of(
+        &consent_by_redirect(
+            &app,
+            &portal,
+            &owner,
+            &["id-card"],
+            "until_expiry",
+            &[&id_card],
+        )
+        .await,
+    );
+    for path in [
+        format!("/v1/shared/documents/{theirs}"),
+        format!("/v1/shared/documents/{theirs}/content"),
+    ] {
+        assert_eq!(
+            portal.fetch(&path, &token).await.status(),
+            StatusCode::NOT_FOUND
+        );
+    }
+    assert!(
+        log_entries(&other).await.is_empty(),
+        "B's log is untouched: nothing of B's was read"
+    );
+    let denied = log_entries(&owner)
+        .await
+        .into_iter()
+        .filter(|e| e["outcome"] == "denied")
+        .count();
+    assert_eq!(
+        denied, 2,
+        "the attempts are in the log of the consent's owner"
+    );
+}
+
+async fn the_pushed_request_is_checked_against_the_catalogue(app: TestApp) {
+    let portal = Portal::register(&app);
+    let (_, challenge) = pkce();
+    for (asked, why) in [
+        (details(&["diploma"], "once", 600), "may not ask for"),
+        (details(&["id-card"], "once", 31 * 24 * 3600), "30 days"),
+        (
+            details(&["id-card"], "once", 600).replace("1.001193", "9.999999"),
+            "procedure catalogue",
+        ),
+        (
+            details(&["id-card"], "once", 600).replace("Đăng ký khai sinh cho con", ""),
+            "purpose",
+        ),
+    ] {
+        let response = portal.par(&asked, &challenge).await;
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["error"], "invalid_authorization_details");
+        assert!(
+            body["error_description"].as_str().unwrap().contains(why),
+            "{body}"
+        );
+    }
+    let plain = portal
+        .par(&details(&["id-card"], "once", 600), "short")
+        .await;
+    assert_eq!(plain.status(), StatusCode::BAD_REQUEST);
+}
+
+async fn metadata_and_receipts_verify_against_the_published_keys(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let metadata: Value = app
+        .anonymous()
+        .get(app.url("/.well-known/oauth-authorization-server"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(metadata["issuer"], app.base.as_str());
+    assert_eq!(metadata["require_pushed_authorization_requests"], true);
+    assert_eq!(
+        metadata["code_challenge_methods_supported"],
+        serde_json::json!(["S256"])
+    );
+    assert_eq!(
+        metadata["authorization_response_iss_parameter_supported"],
+        true
+    );
+    let granted = consent_by_redirect(
+        &app,
+        &portal,
+        &owner,
+        &["id-card"],
+        "until_expiry",
+        &[&id_card],
+    )
+    .await;
+    let consent = granted["authorization_details"][0]["consent_id"]
+        .as_str()
+        .unwrap();
+    let receipt = owner
+        .get(&format!("/v1/me/consents/{consent}/receipt"))
+        .await;
+    assert_eq!(receipt.headers()["content-type"], "application/jose");
+    let jws = receipt.text().await.unwrap();
+    let jwks: jsonwebtoken::jwk::JwkSet = app
+        .anonymous()
+        .get(metadata["jwks_uri"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let header = jsonwebtoken::decode_header(&jws).unwrap();
+    let key =
+        jsonwebtoken::DecodingKey::from_jwk(jwks.find(header.kid.as_deref().unwrap()).unwrap())
+            .unwrap();
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::ES256);
+    validation.required_spec_claims.clear();
+    validation.validate_exp = false;
+    let claims: Value = jsonwebtoken::decode(&jws, &key, &validation)
+        .unwrap()
+        .claims;
+    assert_eq!(claims["consent_id"], consent);
+    assert_eq!(claims["purpose"], "Đăng ký khai sinh cho con");
+    assert_eq!(claims["documents"], serde_json::json!([id_card]));
+    let mut forged = jws.clone();
+    forged.insert(jws.find('.').unwrap() + 5, 'x');
+    assert!(jsonwebtoken::decode::<Value>(&forged, &key, &validation).is_err());
+}
+
+async fn a_disabled_portal_reads_nothing_more(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let token = token_of(
+        &consent_by_redirect(
+            &app,
+            &portal,
+            &owner,
+            &["id-card"],
+            "until_expiry",
+            &[&id_card],
+        )
+        .await,
+    );
+    let path = format!("/v1/shared/documents/{id_card}");
+    assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
+    let out = app.kho(&["client", "disable", &portal.client_id]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        portal.fetch(&path, &token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    let last = log_entries(&owner).await.into_iter().next().unwrap();
+    assert_eq!(last["outcome"], "denied");
+}
+
+async fn an_erased_owner_leaves_no_live_token(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let token = token_of(
+        &consent_by_redirect(
+            &app,
+            &portal,
+            &owner,
+            &["id-card"],
+            "until_expiry",
+            &[&id_card],
+        )
+        .await,
+    );
+    let erased = owner
+        .client
+        .delete(owner.url("/v1/me"))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert!(erased.status().is_success(), "{}", erased.status());
+    assert_eq!(portal.introspect(&token).await["active"], false);
+    assert_eq!(
+        portal
+            .fetch(&format!("/v1/shared/documents/{id_card}"), &token)
+            .await
+            .status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn a_consent_granted_through_one_process_is_served_by_the_other(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(
+        &app,
+        &portal,
+        &owner,
+        &["id-card"],
+        "until_expiry",
+        &[&id_card],
+    )
+    .await;
+    let token = token_of(&granted);
+    let consent = granted["authorization_details"][0]["consent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let second = app.second_process().await;
+    let path = format!("/v1/shared/documents/{id_card}");
+    assert_eq!(
+        portal.fetch_at(&second.base, &path, &token).await.status(),
+        StatusCode::OK
+    );
+    let proof_once = proof(
+        &portal.key,
+        &ProofClaims::new("GET", portal.url(&path), Some(&token)),
+    );
+    assert_eq!(
+        portal
+            .fetch_with(&app.base, &path, &token, Some(proof_once.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let replayed = portal
+        .fetch_with(&second.base, &path, &token, Some(proof_once))
+        .await;
+    assert_eq!(
+        replayed.status(),
+        StatusCode::UNAUTHORIZED,
+        "a proof replayed against the other process"
+    );
+    owner
+        .client
+        .post(owner.url(&format!("/v1/me/consents/{consent}/withdraw")))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    let after = portal.fetch_at(&second.base, &path, &token).await;
+    assert_eq!(
+        problem_type(after).await,
+        "urn:kho:problem:consent-withdrawn"
+    );
+}
+
+on_both_backends!(
+    the_owner_shares_exactly_the_documents_they_pick,
+    a_denial_goes_back_with_state_and_iss,
+    the_token_endpoint_refuses_what_the_rfcs_refuse,
+    the_resource_api_wants_the_bound_key_and_a_fresh_proof,
+    withdrawn_consent_stops_the_very_next_fetch,
+    a_one_time_consent_serves_each_document_once,
+    an_expired_consent_serves_nothing,
+    a_token_reaches_no_other_owner,
+    the_pushed_request_is_checked_against_the_catalogue,
+    metadata_and_receipts_verify_against_the_published_keys,
+    a_disabled_portal_reads_nothing_more,
+    an_erased_owner_leaves_no_live_token,
+    a_consent_granted_through_one_process_is_served_by_the_other
+);
+
+async fn a_proof_without_a_fresh_nonce_gets_use_dpop_nonce(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let (verifier, challenge) = pkce();
+    let pushed: Value = portal
+        .par(&details(&["id-card"], "once", 600), &challenge)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let back = decide_in_browser(
+        &app,
+        &owner,
+        &portal.authorize_url(pushed["request_uri"].as_str().unwrap()),
+        &[&id_card],
+    )
+    .await;
+    let code = param(&back, "code").unwrap();
+    let form = [
+        ("grant_type", "authorization_code"),
+        ("code", code.as_str()),
+        ("redirect_uri", crate::support::portal::REDIRECT_URI),
+        ("code_verifier", verifier.as_str()),
+    ];
+    let without = proof(
+        &portal.key,
+        &ProofClaims::new("POST", portal.url("/oauth/token"), None),
+    );
+    let refused = portal.token_at(&app.base, &form, Some(without)).await;
+    assert_eq!(refused.status(), StatusCode::BAD_REQUEST);
+    let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(body["error"], "use_dpop_nonce");
+    let mut claims = ProofClaims::new("POST", portal.url("/oauth/token"), None);
+    claims.nonce = Some(&nonce);
+    let forged = proof(
+        &portal.key,
+        &ProofClaims {
+            nonce: Some("0.forged"),
+            ..ProofClaims::new("POST", portal.url("/oauth/token"), None)
+        },
+    );
+    assert_eq!(
+        portal
+            .token_at(&app.base, &form, Some(forged))
+            .await
+            .status(),
+        StatusCode::BAD_REQUEST
+    );
+    let granted = portal
+        .token_at(&app.base, &form, Some(proof(&portal.key, &claims)))
+        .await;
+    assert_eq!(granted.status(), StatusCode::OK);
+    let token = token_of(&granted.json().await.unwrap());
+    let path = format!("/v1/shared/documents/{id_card}");
+    let refused = portal.fetch(&path, &token).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        refused.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("use_dpop_nonce")
+    );
+    let nonce = refused.headers()["dpop-nonce"].to_str().unwrap().to_owned();
+    let mut claims = ProofClaims::new("GET", portal.url(&path), Some(&token));
+    claims.nonce = Some(&nonce);
+    let ok = portal
+        .fetch_with(&app.base, &path, &token, Some(proof(&portal.key, &claims)))
+        .await;
+    assert_eq!(ok.status(), StatusCode::OK);
+}
+
+on_both_backends!(spawn = spawn_app_requiring_dpop_nonce; a_proof_without_a_fresh_nonce_gets_use_dpop_nonce);

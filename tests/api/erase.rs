@@ -49,68 +49,160 @@ async fn any_key_in_the_database_opens(
     false
 }
 
-on_both_backends! {
-    async fn after_erase_nothing_of_the_owner_can_be_decrypted(app) {
-        let owner = app.sign_in("035199000123").await;
-        let neighbour = app.sign_in("0100233488").await;
-        for i in 0..3 {
-            owner.upload_ok("other", &format!("mine {i}"), pdf_of_len(100_000)).await;
-        }
-        let kept = neighbour.upload_ok("other", "theirs", pdf_of_len(1000)).await;
-        let neighbours_blob = app.blob_of(&kept);
-        let saved: Vec<_> = files_below(&app.blob_dir()).into_iter().filter(|p| *p != neighbours_blob)
-            .map(|p| { let b = std::fs::read(&p).unwrap(); (p, b) }).collect();
-        assert_eq!(saved.len(), 3);
-        assert!(any_key_in_the_database_opens(&app, &saved).await, "the check must be able to succeed before the erase");
-        let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
-        let erased = kho::owners::find(&app.state.db, &app.state.keys, &who).await.unwrap().unwrap().id.0;
-        let wrapped = owner_keys::Entity::find_by_id(erased).one(&app.state.db).await.unwrap().unwrap().wrapped;
-
-        let response = owner.client.delete(owner.url("/v1/me")).header("x-csrf-token", &owner.csrf).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::OK);
-        let report: Value = response.json().await.unwrap();
-        assert_eq!(report["key_destroyed"], true);
-        assert_eq!(report["blobs_deleted"], 3);
-
-        assert!(!any_key_in_the_database_opens(&app, &saved).await, "an erased owner's blobs can still be decrypted");
-        if app.backend == Backend::Sqlite {
-            // Not in the rows, and not in what the database files still hold either.
-            for file in files_below(app.dir.path()).into_iter().filter(|f| !f.starts_with(app.blob_dir())) {
-                let bytes = std::fs::read(&file).unwrap();
-                assert!(!bytes.windows(wrapped.len()).any(|w| w == wrapped.as_slice()), "the wrapped key survives in {}", file.display());
-            }
-        }
-        assert_eq!(owners::Entity::find().count(&app.state.db).await.unwrap(), 1);
-        assert_eq!(owner_keys::Entity::find().count(&app.state.db).await.unwrap(), 1);
-        assert_eq!(documents::Entity::find().count(&app.state.db).await.unwrap(), 1);
-        assert!(saved.iter().all(|(p, _)| !p.exists()), "the blobs are deleted too");
-        assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED, "the session ends with the store");
-        assert_eq!(sessions::Entity::find().count(&app.state.db).await.unwrap(), 1);
-        assert_eq!(neighbour.download(&kept).await.unwrap(), pdf_of_len(1000));
-
-        // Signing in again gives a new, empty store.
-        let again = app.sign_in("035199000123").await;
-        assert_eq!(again.list("").await["items"].as_array().unwrap().len(), 0);
+async fn after_erase_nothing_of_the_owner_can_be_decrypted(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let neighbour = app.sign_in("0100233488").await;
+    for i in 0..3 {
+        owner
+            .upload_ok("other", &format!("mine {i}"), pdf_of_len(100_000))
+            .await;
     }
+    let kept = neighbour
+        .upload_ok("other", "theirs", pdf_of_len(1000))
+        .await;
+    let neighbours_blob = app.blob_of(&kept);
+    let saved: Vec<_> = files_below(&app.blob_dir())
+        .into_iter()
+        .filter(|p| *p != neighbours_blob)
+        .map(|p| {
+            let b = std::fs::read(&p).unwrap();
+            (p, b)
+        })
+        .collect();
+    assert_eq!(saved.len(), 3);
+    assert!(
+        any_key_in_the_database_opens(&app, &saved).await,
+        "the check must be able to succeed before the erase"
+    );
+    let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
+    let erased = kho::owners::find(&app.state.db, &app.state.keys, &who)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0;
+    let wrapped = owner_keys::Entity::find_by_id(erased)
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap()
+        .wrapped;
 
-    async fn the_operator_erases_an_owner_with_the_cli(app) {
-        let owner = app.sign_in("035199000123").await;
-        let id = owner.upload_ok("other", "mine", pdf_of_len(1000)).await;
-        let blob = app.blob_of(&id);
-        let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
-        let owner_id = kho::owners::find(&app.state.db, &app.state.keys, &who).await.unwrap().unwrap().id.0.to_string();
-        let out = app.kho(&["owner", "erase", "035199000123"]);
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        let report: Value = serde_json::from_slice(&out.stdout).unwrap();
-        assert_eq!(report["key_destroyed"], true);
-        assert!(!blob.exists());
-        assert_eq!(owner_keys::Entity::find().count(&app.state.db).await.unwrap(), 0);
-        let again = app.kho(&["owner", "erase", "035199000123"]);
-        assert!(!again.status.success(), "erasing an unknown identifier says so");
-        // Replaying an erasure by owner id (after a backup restore) is safe and idempotent.
-        let replay = app.kho(&["owner", "erase", &owner_id]);
-        assert!(replay.status.success(), "{}", String::from_utf8_lossy(&replay.stderr));
-        let report: Value = serde_json::from_slice(&replay.stdout).unwrap();
-        assert_eq!(report["key_destroyed"], false);
+    let response = owner
+        .client
+        .delete(owner.url("/v1/me"))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    let report: Value = response.json().await.unwrap();
+    assert_eq!(report["key_destroyed"], true);
+    assert_eq!(report["blobs_deleted"], 3);
+
+    assert!(
+        !any_key_in_the_database_opens(&app, &saved).await,
+        "an erased owner's blobs can still be decrypted"
+    );
+    if app.backend == Backend::Sqlite {
+        // Not in the rows, and not in what the database files still hold either.
+        for file in files_below(app.dir.path())
+            .into_iter()
+            .filter(|f| !f.starts_with(app.blob_dir()))
+        {
+            let bytes = std::fs::read(&file).unwrap();
+            assert!(
+                !bytes
+                    .windows(wrapped.len())
+                    .any(|w| w == wrapped.as_slice()),
+                "the wrapped key survives in {}",
+                file.display()
+            );
+        }
     }
+    assert_eq!(
+        owners::Entity::find().count(&app.state.db).await.unwrap(),
+        1
+    );
+    assert_eq!(
+        owner_keys::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        documents::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(
+        saved.iter().all(|(p, _)| !p.exists()),
+        "the blobs are deleted too"
+    );
+    assert_eq!(
+        owner.get("/v1/me").await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the session ends with the store"
+    );
+    assert_eq!(
+        sessions::Entity::find().count(&app.state.db).await.unwrap(),
+        1
+    );
+    assert_eq!(neighbour.download(&kept).await.unwrap(), pdf_of_len(1000));
+
+    // Signing in again gives a new, empty store.
+    let again = app.sign_in("035199000123").await;
+    assert_eq!(again.list("").await["items"].as_array().unwrap().len(), 0);
 }
+
+async fn the_operator_erases_an_owner_with_the_cli(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let id = owner.upload_ok("other", "mine", pdf_of_len(1000)).await;
+    let blob = app.blob_of(&id);
+    let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
+    let owner_id = kho::owners::find(&app.state.db, &app.state.keys, &who)
+        .await
+        .unwrap()
+        .unwrap()
+        .id
+        .0
+        .to_string();
+    let out = app.kho(&["owner", "erase", "035199000123"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["key_destroyed"], true);
+    assert!(!blob.exists());
+    assert_eq!(
+        owner_keys::Entity::find()
+            .count(&app.state.db)
+            .await
+            .unwrap(),
+        0
+    );
+    let again = app.kho(&["owner", "erase", "035199000123"]);
+    assert!(
+        !again.status.success(),
+        "erasing an unknown identifier says so"
+    );
+    // Replaying an erasure by owner id (after a backup restore) is safe and idempotent.
+    let replay = app.kho(&["owner", "erase", &owner_id]);
+    assert!(
+        replay.status.success(),
+        "{}",
+        String::from_utf8_lossy(&replay.stderr)
+    );
+    let report: Value = serde_json::from_slice(&replay.stdout).unwrap();
+    assert_eq!(report["key_destroyed"], false);
+}
+
+on_both_backends!(
+    after_erase_nothing_of_the_owner_can_be_decrypted,
+    the_operator_erases_an_owner_with_the_cli
+);

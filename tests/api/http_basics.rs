@@ -1,77 +1,144 @@
 //! Health, readiness, the OpenAPI document, errors for unknown routes, and security headers.
 
+use crate::support::TestApp;
 use reqwest::StatusCode;
 use sea_orm::QueryFilter;
 use serde_json::Value;
 
 use crate::on_both_backends;
 
-on_both_backends! {
-    async fn health_and_readiness_answer(app) {
-        let client = app.anonymous();
-        assert_eq!(client.get(app.url("/healthz")).send().await.unwrap().status(), StatusCode::OK);
-        assert_eq!(client.get(app.url("/readyz")).send().await.unwrap().status(), StatusCode::OK);
-    }
+async fn health_and_readiness_answer(app: TestApp) {
+    let client = app.anonymous();
+    assert_eq!(
+        client
+            .get(app.url("/healthz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        client
+            .get(app.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::OK
+    );
+}
 
-    async fn the_openapi_document_describes_every_v1_route(app) {
-        let doc: Value = app.anonymous().get(app.url("/openapi.json")).send().await.unwrap().json().await.unwrap();
-        let paths = doc["paths"].as_object().unwrap();
-        for (path, methods) in [
-            ("/v1/me", &["get", "delete"][..]),
-            ("/v1/me/sign-out", &["post"]),
-            ("/v1/me/documents", &["get", "post"]),
-            ("/v1/me/documents/{id}", &["get", "patch", "delete"]),
-            ("/v1/me/documents/{id}/content", &["get"]),
-            ("/v1/me/mandates", &["get"]),
-            ("/v1/me/act-as", &["post"]),
-            ("/v1/me/access-log", &["get"]),
-        ] {
-            for method in methods {
-                assert!(paths[path][method].is_object(), "{method} {path} is not described");
-            }
+async fn the_openapi_document_describes_every_v1_route(app: TestApp) {
+    let doc: Value = app
+        .anonymous()
+        .get(app.url("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let paths = doc["paths"].as_object().unwrap();
+    for (path, methods) in [
+        ("/v1/me", &["get", "delete"][..]),
+        ("/v1/me/sign-out", &["post"]),
+        ("/v1/me/documents", &["get", "post"]),
+        ("/v1/me/documents/{id}", &["get", "patch", "delete"]),
+        ("/v1/me/documents/{id}/content", &["get"]),
+        ("/v1/me/mandates", &["get"]),
+        ("/v1/me/act-as", &["post"]),
+        ("/v1/me/access-log", &["get"]),
+    ] {
+        for method in methods {
+            assert!(
+                paths[path][method].is_object(),
+                "{method} {path} is not described"
+            );
         }
     }
-
-    async fn unknown_routes_and_methods_are_problems(app) {
-        let client = app.anonymous();
-        let missing = client.get(app.url("/v1/nothing")).send().await.unwrap();
-        assert_eq!(missing.status(), StatusCode::NOT_FOUND);
-        assert_eq!(missing.headers()["content-type"], "application/problem+json");
-        let wrong = client.put(app.url("/healthz")).send().await.unwrap();
-        assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
-        assert_eq!(wrong.headers()["content-type"], "application/problem+json");
-    }
-
-    async fn every_response_carries_security_headers_and_a_request_id(app) {
-        let response = app.anonymous().get(app.url("/")).send().await.unwrap();
-        let headers = response.headers();
-        assert!(headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
-        assert_eq!(headers["x-content-type-options"], "nosniff");
-        assert_eq!(headers["x-frame-options"], "DENY");
-        assert!(!headers["x-request-id"].is_empty());
-    }
-
-    async fn ended_sessions_are_purged(app) {
-        use kho::storage::entities::sessions;
-        use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
-        let stale = app.sign_in("035199000123").await;
-        let live = app.sign_in("0100233488").await;
-        let past = chrono::Utc::now() - chrono::Duration::days(1);
-        let owner = kho::owners::find(&app.state.db, &app.state.keys, &kho::ids::OwnerIdentifier::parse(&stale.identifier).unwrap()).await.unwrap().unwrap();
-        sessions::Entity::update_many()
-            .set(sessions::ActiveModel { expires_at: Set(past), ..Default::default() })
-            .filter(<sessions::Column as sea_orm::ColumnTrait>::eq(&sessions::Column::OwnerId, owner.id.0))
-            .exec(&app.state.db).await.unwrap();
-        assert_eq!(app.state.sessions.purge_expired().await.unwrap(), 1);
-        assert_eq!(sessions::Entity::find().count(&app.state.db).await.unwrap(), 1);
-        assert_eq!(stale.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
-        assert_eq!(live.get("/v1/me").await.status(), StatusCode::OK);
-    }
-
-    async fn sign_out_ends_the_session(app) {
-        let owner = app.sign_in("035199000123").await;
-        let response = owner.client.post(owner.url("/v1/me/sign-out")).header("x-csrf-token", &owner.csrf).send().await.unwrap();
-        assert_eq!(response.status(), StatusCode::NO_CONTENT);
-        assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
-    }
 }
+
+async fn unknown_routes_and_methods_are_problems(app: TestApp) {
+    let client = app.anonymous();
+    let missing = client.get(app.url("/v1/nothing")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_eq!(
+        missing.headers()["content-type"],
+        "application/problem+json"
+    );
+    let wrong = client.put(app.url("/healthz")).send().await.unwrap();
+    assert_eq!(wrong.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.headers()["content-type"], "application/problem+json");
+}
+
+async fn every_response_carries_security_headers_and_a_request_id(app: TestApp) {
+    let response = app.anonymous().get(app.url("/")).send().await.unwrap();
+    let headers = response.headers();
+    assert!(
+        headers["content-security-policy"]
+            .to_str()
+            .unwrap()
+            .contains("script-src 'self'")
+    );
+    assert_eq!(headers["x-content-type-options"], "nosniff");
+    assert_eq!(headers["x-frame-options"], "DENY");
+    assert!(!headers["x-request-id"].is_empty());
+}
+
+async fn ended_sessions_are_purged(app: TestApp) {
+    use kho::storage::entities::sessions;
+    use sea_orm::{ActiveValue::Set, EntityTrait, PaginatorTrait};
+    let stale = app.sign_in("035199000123").await;
+    let live = app.sign_in("0100233488").await;
+    let past = chrono::Utc::now() - chrono::Duration::days(1);
+    let owner = kho::owners::find(
+        &app.state.db,
+        &app.state.keys,
+        &kho::ids::OwnerIdentifier::parse(&stale.identifier).unwrap(),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    sessions::Entity::update_many()
+        .set(sessions::ActiveModel {
+            expires_at: Set(past),
+            ..Default::default()
+        })
+        .filter(<sessions::Column as sea_orm::ColumnTrait>::eq(
+            &sessions::Column::OwnerId,
+            owner.id.0,
+        ))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(app.state.sessions.purge_expired().await.unwrap(), 1);
+    assert_eq!(
+        sessions::Entity::find().count(&app.state.db).await.unwrap(),
+        1
+    );
+    assert_eq!(stale.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(live.get("/v1/me").await.status(), StatusCode::OK);
+}
+
+async fn sign_out_ends_the_session(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let response = owner
+        .client
+        .post(owner.url("/v1/me/sign-out"))
+        .header("x-csrf-token", &owner.csrf)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NO_CONTENT);
+    assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
+}
+
+on_both_backends!(
+    health_and_readiness_answer,
+    the_openapi_document_describes_every_v1_route,
+    unknown_routes_and_methods_are_problems,
+    every_response_carries_security_headers_and_a_request_id,
+    ended_sessions_are_purged,
+    sign_out_ends_the_session
+);

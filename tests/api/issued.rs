@@ -146,142 +146,279 @@ pub(crate) async fn stored_under(app: &TestApp, result_code: &str) -> usize {
         .len()
 }
 
-on_both_backends! {
-    async fn a_pushed_result_waits_for_an_owner_who_never_signed_in(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let content = pdf_of_len(5000);
-        let signed = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content);
-        let (status, pushed) = push(&app, &signed, content.clone()).await;
-        assert_eq!(status, StatusCode::CREATED, "{pushed}");
-        assert_eq!(pushed["result_code"], RESULT);
-        assert!(pushed.get("owner").is_none(), "nothing of the owner's goes back to the issuer");
+async fn a_pushed_result_waits_for_an_owner_who_never_signed_in(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let content = pdf_of_len(5000);
+    let signed = sign(
+        &app,
+        &issuer,
+        &issuer.client_id,
+        &metadata(RESULT),
+        &content,
+    );
+    let (status, pushed) = push(&app, &signed, content.clone()).await;
+    assert_eq!(status, StatusCode::CREATED, "{pushed}");
+    assert_eq!(pushed["result_code"], RESULT);
+    assert!(
+        pushed.get("owner").is_none(),
+        "nothing of the owner's goes back to the issuer"
+    );
 
-        let owner = app.sign_in(OWNER).await;
-        let list = owner.list("").await;
-        let doc = &list["items"][0];
-        assert_eq!(doc["id"], pushed["id"]);
-        assert_eq!(doc["source"], "issued");
-        assert_eq!(doc["result_code"], RESULT);
-        assert_eq!(doc["issuing_agency"], AGENCY);
-        assert_eq!(doc["title"], "Giấy chứng nhận kết hôn");
-        assert_eq!(owner.download(doc["id"].as_str().unwrap()).await.unwrap(), content);
-    }
-
-    async fn the_same_push_twice_is_one_document_and_other_content_is_a_conflict(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let content = pdf_of_len(3000);
-        let signed = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content);
-        let (first, a) = push(&app, &signed, content.clone()).await;
-        let (second, b) = push(&app, &signed, content.clone()).await;
-        assert_eq!((first, second), (StatusCode::CREATED, StatusCode::OK));
-        assert_eq!(a["id"], b["id"]);
-        assert_eq!(b["created"], false);
-        let other = pdf_of_len(3001);
-        let signed_other = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &other);
-        let (conflict, _) = push(&app, &signed_other, other).await;
-        assert_eq!(conflict, StatusCode::CONFLICT);
-        assert_eq!(stored_under(&app, RESULT).await, 1);
-    }
-
-    async fn a_push_not_signed_by_the_issuer_over_this_content_stores_nothing(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let other_issuer = register_issuer(&app, "congan-1", "000.00.00.H55");
-        let content = pdf_of_len(2000);
-        let meta = metadata(RESULT);
-
-        // A key nobody registered, claiming to be the issuer.
-        let (stranger_key, _) = key("tuphap-1");
-        let stranger = Issuer { client_id: issuer.client_id.clone(), kid: "tuphap-1".into(), encoding: stranger_key };
-        let (status, _) = push(&app, &sign(&app, &stranger, &issuer.client_id, &meta, &content), content.clone()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "an unregistered key");
-        // Another issuer's key, claiming to be this issuer.
-        let borrowed = Issuer { client_id: issuer.client_id.clone(), kid: "congan-1".into(), encoding: other_issuer.encoding };
-        let (status, _) = push(&app, &sign(&app, &borrowed, &issuer.client_id, &meta, &content), content.clone()).await;
-        assert_eq!(status, StatusCode::UNAUTHORIZED, "another issuer's key");
-        // Signed over other content.
-        let signed = sign(&app, &issuer, &issuer.client_id, &meta, &pdf_of_len(2001));
-        let (status, body) = push(&app, &signed, content.clone()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
-        // Another agency's result.
-        let mut foreign = meta.clone();
-        foreign["issuing_agency"] = json!("000.00.00.H55");
-        let (status, _) = push(&app, &sign(&app, &issuer, &issuer.client_id, &foreign, &content), content.clone()).await;
-        assert_eq!(status, StatusCode::FORBIDDEN, "another agency's result");
-        // A result code that is not the dossier's, and a type outside the catalogue.
-        let mut mismatched = meta.clone();
-        mismatched["dossier"] = json!("000.00.00.H49-261120-0008");
-        let (status, _) = push(&app, &sign(&app, &issuer, &issuer.client_id, &mismatched, &content), content.clone()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        let mut untyped = meta.clone();
-        untyped["type"] = json!("banana");
-        let (status, _) = push(&app, &sign(&app, &issuer, &issuer.client_id, &untyped, &content), content.clone()).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-
-        assert_eq!(stored_under(&app, RESULT).await, 0, "nothing stored");
-        assert_eq!(owner_stores(&app).await, 0, "no store made for the owner who never signed in");
-        assert!(crate::support::files_below(&app.blob_dir()).is_empty(), "no blob left behind");
-    }
-
-    async fn a_revoked_result_stays_visible_and_its_content_stops_reaching_portals(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let content = pdf_of_len(4000);
-        let (_, pushed) = push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content).await;
-        let id = pushed["id"].as_str().unwrap().to_owned();
-        let owner = app.sign_in(OWNER).await;
-        let portal = Portal::register(&app);
-        let granted = consent_by_redirect(&app, &portal, &owner, &["marriage-certificate"], "until_expiry", &[&id]).await;
-        let token = granted["access_token"].as_str().unwrap();
-        let content_path = format!("/v1/shared/documents/{id}/content");
-        assert_eq!(portal.fetch(&content_path, token).await.status(), StatusCode::OK);
-
-        let revoke = json!({"kind": "revoke", "reason": "Cấp sai thông tin"});
-        let now = chrono::Utc::now().timestamp();
-        let other = register_issuer(&app, "congan-1", "000.00.00.H55");
-        let foreign = change_status(&app, &other, RESULT, revoke.clone(), now).await;
-        assert_eq!(foreign.status(), StatusCode::NOT_FOUND, "another issuer's result");
-        let revoked = change_status(&app, &issuer, RESULT, revoke.clone(), now).await;
-        assert_eq!(revoked.status(), StatusCode::OK);
-        let revoked: Value = revoked.json().await.unwrap();
-        assert_eq!(revoked["status"], "revoked");
-        let again: Value = change_status(&app, &issuer, RESULT, revoke, now + 1).await.json().await.unwrap();
-        assert_eq!(again["status_changed_at"], revoked["status_changed_at"], "the first revocation stands");
-
-        // Still stored and visible, with its status and time, to the owner and to the portal.
-        let mine: Value = owner.get(&format!("/v1/me/documents/{id}")).await.json().await.unwrap();
-        assert_eq!(mine["status"], "revoked");
-        let theirs: Value = portal.fetch(&format!("/v1/shared/documents/{id}"), token).await.json().await.unwrap();
-        assert_eq!(theirs["status"], "revoked");
-        // But its content no longer reaches the portal, which is told why.
-        let refused = portal.fetch(&content_path, token).await;
-        assert_eq!(refused.status(), StatusCode::GONE);
-        let problem: Value = refused.json().await.unwrap();
-        assert_eq!(problem["type"], "urn:kho:problem:document-revoked");
-        assert!(problem["detail"].as_str().unwrap().contains("revoked"));
-    }
-
-    async fn a_new_version_supersedes_the_old_which_stays_visible(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let first = pdf_of_len(1500);
-        let (_, old) = push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &first), first).await;
-        let second = pdf_of_len(1600);
-        let newer = "000.00.00.H49-261120-0007-KQ2";
-        let mut meta = metadata(newer);
-        meta["supersedes"] = json!(RESULT);
-        let (status, new) = push(&app, &sign(&app, &issuer, &issuer.client_id, &meta, &second), second.clone()).await;
-        assert_eq!(status, StatusCode::CREATED, "{new}");
-        let owner = app.sign_in(OWNER).await;
-        let old_view: Value = owner.get(&format!("/v1/me/documents/{}", old["id"].as_str().unwrap())).await.json().await.unwrap();
-        assert_eq!(old_view["status"], "superseded");
-        let new_view: Value = owner.get(&format!("/v1/me/documents/{}", new["id"].as_str().unwrap())).await.json().await.unwrap();
-        assert_eq!(new_view["status"], "valid");
-        // Another issuer's result cannot be superseded.
-        let other = register_issuer(&app, "congan-1", "000.00.00.H55");
-        let mut foreign = metadata("000.00.00.H55-261120-0001-KQ1");
-        foreign["issuing_agency"] = json!("000.00.00.H55");
-        foreign["supersedes"] = json!(newer);
-        let (status, _) = push(&app, &sign(&app, &other, &other.client_id, &foreign, &second), second).await;
-        assert_eq!(status, StatusCode::BAD_REQUEST);
-        let still: Value = owner.get(&format!("/v1/me/documents/{}", new["id"].as_str().unwrap())).await.json().await.unwrap();
-        assert_eq!(still["status"], "valid");
-    }
+    let owner = app.sign_in(OWNER).await;
+    let list = owner.list("").await;
+    let doc = &list["items"][0];
+    assert_eq!(doc["id"], pushed["id"]);
+    assert_eq!(doc["source"], "issued");
+    assert_eq!(doc["result_code"], RESULT);
+    assert_eq!(doc["issuing_agency"], AGENCY);
+    assert_eq!(doc["title"], "Giấy chứng nhận kết hôn");
+    assert_eq!(
+        owner.download(doc["id"].as_str().unwrap()).await.unwrap(),
+        content
+    );
 }
+
+async fn the_same_push_twice_is_one_document_and_other_content_is_a_conflict(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let content = pdf_of_len(3000);
+    let signed = sign(
+        &app,
+        &issuer,
+        &issuer.client_id,
+        &metadata(RESULT),
+        &content,
+    );
+    let (first, a) = push(&app, &signed, content.clone()).await;
+    let (second, b) = push(&app, &signed, content.clone()).await;
+    assert_eq!((first, second), (StatusCode::CREATED, StatusCode::OK));
+    assert_eq!(a["id"], b["id"]);
+    assert_eq!(b["created"], false);
+    let other = pdf_of_len(3001);
+    let signed_other = sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &other);
+    let (conflict, _) = push(&app, &signed_other, other).await;
+    assert_eq!(conflict, StatusCode::CONFLICT);
+    assert_eq!(stored_under(&app, RESULT).await, 1);
+}
+
+async fn a_push_not_signed_by_the_issuer_over_this_content_stores_nothing(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let other_issuer = register_issuer(&app, "congan-1", "000.00.00.H55");
+    let content = pdf_of_len(2000);
+    let meta = metadata(RESULT);
+
+    // A key nobody registered, claiming to be the issuer.
+    let (stranger_key, _) = key("tuphap-1");
+    let stranger = Issuer {
+        client_id: issuer.client_id.clone(),
+        kid: "tuphap-1".into(),
+        encoding: stranger_key,
+    };
+    let (status, _) = push(
+        &app,
+        &sign(&app, &stranger, &issuer.client_id, &meta, &content),
+        content.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "an unregistered key");
+    // Another issuer's key, claiming to be this issuer.
+    let borrowed = Issuer {
+        client_id: issuer.client_id.clone(),
+        kid: "congan-1".into(),
+        encoding: other_issuer.encoding,
+    };
+    let (status, _) = push(
+        &app,
+        &sign(&app, &borrowed, &issuer.client_id, &meta, &content),
+        content.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED, "another issuer's key");
+    // Signed over other content.
+    let signed = sign(&app, &issuer, &issuer.client_id, &meta, &pdf_of_len(2001));
+    let (status, body) = push(&app, &signed, content.clone()).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    // Another agency's result.
+    let mut foreign = meta.clone();
+    foreign["issuing_agency"] = json!("000.00.00.H55");
+    let (status, _) = push(
+        &app,
+        &sign(&app, &issuer, &issuer.client_id, &foreign, &content),
+        content.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "another agency's result");
+    // A result code that is not the dossier's, and a type outside the catalogue.
+    let mut mismatched = meta.clone();
+    mismatched["dossier"] = json!("000.00.00.H49-261120-0008");
+    let (status, _) = push(
+        &app,
+        &sign(&app, &issuer, &issuer.client_id, &mismatched, &content),
+        content.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let mut untyped = meta.clone();
+    untyped["type"] = json!("banana");
+    let (status, _) = push(
+        &app,
+        &sign(&app, &issuer, &issuer.client_id, &untyped, &content),
+        content.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    assert_eq!(stored_under(&app, RESULT).await, 0, "nothing stored");
+    assert_eq!(
+        owner_stores(&app).await,
+        0,
+        "no store made for the owner who never signed in"
+    );
+    assert!(
+        crate::support::files_below(&app.blob_dir()).is_empty(),
+        "no blob left behind"
+    );
+}
+
+async fn a_revoked_result_stays_visible_and_its_content_stops_reaching_portals(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let content = pdf_of_len(4000);
+    let (_, pushed) = push(
+        &app,
+        &sign(
+            &app,
+            &issuer,
+            &issuer.client_id,
+            &metadata(RESULT),
+            &content,
+        ),
+        content,
+    )
+    .await;
+    let id = pushed["id"].as_str().unwrap().to_owned();
+    let owner = app.sign_in(OWNER).await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(
+        &app,
+        &portal,
+        &owner,
+        &["marriage-certificate"],
+        "until_expiry",
+        &[&id],
+    )
+    .await;
+    let token = granted["access_token"].as_str().unwrap();
+    let content_path = format!("/v1/shared/documents/{id}/content");
+    assert_eq!(
+        portal.fetch(&content_path, token).await.status(),
+        StatusCode::OK
+    );
+
+    let revoke = json!({"kind": "revoke", "reason": "Cấp sai thông tin"});
+    let now = chrono::Utc::now().timestamp();
+    let other = register_issuer(&app, "congan-1", "000.00.00.H55");
+    let foreign = change_status(&app, &other, RESULT, revoke.clone(), now).await;
+    assert_eq!(
+        foreign.status(),
+        StatusCode::NOT_FOUND,
+        "another issuer's result"
+    );
+    let revoked = change_status(&app, &issuer, RESULT, revoke.clone(), now).await;
+    assert_eq!(revoked.status(), StatusCode::OK);
+    let revoked: Value = revoked.json().await.unwrap();
+    assert_eq!(revoked["status"], "revoked");
+    let again: Value = change_status(&app, &issuer, RESULT, revoke, now + 1)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        again["status_changed_at"], revoked["status_changed_at"],
+        "the first revocation stands"
+    );
+
+    // Still stored and visible, with its status and time, to the owner and to the portal.
+    let mine: Value = owner
+        .get(&format!("/v1/me/documents/{id}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["status"], "revoked");
+    let theirs: Value = portal
+        .fetch(&format!("/v1/shared/documents/{id}"), token)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(theirs["status"], "revoked");
+    // But its content no longer reaches the portal, which is told why.
+    let refused = portal.fetch(&content_path, token).await;
+    assert_eq!(refused.status(), StatusCode::GONE);
+    let problem: Value = refused.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:kho:problem:document-revoked");
+    assert!(problem["detail"].as_str().unwrap().contains("revoked"));
+}
+
+async fn a_new_version_supersedes_the_old_which_stays_visible(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let first = pdf_of_len(1500);
+    let (_, old) = push(
+        &app,
+        &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &first),
+        first,
+    )
+    .await;
+    let second = pdf_of_len(1600);
+    let newer = "000.00.00.H49-261120-0007-KQ2";
+    let mut meta = metadata(newer);
+    meta["supersedes"] = json!(RESULT);
+    let (status, new) = push(
+        &app,
+        &sign(&app, &issuer, &issuer.client_id, &meta, &second),
+        second.clone(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{new}");
+    let owner = app.sign_in(OWNER).await;
+    let old_view: Value = owner
+        .get(&format!("/v1/me/documents/{}", old["id"].as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(old_view["status"], "superseded");
+    let new_view: Value = owner
+        .get(&format!("/v1/me/documents/{}", new["id"].as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(new_view["status"], "valid");
+    // Another issuer's result cannot be superseded.
+    let other = register_issuer(&app, "congan-1", "000.00.00.H55");
+    let mut foreign = metadata("000.00.00.H55-261120-0001-KQ1");
+    foreign["issuing_agency"] = json!("000.00.00.H55");
+    foreign["supersedes"] = json!(newer);
+    let (status, _) = push(
+        &app,
+        &sign(&app, &other, &other.client_id, &foreign, &second),
+        second,
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let still: Value = owner
+        .get(&format!("/v1/me/documents/{}", new["id"].as_str().unwrap()))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(still["status"], "valid");
+}
+
+on_both_backends!(
+    a_pushed_result_waits_for_an_owner_who_never_signed_in,
+    the_same_push_twice_is_one_document_and_other_content_is_a_conflict,
+    a_push_not_signed_by_the_issuer_over_this_content_stores_nothing,
+    a_revoked_result_stays_visible_and_its_content_stops_reaching_portals,
+    a_new_version_supersedes_the_old_which_stays_visible
+);

@@ -27,5 +27,6 @@ mod mandates;
 mod oauth_client_library;
 mod rotation;
 mod seals;
+mod sessions;
 mod tampering;
 mod verify;

@@ -38,54 +38,73 @@ async fn assert_refused(owner: &OwnerClient, id: &str, clean: bool) {
     }
 }
 
-on_both_backends! {
-    async fn a_flipped_byte_anywhere_fails_the_download(app) {
-        let owner = app.sign_in("035199000123").await;
-        for (at, clean) in [(5, true), (HEADER_LEN + 10, true), (HEADER_LEN + SEALED_SEGMENT + 7, false), (usize::MAX, false)] {
-            let id = three_segment_document(&owner, "flip").await;
-            edit_blob(&app, &id, |b| {
-                let i = at.min(b.len() - 1);
-                b[i] ^= 0x01;
-            });
-            assert_refused(&owner, &id, clean).await;
-        }
-    }
-
-    async fn a_truncated_blob_fails_the_download(app) {
-        let owner = app.sign_in("035199000123").await;
-        for keep in [HEADER_LEN + 2 * SEALED_SEGMENT, HEADER_LEN + SEALED_SEGMENT + 100, HEADER_LEN, 3] {
-            let id = three_segment_document(&owner, "cut").await;
-            edit_blob(&app, &id, |b| b.truncate(keep));
-            assert_refused(&owner, &id, keep <= HEADER_LEN).await;
-        }
-    }
-
-    async fn swapping_two_documents_blobs_fails_both(app) {
-        let owner = app.sign_in("035199000123").await;
-        let one = three_segment_document(&owner, "one").await;
-        let two = three_segment_document(&owner, "two").await;
-        let (p1, p2) = (app.blob_of(&one), app.blob_of(&two));
-        let (b1, b2) = (std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
-        std::fs::write(&p1, &b2).unwrap();
-        std::fs::write(&p2, &b1).unwrap();
-        assert_refused(&owner, &one, true).await;
-        assert_refused(&owner, &two, true).await;
-    }
-
-    async fn swapping_blobs_between_owners_fails(app) {
-        let a = app.sign_in("035199000123").await;
-        let b = app.sign_in("001099000001").await;
-        let theirs = three_segment_document(&a, "a").await;
-        let mine = three_segment_document(&b, "b").await;
-        std::fs::copy(app.blob_of(&theirs), app.blob_of(&mine)).unwrap();
-        assert_refused(&b, &mine, true).await;
-        assert_eq!(a.download(&theirs).await.unwrap().len(), 2 * SEGMENT_SIZE + 1000);
-    }
-
-    async fn a_missing_blob_is_an_integrity_failure(app) {
-        let owner = app.sign_in("035199000123").await;
-        let id = three_segment_document(&owner, "gone").await;
-        std::fs::remove_file(app.blob_of(&id)).unwrap();
-        assert_refused(&owner, &id, true).await;
+async fn a_flipped_byte_anywhere_fails_the_download(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    for (at, clean) in [
+        (5, true),
+        (HEADER_LEN + 10, true),
+        (HEADER_LEN + SEALED_SEGMENT + 7, false),
+        (usize::MAX, false),
+    ] {
+        let id = three_segment_document(&owner, "flip").await;
+        edit_blob(&app, &id, |b| {
+            let i = at.min(b.len() - 1);
+            b[i] ^= 0x01;
+        });
+        assert_refused(&owner, &id, clean).await;
     }
 }
+
+async fn a_truncated_blob_fails_the_download(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    for keep in [
+        HEADER_LEN + 2 * SEALED_SEGMENT,
+        HEADER_LEN + SEALED_SEGMENT + 100,
+        HEADER_LEN,
+        3,
+    ] {
+        let id = three_segment_document(&owner, "cut").await;
+        edit_blob(&app, &id, |b| b.truncate(keep));
+        assert_refused(&owner, &id, keep <= HEADER_LEN).await;
+    }
+}
+
+async fn swapping_two_documents_blobs_fails_both(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let one = three_segment_document(&owner, "one").await;
+    let two = three_segment_document(&owner, "two").await;
+    let (p1, p2) = (app.blob_of(&one), app.blob_of(&two));
+    let (b1, b2) = (std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
+    std::fs::write(&p1, &b2).unwrap();
+    std::fs::write(&p2, &b1).unwrap();
+    assert_refused(&owner, &one, true).await;
+    assert_refused(&owner, &two, true).await;
+}
+
+async fn swapping_blobs_between_owners_fails(app: TestApp) {
+    let a = app.sign_in("035199000123").await;
+    let b = app.sign_in("001099000001").await;
+    let theirs = three_segment_document(&a, "a").await;
+    let mine = three_segment_document(&b, "b").await;
+    std::fs::copy(app.blob_of(&theirs), app.blob_of(&mine)).unwrap();
+    assert_refused(&b, &mine, true).await;
+    assert_eq!(
+        a.download(&theirs).await.unwrap().len(),
+        2 * SEGMENT_SIZE + 1000
+    );
+}
+
+async fn a_missing_blob_is_an_integrity_failure(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let id = three_segment_document(&owner, "gone").await;
+    std::fs::remove_file(app.blob_of(&id)).unwrap();
+    assert_refused(&owner, &id, true).await;
+}
+
+on_both_backends!(
+    a_flipped_byte_anywhere_fails_the_download,
+    a_truncated_blob_fails_the_download,
+    swapping_two_documents_blobs_fails_both,
+    swapping_blobs_between_owners_fails,
+    a_missing_blob_is_an_integrity_failure
+);

@@ -60,126 +60,238 @@ async fn receipt_claims(app: &TestApp, receipt: &str) -> Value {
         .claims
 }
 
-on_both_backends! {
-    async fn anyone_can_check_a_result_and_learns_nothing_personal(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let content = pdf_of_len(3000);
-        push(&app, &sign(&app, &issuer, &issuer.client_id, &metadata(RESULT), &content), content.clone()).await;
-        let sha256 = hex::encode(Sha256::digest(&content));
+async fn anyone_can_check_a_result_and_learns_nothing_personal(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let content = pdf_of_len(3000);
+    push(
+        &app,
+        &sign(
+            &app,
+            &issuer,
+            &issuer.client_id,
+            &metadata(RESULT),
+            &content,
+        ),
+        content.clone(),
+    )
+    .await;
+    let sha256 = hex::encode(Sha256::digest(&content));
 
-        let answer: Value = verify_hash(&app, RESULT, &sha256).await.json().await.unwrap();
-        assert_eq!(answer["verdict"], "genuine");
-        assert_eq!(answer["status"], "valid");
-        assert_eq!(answer["issuing_agency"], AGENCY);
-        assert_eq!(answer["issue_date"], "2026-11-20");
-        let text = answer.to_string();
-        for personal in ["035199000123", "Giấy chứng nhận kết hôn", "123/2026", "owner", "title"] {
-            assert!(!text.contains(personal), "{personal} in {text}");
-        }
-        let claims = receipt_claims(&app, answer["receipt"].as_str().unwrap()).await;
-        assert_eq!(claims["verdict"], "genuine");
-        assert_eq!(claims["result_code"], RESULT);
-
-        assert_eq!(verify_file(&app, RESULT, content.clone()).await["verdict"], "genuine");
-        assert_eq!(verify_file(&app, RESULT, pdf_of_len(3001)).await["verdict"], "mismatch");
-        let unknown: Value = verify_hash(&app, "000.00.00.H49-261120-0099-KQ1", &sha256).await.json().await.unwrap();
-        assert_eq!(unknown["verdict"], "unknown");
-        assert_eq!(verify_hash(&app, "not-a-code", &sha256).await.status(), StatusCode::BAD_REQUEST);
-        assert_eq!(verify_hash(&app, RESULT, "abc").await.status(), StatusCode::BAD_REQUEST);
-
-        // Revoked: the public answer says so, with the time.
-        let revoke = json!({"kind": "revoke", "reason": "Cấp sai", "effective_at": "2026-11-21T08:00:00Z"});
-        let changed = change_status(&app, &issuer, RESULT, revoke, chrono::Utc::now().timestamp()).await;
-        assert_eq!(changed.status(), StatusCode::OK);
-        let after: Value = verify_hash(&app, RESULT, &sha256).await.json().await.unwrap();
-        assert_eq!(after["status"], "revoked");
-        assert_eq!(after["status_changed_at"], "2026-11-21T08:00:00Z");
+    let answer: Value = verify_hash(&app, RESULT, &sha256)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(answer["verdict"], "genuine");
+    assert_eq!(answer["status"], "valid");
+    assert_eq!(answer["issuing_agency"], AGENCY);
+    assert_eq!(answer["issue_date"], "2026-11-20");
+    let text = answer.to_string();
+    for personal in [
+        "035199000123",
+        "Giấy chứng nhận kết hôn",
+        "123/2026",
+        "owner",
+        "title",
+    ] {
+        assert!(!text.contains(personal), "{personal} in {text}");
     }
+    let claims = receipt_claims(&app, answer["receipt"].as_str().unwrap()).await;
+    assert_eq!(claims["verdict"], "genuine");
+    assert_eq!(claims["result_code"], RESULT);
+
+    assert_eq!(
+        verify_file(&app, RESULT, content.clone()).await["verdict"],
+        "genuine"
+    );
+    assert_eq!(
+        verify_file(&app, RESULT, pdf_of_len(3001)).await["verdict"],
+        "mismatch"
+    );
+    let unknown: Value = verify_hash(&app, "000.00.00.H49-261120-0099-KQ1", &sha256)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(unknown["verdict"], "unknown");
+    assert_eq!(
+        verify_hash(&app, "not-a-code", &sha256).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        verify_hash(&app, RESULT, "abc").await.status(),
+        StatusCode::BAD_REQUEST
+    );
+
+    // Revoked: the public answer says so, with the time.
+    let revoke =
+        json!({"kind": "revoke", "reason": "Cấp sai", "effective_at": "2026-11-21T08:00:00Z"});
+    let changed = change_status(
+        &app,
+        &issuer,
+        RESULT,
+        revoke,
+        chrono::Utc::now().timestamp(),
+    )
+    .await;
+    assert_eq!(changed.status(), StatusCode::OK);
+    let after: Value = verify_hash(&app, RESULT, &sha256)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["status"], "revoked");
+    assert_eq!(after["status_changed_at"], "2026-11-21T08:00:00Z");
 }
 
-on_both_backends! {
-    @spawn spawn_app_with_low_verify_limit;
+on_both_backends!(anyone_can_check_a_result_and_learns_nothing_personal);
 
-    async fn public_verification_is_limited_per_address(app) {
-        let sha256 = "0".repeat(64);
-        for _ in 0..3 {
-            assert_eq!(verify_hash(&app, RESULT, &sha256).await.status(), StatusCode::OK);
-        }
-        let limited = verify_hash(&app, RESULT, &sha256).await;
-        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
-        assert!(limited.headers().contains_key("retry-after"));
+async fn public_verification_is_limited_per_address(app: TestApp) {
+    let sha256 = "0".repeat(64);
+    for _ in 0..3 {
+        assert_eq!(
+            verify_hash(&app, RESULT, &sha256).await.status(),
+            StatusCode::OK
+        );
     }
+    let limited = verify_hash(&app, RESULT, &sha256).await;
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
 }
 
-on_both_backends! {
-    @spawn spawn_app_with_provider;
+on_both_backends!(spawn = spawn_app_with_low_verify_limit; public_verification_is_limited_per_address);
 
-    async fn an_official_names_a_case_and_the_owner_sees_the_look_up(app) {
-        let issuer = register_issuer(&app, "tuphap-1", AGENCY);
-        let content = pdf_of_len(2500);
-        let mut named = metadata(RESULT);
-        named["owner_name"] = json!("Nguyễn Thị Hà");
-        push(&app, &sign(&app, &issuer, &issuer.client_id, &named, &content), content.clone()).await;
-        let sha256 = hex::encode(Sha256::digest(&content));
+async fn an_official_names_a_case_and_the_owner_sees_the_look_up(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let content = pdf_of_len(2500);
+    let mut named = metadata(RESULT);
+    named["owner_name"] = json!("Nguyễn Thị Hà");
+    push(
+        &app,
+        &sign(&app, &issuer, &issuer.client_id, &named, &content),
+        content.clone(),
+    )
+    .await;
+    let sha256 = hex::encode(Sha256::digest(&content));
 
-        let browser = crate::support::browser::browser();
-        crate::support::browser::login(&app, &browser, "official").await;
-        let official = crate::support::OwnerClient::from_session(&app, browser).await;
-        let ask = |who: &crate::support::OwnerClient, body: Value| {
-            who.client.post(who.url("/v1/official/verify")).header("x-csrf-token", &who.csrf).json(&body).send()
-        };
-        let without_case = ask(&official, json!({"result_code": RESULT, "sha256": sha256})).await.unwrap();
-        assert_eq!(without_case.status(), StatusCode::BAD_REQUEST);
-        let answer = ask(&official, json!({"result_code": RESULT, "sha256": sha256, "case_ref": "HS-2026-001"})).await.unwrap();
-        assert_eq!(answer.status(), StatusCode::OK);
-        let answer: Value = answer.json().await.unwrap();
-        assert_eq!(answer["verdict"], "genuine");
-        assert_eq!(answer["owner"], "035199000123");
-        assert_eq!(answer["owner_name"], "Nguyễn Thị Hà");
-        assert_eq!(answer["document_type"], "marriage-certificate");
+    let browser = crate::support::browser::browser();
+    crate::support::browser::login(&app, &browser, "official").await;
+    let official = crate::support::OwnerClient::from_session(&app, browser).await;
+    let ask = |who: &crate::support::OwnerClient, body: Value| {
+        who.client
+            .post(who.url("/v1/official/verify"))
+            .header("x-csrf-token", &who.csrf)
+            .json(&body)
+            .send()
+    };
+    let without_case = ask(&official, json!({"result_code": RESULT, "sha256": sha256}))
+        .await
+        .unwrap();
+    assert_eq!(without_case.status(), StatusCode::BAD_REQUEST);
+    let answer = ask(
+        &official,
+        json!({"result_code": RESULT, "sha256": sha256, "case_ref": "HS-2026-001"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    let answer: Value = answer.json().await.unwrap();
+    assert_eq!(answer["verdict"], "genuine");
+    assert_eq!(answer["owner"], "035199000123");
+    assert_eq!(answer["owner_name"], "Nguyễn Thị Hà");
+    assert_eq!(answer["document_type"], "marriage-certificate");
 
-        let other_content = hex::encode(Sha256::digest(pdf_of_len(2501)));
-        let mismatch: Value = ask(&official, json!({"result_code": RESULT, "sha256": other_content, "case_ref": "HS-2026-001"}))
-            .await.unwrap().json().await.unwrap();
-        assert_eq!(mismatch["verdict"], "mismatch");
-        assert!(mismatch["owner"].is_null(), "a result code alone reveals nobody");
+    let other_content = hex::encode(Sha256::digest(pdf_of_len(2501)));
+    let mismatch: Value = ask(
+        &official,
+        json!({"result_code": RESULT, "sha256": other_content, "case_ref": "HS-2026-001"}),
+    )
+    .await
+    .unwrap()
+    .json()
+    .await
+    .unwrap();
+    assert_eq!(mismatch["verdict"], "mismatch");
+    assert!(
+        mismatch["owner"].is_null(),
+        "a result code alone reveals nobody"
+    );
 
-        let citizen = app.sign_in("001099000002").await;
-        let refused = ask(&citizen, json!({"result_code": RESULT, "sha256": sha256, "case_ref": "x"})).await.unwrap();
-        assert_eq!(refused.status(), StatusCode::FORBIDDEN, "officials only");
+    let citizen = app.sign_in("001099000002").await;
+    let refused = ask(
+        &citizen,
+        json!({"result_code": RESULT, "sha256": sha256, "case_ref": "x"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(refused.status(), StatusCode::FORBIDDEN, "officials only");
 
-        let owner = app.sign_in("035199000123").await;
-        let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
-        let entries = log["entries"].as_array().unwrap();
-        assert_eq!(entries.len(), 1, "the refused look-up without a case left nothing: {entries:?}");
+    let owner = app.sign_in("035199000123").await;
+    let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
+    let entries = log["entries"].as_array().unwrap();
+    assert_eq!(
+        entries.len(),
+        1,
+        "the refused look-up without a case left nothing: {entries:?}"
+    );
 
-        // At the counter: the official checks an uploaded copy against its original.
-        let uploaded = owner.upload_ok("diploma", "Bằng tốt nghiệp", pdf_of_len(800)).await;
-        let seal_path = format!("/v1/me/documents/{uploaded}/seal");
-        assert_eq!(owner.get(&seal_path).await.status(), StatusCode::CONFLICT, "not sealed before an official checks it");
-        let mark = |body: Value| official.client.post(official.url("/v1/official/documents/verified"))
-            .header("x-csrf-token", &official.csrf).json(&body).send();
-        let no_case = mark(json!({"owner": "035199000123", "document": uploaded, "method": "bản gốc"})).await.unwrap();
-        assert_eq!(no_case.status(), StatusCode::BAD_REQUEST);
-        let marked = mark(json!({"owner": "035199000123", "document": uploaded,
-            "method": "Đối chiếu bản gốc tại quầy", "case_ref": "HS-2026-002"})).await.unwrap();
-        assert_eq!(marked.status(), StatusCode::OK);
-        let mine: Value = owner.get(&format!("/v1/me/documents/{uploaded}")).await.json().await.unwrap();
-        assert_eq!(mine["verification"], "verified");
-        assert_eq!(mine["provenance"]["verified_by"], "001099000001");
-        assert_eq!(mine["provenance"]["method"], "Đối chiếu bản gốc tại quầy");
-        let sealed: Value = owner.get(&seal_path).await.json().await.unwrap();
-        assert_eq!(sealed["kind"], "verified_copy", "a checked copy gets a seal");
-        // An issued result is vouched for by its issuer: an official does not mark it.
-        let issued = owner.list("").await["items"].as_array().unwrap().iter()
-            .find(|d| d["source"] == "issued").unwrap()["id"].clone();
-        let refused = mark(json!({"owner": "035199000123", "document": issued, "method": "x", "case_ref": "HS-2026-003"})).await.unwrap();
-        assert_eq!(refused.status(), StatusCode::CONFLICT);
-        let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
-        assert_eq!(log["entries"][0]["case"], "HS-2026-002");
-        assert_eq!(log["entries"][0]["action"], "official_mark_verified");
-        assert_eq!(entries[0]["actor"]["kind"], "official");
-        assert_eq!(entries[0]["actor"]["person"], "001099000001");
-        assert_eq!(entries[0]["case"], "HS-2026-001");
-    }
+    // At the counter: the official checks an uploaded copy against its original.
+    let uploaded = owner
+        .upload_ok("diploma", "Bằng tốt nghiệp", pdf_of_len(800))
+        .await;
+    let seal_path = format!("/v1/me/documents/{uploaded}/seal");
+    assert_eq!(
+        owner.get(&seal_path).await.status(),
+        StatusCode::CONFLICT,
+        "not sealed before an official checks it"
+    );
+    let mark = |body: Value| {
+        official
+            .client
+            .post(official.url("/v1/official/documents/verified"))
+            .header("x-csrf-token", &official.csrf)
+            .json(&body)
+            .send()
+    };
+    let no_case = mark(json!({"owner": "035199000123", "document": uploaded, "method": "bản gốc"}))
+        .await
+        .unwrap();
+    assert_eq!(no_case.status(), StatusCode::BAD_REQUEST);
+    let marked = mark(json!({"owner": "035199000123", "document": uploaded,
+        "method": "Đối chiếu bản gốc tại quầy", "case_ref": "HS-2026-002"}))
+    .await
+    .unwrap();
+    assert_eq!(marked.status(), StatusCode::OK);
+    let mine: Value = owner
+        .get(&format!("/v1/me/documents/{uploaded}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(mine["verification"], "verified");
+    assert_eq!(mine["provenance"]["verified_by"], "001099000001");
+    assert_eq!(mine["provenance"]["method"], "Đối chiếu bản gốc tại quầy");
+    let sealed: Value = owner.get(&seal_path).await.json().await.unwrap();
+    assert_eq!(
+        sealed["kind"], "verified_copy",
+        "a checked copy gets a seal"
+    );
+    // An issued result is vouched for by its issuer: an official does not mark it.
+    let issued = owner.list("").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["source"] == "issued")
+        .unwrap()["id"]
+        .clone();
+    let refused = mark(json!({"owner": "035199000123", "document": issued, "method": "x", "case_ref": "HS-2026-003"})).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::CONFLICT);
+    let log: Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
+    assert_eq!(log["entries"][0]["case"], "HS-2026-002");
+    assert_eq!(log["entries"][0]["action"], "official_mark_verified");
+    assert_eq!(entries[0]["actor"]["kind"], "official");
+    assert_eq!(entries[0]["actor"]["person"], "001099000001");
+    assert_eq!(entries[0]["case"], "HS-2026-001");
 }
+
+on_both_backends!(spawn = spawn_app_with_provider; an_official_names_a_case_and_the_owner_sees_the_look_up);

@@ -30,28 +30,31 @@ pub enum Backend {
     Postgres,
 }
 
-/// Generates, for each scenario, one test per backend: `scenario::sqlite` and
-/// `scenario::postgres`.
+/// For each scenario — a plain `async fn name(app: TestApp)`, written once in its file — one
+/// test per backend: `name::sqlite` and `name::postgres`. `spawn = spawn_app_…;` first starts
+/// the app another way (with the OpenID Provider, a low limit, …).
 #[macro_export]
 macro_rules! on_both_backends {
-    (@spawn $spawn:ident; $(async fn $name:ident($app:ident) $body:block)+) => {$(
+    (spawn = $spawn:ident; $($name:ident),+ $(,)?) => {$(
         mod $name {
-            #[allow(unused_imports)]
-            use super::*;
-            #[allow(unused_mut)]
-            async fn scenario(mut $app: $crate::support::TestApp) $body
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn sqlite() {
-                if let Some(app) = $crate::support::$spawn($crate::support::Backend::Sqlite).await { scenario(app).await }
+                let backend = $crate::support::Backend::Sqlite;
+                if let Some(app) = $crate::support::$spawn(backend).await {
+                    super::$name(app).await
+                }
             }
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn postgres() {
-                if let Some(app) = $crate::support::$spawn($crate::support::Backend::Postgres).await { scenario(app).await }
+                let backend = $crate::support::Backend::Postgres;
+                if let Some(app) = $crate::support::$spawn(backend).await {
+                    super::$name(app).await
+                }
             }
         }
     )+};
-    ($(async fn $name:ident($app:ident) $body:block)+) => {
-        $crate::on_both_backends!(@spawn spawn_app; $(async fn $name($app) $body)+);
+    ($($name:ident),+ $(,)?) => {
+        $crate::on_both_backends!(spawn = spawn_app; $($name),+);
     };
 }
 
