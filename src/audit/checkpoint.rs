@@ -93,20 +93,7 @@ pub async fn checkpoint(
     verify_chain(&rows)?;
     let signer = store.key().map_err(StoreError::from)?;
     if let Some(cp) = &previous {
-        // What the store signed, not the row's columns (which anyone with the database can edit).
-        let published = store.public_keys().map_err(StoreError::from)?;
-        let (statement, _) = verify_statement(&cp.jws, &published).map_err(|_| BrokenLink {
-            seq: cp.seq,
-            reason: "the stored checkpoint's signature does not verify",
-        })?;
-        if statement.owner != owner.0 || statement.seq != cp.seq {
-            return Err(BrokenLink {
-                seq: cp.seq,
-                reason: "the stored checkpoint is not this log's",
-            }
-            .into());
-        }
-        check_against(&rows, statement.seq, &statement.hash)?;
+        check_previous(store, owner, cp, &rows)?;
     }
     let Some(head) = rows.last() else {
         return Ok(None);
@@ -130,12 +117,46 @@ pub async fn checkpoint(
     let jws = signer
         .sign(CHECKPOINT_TYPE, &statement)
         .map_err(StoreError::from)?;
+    save(db, head, jws.clone(), now).await?;
+    Ok(Some(jws))
+}
+
+/// The latest stored checkpoint `cp` must still hold over `rows`: checked by what the store
+/// signed, not by the row's columns (which anyone with the database can edit).
+fn check_previous(
+    store: &Signer,
+    owner: OwnerId,
+    cp: &audit_checkpoints::Model,
+    rows: &[Model],
+) -> Result<(), CheckpointError> {
+    let published = store.public_keys().map_err(StoreError::from)?;
+    let (statement, _) = verify_statement(&cp.jws, &published).map_err(|_| BrokenLink {
+        seq: cp.seq,
+        reason: "the stored checkpoint's signature does not verify",
+    })?;
+    if statement.owner != owner.0 || statement.seq != cp.seq {
+        return Err(BrokenLink {
+            seq: cp.seq,
+            reason: "the stored checkpoint is not this log's",
+        }
+        .into());
+    }
+    Ok(check_against(rows, statement.seq, &statement.hash)?)
+}
+
+/// Stores `jws`, the checkpoint of `head`.
+async fn save(
+    db: &DatabaseConnection,
+    head: &Model,
+    jws: String,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let row = audit_checkpoints::ActiveModel {
-        owner_id: Set(owner.0),
+        owner_id: Set(head.owner_id),
         seq: Set(head.seq),
         hash: Set(head.hash.clone()),
         created_at: Set(now),
-        jws: Set(jws.clone()),
+        jws: Set(jws),
     };
     // Two processes may sign the same head at once: either statement is as good. Signing a head
     // again (with a new key) replaces the earlier statement.
@@ -153,7 +174,7 @@ pub async fn checkpoint(
         )
         .exec_without_returning(db)
         .await?;
-    Ok(Some(jws))
+    Ok(())
 }
 
 /// Signs a checkpoint for every owner whose log grew since the last one; returns how many.
@@ -329,4 +350,17 @@ pub fn verify_bundle(
         signed_up_to: Some(statement.seq),
         signed_by: Some(kid),
     })
+}
+
+/// Deletes `owner`'s whole log and its checkpoints (the owner's store is being erased).
+pub async fn forget(db: &DatabaseConnection, owner: OwnerId) -> Result<(), StoreError> {
+    access_log::Entity::delete_many()
+        .filter(access_log::Column::OwnerId.eq(owner.0))
+        .exec(db)
+        .await?;
+    audit_checkpoints::Entity::delete_many()
+        .filter(audit_checkpoints::Column::OwnerId.eq(owner.0))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -8,12 +8,14 @@ use serde::{Deserialize, Serialize};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{BUNDLE_FORMAT, Bundle, CheckpointError, entries, latest_checkpoint, whole_chain};
+use super::{CheckpointError, entries};
 use crate::access::{Action, Subject};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
 use crate::identity::OwnerSession;
+use crate::owners::OwnerId;
+use crate::storage::entities::access_log;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -79,71 +81,80 @@ async fn access_log(
     ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<AccessLogPage>, ApiError> {
     let limit = page_limit(params.limit, 100, 500)?;
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ReadAccessLog,
-            Subject::default(),
-        )
+    session
+        .may(&state, Action::ReadAccessLog, Subject::default())
         .await?;
     let rows = entries(&state.db, session.owner, limit, params.before).await?;
-    let mut people: HashMap<Uuid, Option<String>> = HashMap::new();
+    let mut people = People::default();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
-        // The representative as the owner's own mandate records them (sealed with the owner's
-        // key), so the log stays readable whatever became of the representative's store.
-        let person = match row.actor_mandate {
-            Some(id) => match people.get(&id) {
-                Some(known) => known.clone(),
-                None => {
-                    let found = state.mandates.representative_of(session.owner, id).await?;
-                    people.insert(id, found.clone());
-                    found
-                }
-            },
-            // An official, by their own store's identifier (gone if they erased it).
-            None if row.actor_kind == "official" => match row.actor_person {
-                Some(official) => state
-                    .owners
-                    .identifier(crate::owners::OwnerId(official))
-                    .await?
-                    .map(|who| who.to_string()),
-                None => None,
-            },
-            None => None,
-        };
-        views.push(EntryView {
-            seq: row.seq,
-            at: row.at,
-            actor: ActorView {
-                kind: row.actor_kind,
-                person,
-                mandate: row.actor_mandate,
-                client: row.actor_client,
-                agency: row.actor_agency,
-            },
-            action: row.action,
-            document: row.document_id,
-            outcome: row.outcome,
-            detail: row.detail,
-            consent: row.consent_id,
-            procedure: row.procedure,
-            dossier: row.dossier,
-            case: row.case_ref,
-            prev_hash: row.prev_hash,
-            hash: row.hash,
-        });
+        let person = people.of(&state, session.owner, &row).await?;
+        views.push(entry_view(row, person));
     }
-    let next_before = if views.len() as u64 == limit {
-        views.last().map(|e| e.seq)
-    } else {
-        None
-    };
+    let next_before = (views.len() as u64 == limit)
+        .then(|| views.last().map(|e| e.seq))
+        .flatten();
     Ok(Json(AccessLogPage {
         entries: views,
         next_before,
     }))
+}
+
+/// The people named in a page of the log, each looked up once.
+#[derive(Default)]
+struct People(HashMap<Uuid, Option<String>>);
+
+impl People {
+    /// Who acted in `row`: a representative as the owner's own mandate records them (sealed
+    /// with the owner's key, so the log stays readable whatever became of the representative's
+    /// store); an official by their own store's identifier (gone if they erased it).
+    async fn of(
+        &mut self,
+        state: &AppState,
+        owner: OwnerId,
+        row: &access_log::Model,
+    ) -> Result<Option<String>, ApiError> {
+        if let Some(id) = row.actor_mandate {
+            if let Some(known) = self.0.get(&id) {
+                return Ok(known.clone());
+            }
+            let found = state.mandates.representative_of(owner, id).await?;
+            self.0.insert(id, found.clone());
+            return Ok(found);
+        }
+        match row.actor_person {
+            Some(official) if row.actor_kind == "official" => Ok(state
+                .owners
+                .identifier(OwnerId(official))
+                .await?
+                .map(|who| who.to_string())),
+            _ => Ok(None),
+        }
+    }
+}
+
+fn entry_view(row: access_log::Model, person: Option<String>) -> EntryView {
+    EntryView {
+        seq: row.seq,
+        at: row.at,
+        actor: ActorView {
+            kind: row.actor_kind,
+            person,
+            mandate: row.actor_mandate,
+            client: row.actor_client,
+            agency: row.actor_agency,
+        },
+        action: row.action,
+        document: row.document_id,
+        outcome: row.outcome,
+        detail: row.detail,
+        consent: row.consent_id,
+        procedure: row.procedure,
+        dossier: row.dossier,
+        case: row.case_ref,
+        prev_hash: row.prev_hash,
+        hash: row.hash,
+    }
 }
 
 impl From<CheckpointError> for ApiError {
@@ -177,13 +188,8 @@ async fn new_checkpoint(
     State(state): State<AppState>,
     session: OwnerSession,
 ) -> Result<Json<CheckpointView>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::CheckpointAccessLog,
-            Subject::default(),
-        )
+    session
+        .may(&state, Action::CheckpointAccessLog, Subject::default())
         .await?;
     let jws = state.access_log.checkpoint(session.owner).await?;
     Ok(Json(CheckpointView { checkpoint: jws }))
@@ -199,35 +205,10 @@ async fn bundle(
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::DownloadAccessLog,
-            Subject::default(),
-        )
+    session
+        .may(&state, Action::DownloadAccessLog, Subject::default())
         .await?;
-    // A broken chain is not signed over, but the owner still gets it, with the last good
-    // checkpoint, so that `kho audit verify` shows where it breaks.
-    let jws = match state.access_log.checkpoint(session.owner).await {
-        Ok(jws) => jws,
-        Err(CheckpointError::Broken(broken)) => {
-            tracing::error!(
-                seq = broken.seq,
-                reason = broken.reason,
-                "an access log is broken"
-            );
-            latest_checkpoint(&state.db, session.owner).await?
-        }
-        Err(CheckpointError::Store(e)) => return Err(e.into()),
-    };
-    let bundle = Bundle {
-        format: BUNDLE_FORMAT.to_owned(),
-        owner: session.owner.0,
-        jwks_uri: state.signer.endpoint("/oauth/jwks"),
-        entries: whole_chain(&state.db, session.owner).await?,
-        checkpoint: jws,
-    };
+    let bundle = state.access_log.bundle(session.owner).await?;
     let mut response = Json(bundle).into_response();
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,

@@ -3,7 +3,10 @@
 
 use sea_orm::DatabaseConnection;
 
-use super::{Access, CheckpointError, checkpoint, checkpoint_all};
+use super::{
+    Access, BUNDLE_FORMAT, Bundle, CheckpointError, checkpoint, checkpoint_all, latest_checkpoint,
+    whole_chain,
+};
 use crate::clock::Clock;
 use crate::crypto::Signer;
 use crate::owners::OwnerId;
@@ -35,6 +38,31 @@ impl AccessLog {
     /// Signs a checkpoint for every log that grew; returns how many.
     pub async fn checkpoint_all(&self) -> Result<usize, StoreError> {
         checkpoint_all(&self.db, &self.signer, self.clock.now()).await
+    }
+
+    /// The owner's whole log with its latest checkpoint, to keep and verify offline. A broken
+    /// chain is not signed over, but the owner still gets it, with the last good checkpoint, so
+    /// that `kho audit verify` shows where it breaks.
+    pub async fn bundle(&self, owner: OwnerId) -> Result<Bundle, StoreError> {
+        let checkpoint = match self.checkpoint(owner).await {
+            Ok(jws) => jws,
+            Err(CheckpointError::Broken(broken)) => {
+                tracing::error!(
+                    seq = broken.seq,
+                    reason = broken.reason,
+                    "an access log is broken"
+                );
+                latest_checkpoint(&self.db, owner).await?
+            }
+            Err(CheckpointError::Store(e)) => return Err(e),
+        };
+        Ok(Bundle {
+            format: BUNDLE_FORMAT.to_owned(),
+            owner: owner.0,
+            jwks_uri: self.signer.endpoint("/oauth/jwks"),
+            entries: whole_chain(&self.db, owner).await?,
+            checkpoint,
+        })
     }
 
     /// The database the log lives in, for reads that page through it.

@@ -53,23 +53,7 @@ pub async fn run(path: PathBuf, settings: Settings) -> Result<(), Box<dyn std::e
         .map_err(|e| format!("cannot read {}: {e}", index.display()))?;
     let lines: Vec<&str> = text.lines().collect();
     let journal_path = index.with_extension("progress");
-    let mut done: BTreeMap<usize, Outcome> = BTreeMap::new();
-    if let Ok(journal) = std::fs::File::open(&journal_path) {
-        for entry in std::io::BufReader::new(journal)
-            .lines()
-            .map_while(Result::ok)
-        {
-            // A last line cut off by a crash is simply not done.
-            if let Ok(outcome) = serde_json::from_str::<Outcome>(&entry) {
-                let same_text = lines
-                    .get(outcome.line.wrapping_sub(1))
-                    .is_some_and(|raw| line_hash(raw) == outcome.line_sha256);
-                if same_text {
-                    done.insert(outcome.line, outcome);
-                }
-            }
-        }
-    }
+    let mut done = read_journal(&journal_path, &lines);
     let mut journal = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
@@ -113,22 +97,46 @@ pub async fn run(path: PathBuf, settings: Settings) -> Result<(), Box<dyn std::e
         bar.inc(1);
     }
     bar.finish_and_clear();
+    println!("{}", summary(&lines, &done));
+    Ok(())
+}
+
+/// What the journal at `path` says was done with `lines`: only entries for a line whose text is
+/// still the same count (the index may have been edited), and a last entry cut off by a crash
+/// is simply not done.
+fn read_journal(path: &Path, lines: &[&str]) -> BTreeMap<usize, Outcome> {
+    let mut done = BTreeMap::new();
+    let Ok(journal) = std::fs::File::open(path) else {
+        return done;
+    };
+    let entries = std::io::BufReader::new(journal)
+        .lines()
+        .map_while(Result::ok);
+    for outcome in entries.filter_map(|e| serde_json::from_str::<Outcome>(&e).ok()) {
+        let same_text = lines
+            .get(outcome.line.wrapping_sub(1))
+            .is_some_and(|raw| line_hash(raw) == outcome.line_sha256);
+        if same_text {
+            done.insert(outcome.line, outcome);
+        }
+    }
+    done
+}
+
+/// The closing summary: lines, stored, already stored, and each rejected line with its reason.
+fn summary(lines: &[&str], done: &BTreeMap<usize, Outcome>) -> serde_json::Value {
     let count = |what: &str| done.values().filter(|o| o.outcome == what).count();
     let rejected: Vec<_> = done
         .values()
         .filter(|o| o.outcome == "rejected")
         .map(|o| json!({ "line": o.line, "reason": o.reason }))
         .collect();
-    println!(
-        "{}",
-        json!({
-            "lines": lines.iter().filter(|l| !l.trim().is_empty()).count(),
-            "stored": count("stored"),
-            "already_stored": count("already stored"),
-            "rejected": rejected,
-        })
-    );
-    Ok(())
+    json!({
+        "lines": lines.iter().filter(|l| !l.trim().is_empty()).count(),
+        "stored": count("stored"),
+        "already_stored": count("already stored"),
+        "rejected": rejected,
+    })
 }
 
 /// What became of one line.

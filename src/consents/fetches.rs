@@ -9,7 +9,7 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
-use super::Status;
+use super::Transition;
 use super::store::ConsentError;
 use crate::storage::entities::{consent_documents, consents};
 
@@ -91,10 +91,13 @@ pub async fn mark_fetched(
         .await?;
     if unfetched == 0 {
         consents::Entity::update_many()
-            .col_expr(consents::Column::Status, Expr::value(Status::Used.as_str()))
+            .col_expr(
+                consents::Column::Status,
+                Expr::value(Transition::UseUp.to().as_str()),
+            )
             .col_expr(consents::Column::UsedAt, Expr::value(now))
             .filter(consents::Column::Id.eq(consent))
-            .filter(consents::Column::Status.eq(Status::Active.as_str()))
+            .filter(consents::Column::Status.is_in(Transition::UseUp.stored_sources()))
             .exec(db)
             .await?;
     }

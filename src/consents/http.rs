@@ -36,6 +36,7 @@ impl From<ConsentError> for ApiError {
             ConsentError::NotFound => Self::NotFound,
             ConsentError::Invalid(why) => Self::BadRequest(why.into()),
             e @ ConsentError::WrongState(..) => Self::Conflict(e.to_string()),
+            ConsentError::Document(e) => e.into(),
             ConsentError::Store(e) => e.into(),
         }
     }
@@ -64,13 +65,8 @@ async fn list(
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ConsentList>, ApiError> {
     let limit = page_limit(params.limit, 50, 200)?;
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ListConsents,
-            Subject::default(),
-        )
+    session
+        .may(&state, Action::ListConsents, Subject::default())
         .await?;
     let items = state
         .consents
@@ -96,23 +92,13 @@ async fn one(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ConsentDetail>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ReadConsent,
-            Subject::consent(id),
-        )
+    session
+        .may(&state, Action::ReadConsent, Subject::consent(id))
         .await?;
     let consent = state.consents.get(session.owner, id).await?;
     let matching_documents = if consent.status == Status::Pending {
-        state
-            .access
-            .authorize(
-                &session.principal(),
-                Action::PreviewConsent,
-                Subject::default(),
-            )
+        session
+            .may(&state, Action::PreviewConsent, Subject::default())
             .await?;
         state
             .documents
@@ -143,13 +129,8 @@ async fn approve(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<Consent>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ApproveConsent,
-            Subject::consent(id),
-        )
+    session
+        .may(&state, Action::ApproveConsent, Subject::consent(id))
         .await?;
     state
         .consents
@@ -166,13 +147,8 @@ async fn deny(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::DenyConsent,
-            Subject::consent(id),
-        )
+    session
+        .may(&state, Action::DenyConsent, Subject::consent(id))
         .await?;
     state
         .consents
@@ -189,13 +165,8 @@ async fn withdraw(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::WithdrawConsent,
-            Subject::consent(id),
-        )
+    session
+        .may(&state, Action::WithdrawConsent, Subject::consent(id))
         .await?;
     state.consents.withdraw(session.owner, id).await?;
     Ok(Json(state.consents.get(session.owner, id).await?))
@@ -210,13 +181,8 @@ async fn receipt_of(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ReadConsentReceipt,
-            Subject::consent(id),
-        )
+    session
+        .may(&state, Action::ReadConsentReceipt, Subject::consent(id))
         .await?;
     let jws = state.consents.receipt(session.owner, id).await?;
     let mut response = jws.into_response();

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 pub use fetches::{mark_fetched, release_fetch, try_claim_fetch};
 pub use receipt::RECEIPT_TYPE;
-pub use store::{ConsentError, NewConsent, find, pending_from};
+pub use store::{ConsentError, NewConsent, find, forget, pending_from};
 pub use view::{Consent, chosen};
 
 /// Where a consent stands.
@@ -35,6 +35,16 @@ pub enum Status {
 }
 
 impl Status {
+    /// Every status, in the order of a consent's life.
+    pub const ALL: [Status; 6] = [
+        Self::Pending,
+        Self::Active,
+        Self::Denied,
+        Self::Withdrawn,
+        Self::Expired,
+        Self::Used,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Pending => "pending",
@@ -63,10 +73,101 @@ impl Status {
     }
 }
 
+/// What can happen to a consent; each only from some statuses, and nothing once it has expired
+/// (expiry is a status computed on read, see [`Status::effective`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transition {
+    /// The owner approves a pending request.
+    Approve,
+    /// The owner denies a pending request.
+    Deny,
+    /// The owner withdraws a request or a consent; every later fetch stops.
+    Withdraw,
+    /// A `once` consent's last document was fetched.
+    UseUp,
+}
+
+impl Transition {
+    /// The statuses it may start from.
+    pub fn from(self) -> &'static [Status] {
+        match self {
+            Self::Approve | Self::Deny => &[Status::Pending],
+            Self::Withdraw => &[Status::Active, Status::Pending],
+            Self::UseUp => &[Status::Active],
+        }
+    }
+
+    /// The status it leads to.
+    pub fn to(self) -> Status {
+        match self {
+            Self::Approve => Status::Active,
+            Self::Deny => Status::Denied,
+            Self::Withdraw => Status::Withdrawn,
+            Self::UseUp => Status::Used,
+        }
+    }
+
+    /// The word for it in "the consent is … and can no longer be …".
+    pub fn done(self) -> &'static str {
+        match self {
+            Self::Approve => "approved",
+            Self::Deny => "denied",
+            Self::Withdraw => "withdrawn",
+            Self::UseUp => "used",
+        }
+    }
+
+    /// [`Transition::from`] as stored, for the compare-and-set that applies it.
+    pub(crate) fn stored_sources(self) -> Vec<&'static str> {
+        self.from().iter().map(|s| s.as_str()).collect()
+    }
+}
+
+impl Status {
+    /// Whether a consent in this (effective) status may go through `transition`.
+    pub fn allows(self, transition: Transition) -> bool {
+        transition.from().contains(&self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use chrono::Duration;
+
+    #[test]
+    fn a_consent_moves_only_along_its_state_machine() {
+        use Transition::*;
+        let allowed = |s: Status| -> Vec<Transition> {
+            [Approve, Deny, Withdraw, UseUp]
+                .into_iter()
+                .filter(|t| s.allows(*t))
+                .collect()
+        };
+        assert_eq!(allowed(Status::Pending), vec![Approve, Deny, Withdraw]);
+        assert_eq!(allowed(Status::Active), vec![Withdraw, UseUp]);
+        for end in [
+            Status::Denied,
+            Status::Withdrawn,
+            Status::Expired,
+            Status::Used,
+        ] {
+            assert!(allowed(end).is_empty(), "{end:?} is final");
+        }
+        for t in [Approve, Deny, Withdraw, UseUp] {
+            assert!(!t.from().contains(&t.to()), "{t:?} changes the status");
+        }
+    }
+
+    #[test]
+    fn an_expired_request_or_consent_can_no_longer_be_answered_or_withdrawn() {
+        let now = crate::clock::Clock::system().now();
+        let past = now - Duration::seconds(1);
+        for stored in Status::ALL {
+            let status = Status::effective(stored.as_str(), past, now);
+            assert!(!status.allows(Transition::Approve) && !status.allows(Transition::Withdraw));
+        }
+    }
 
     #[test]
     fn expiry_is_computed_not_stored() {

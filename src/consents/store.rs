@@ -11,8 +11,8 @@ use sea_orm::{
 use uuid::Uuid;
 
 use super::Consents;
-use super::Status;
 use super::view::Consent;
+use super::{Status, Transition};
 use crate::crypto::{IntegrityError, seal_field};
 use crate::documents::DocumentError;
 use crate::oauth::details::DocumentAccess;
@@ -28,6 +28,9 @@ pub enum ConsentError {
     Invalid(&'static str),
     #[error("the consent is {0} and can no longer be {1}")]
     WrongState(&'static str, &'static str),
+    /// Reading the owner's documents failed.
+    #[error(transparent)]
+    Document(DocumentError),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -49,7 +52,7 @@ impl From<DocumentError> for ConsentError {
         match e {
             DocumentError::NotFound => Self::NotFound,
             DocumentError::Store(e) => Self::Store(e),
-            other => Self::Store(StoreError::Db(sea_orm::DbErr::Custom(other.to_string()))),
+            other => Self::Document(other),
         }
     }
 }
@@ -147,38 +150,33 @@ impl Consents {
         let consent = row(txn, owner, id).await?;
         let now = self.clock.now();
         let status = Status::effective(&consent.status, consent.expires_at, now);
-        if status != Status::Pending {
-            return Err(ConsentError::WrongState(status.as_str(), "approved"));
-        }
-        if picked.is_empty() {
-            return Err(ConsentError::Invalid(
-                "choose at least one document, or deny the request",
+        if !status.allows(Transition::Approve) {
+            return Err(ConsentError::WrongState(
+                status.as_str(),
+                Transition::Approve.done(),
             ));
         }
-        let types: Vec<String> = serde_json::from_str(&consent.document_types).unwrap_or_default();
-        let usable = self.documents.usable_of_types(owner, &types).await?;
-        if !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
-            return Err(ConsentError::Invalid(
-                "every chosen document must be one of yours, valid, and of a type that was asked for",
-            ));
-        }
+        self.check_picked(owner, &consent, picked).await?;
         let expires_at = now + Duration::seconds(consent.expires_in);
         let decided = consents::Entity::update_many()
             .col_expr(
                 consents::Column::Status,
-                Expr::value(Status::Active.as_str()),
+                Expr::value(Transition::Approve.to().as_str()),
             )
             .col_expr(consents::Column::DecidedAt, Expr::value(now))
             .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
             .col_expr(consents::Column::ExpiresAt, Expr::value(expires_at))
             .filter(consents::Column::Id.eq(id))
             .filter(consents::Column::OwnerId.eq(owner.0))
-            .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+            .filter(consents::Column::Status.is_in(Transition::Approve.stored_sources()))
             .filter(consents::Column::ExpiresAt.gt(now))
             .exec(txn)
             .await?;
         if decided.rows_affected != 1 {
-            return Err(ConsentError::WrongState("decided", "approved"));
+            return Err(ConsentError::WrongState(
+                "decided",
+                Transition::Approve.done(),
+            ));
         }
         let mut unique = picked.to_vec();
         unique.sort_unstable();
@@ -193,6 +191,29 @@ impl Consents {
         }))
         .exec_without_returning(txn)
         .await?;
+        Ok(())
+    }
+
+    /// At least one document picked, each the owner's, valid today, and of a type `consent`
+    /// asked for.
+    async fn check_picked(
+        &self,
+        owner: OwnerId,
+        consent: &consents::Model,
+        picked: &[Uuid],
+    ) -> Result<(), ConsentError> {
+        if picked.is_empty() {
+            return Err(ConsentError::Invalid(
+                "choose at least one document, or deny the request",
+            ));
+        }
+        let types: Vec<String> = serde_json::from_str(&consent.document_types).unwrap_or_default();
+        let usable = self.documents.usable_of_types(owner, &types).await?;
+        if !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
+            return Err(ConsentError::Invalid(
+                "every chosen document must be one of yours, valid, and of a type that was asked for",
+            ));
+        }
         Ok(())
     }
 
@@ -243,13 +264,13 @@ impl Consents {
         let denied = consents::Entity::update_many()
             .col_expr(
                 consents::Column::Status,
-                Expr::value(Status::Denied.as_str()),
+                Expr::value(Transition::Deny.to().as_str()),
             )
             .col_expr(consents::Column::DecidedAt, Expr::value(now))
             .col_expr(consents::Column::DecidedBy, Expr::value(decided_by.0))
             .filter(consents::Column::Id.eq(id))
             .filter(consents::Column::OwnerId.eq(owner.0))
-            .filter(consents::Column::Status.eq(Status::Pending.as_str()))
+            .filter(consents::Column::Status.is_in(Transition::Deny.stored_sources()))
             .filter(consents::Column::ExpiresAt.gt(now))
             .exec(db)
             .await?;
@@ -258,7 +279,10 @@ impl Consents {
         }
         let consent = row(db, owner, id).await?;
         let status = Status::effective(&consent.status, consent.expires_at, now);
-        Err(ConsentError::WrongState(status.as_str(), "denied"))
+        Err(ConsentError::WrongState(
+            status.as_str(),
+            Transition::Deny.done(),
+        ))
     }
 
     /// Withdraws an active consent: from now on nothing is served under it, and its tokens are
@@ -269,21 +293,22 @@ impl Consents {
         let withdrawn = consents::Entity::update_many()
             .col_expr(
                 consents::Column::Status,
-                Expr::value(Status::Withdrawn.as_str()),
+                Expr::value(Transition::Withdraw.to().as_str()),
             )
             .col_expr(consents::Column::WithdrawnAt, Expr::value(now))
             .filter(consents::Column::Id.eq(id))
             .filter(consents::Column::OwnerId.eq(owner.0))
-            .filter(
-                consents::Column::Status.is_in([Status::Active.as_str(), Status::Pending.as_str()]),
-            )
+            .filter(consents::Column::Status.is_in(Transition::Withdraw.stored_sources()))
             .filter(consents::Column::ExpiresAt.gt(now))
             .exec(&txn)
             .await?;
         if withdrawn.rows_affected != 1 {
             let consent = row(&txn, owner, id).await?;
             let status = Status::effective(&consent.status, consent.expires_at, now);
-            return Err(ConsentError::WrongState(status.as_str(), "withdrawn"));
+            return Err(ConsentError::WrongState(
+                status.as_str(),
+                Transition::Withdraw.done(),
+            ));
         }
         crate::oauth::handles::revoke_consent_tokens(&txn, id, now).await?;
         txn.commit().await?;
@@ -327,4 +352,29 @@ pub async fn pending_from(
         .filter(consents::Column::ExpiresAt.gt(now))
         .count(db)
         .await?)
+}
+
+/// Deletes `owner`'s consents, what was chosen under them, and the grants and tokens issued
+/// under them (the owner's store is being erased): nothing is served any more.
+pub async fn forget(db: &impl ConnectionTrait, owner: OwnerId) -> Result<(), StoreError> {
+    let ids: Vec<Uuid> = consents::Entity::find()
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|c| c.id)
+        .collect();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    crate::oauth::handles::forget_consents(db, &ids).await?;
+    consent_documents::Entity::delete_many()
+        .filter(consent_documents::Column::ConsentId.is_in(ids))
+        .exec(db)
+        .await?;
+    consents::Entity::delete_many()
+        .filter(consents::Column::OwnerId.eq(owner.0))
+        .exec(db)
+        .await?;
+    Ok(())
 }

@@ -62,33 +62,7 @@ pub(super) fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingEr
         path: manifest_path.clone(),
         reason: e.message().to_owned(),
     })?;
-    let mut keys = BTreeMap::new();
-    let entries = fs::read_dir(dir).map_err(|source| KeyRingError::Io {
-        path: dir.to_owned(),
-        source,
-    })?;
-    for entry in entries {
-        let path = entry
-            .map_err(|source| KeyRingError::Io {
-                path: dir.to_owned(),
-                source,
-            })?
-            .path();
-        let Some(id) = path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .and_then(|n| n.strip_suffix(".key"))
-        else {
-            continue;
-        };
-        let id = id.to_owned();
-        check_id(&id)?;
-        let key = read_key(&path, production)?;
-        if production && (id.starts_with("dev-") || is_dev_key(&key)) {
-            return Err(KeyRingError::DevKeyInProduction { id });
-        }
-        keys.insert(id, key);
-    }
+    let mut keys = read_keys(dir, production)?;
     let missing = |id: &str| KeyRingError::Missing {
         dir: dir.to_owned(),
         id: id.to_owned(),
@@ -116,6 +90,36 @@ pub(super) fn load_dir(dir: &Path, production: bool) -> Result<Loaded, KeyRingEr
         active_signing: manifest.active_signing,
         manifest_text: text,
     })
+}
+
+/// Every `<id>.key` file in `dir`, by id; in production, a dev key is refused.
+fn read_keys(
+    dir: &Path,
+    production: bool,
+) -> Result<BTreeMap<String, Zeroizing<[u8; 32]>>, KeyRingError> {
+    let io = |source| KeyRingError::Io {
+        path: dir.to_owned(),
+        source,
+    };
+    let mut keys = BTreeMap::new();
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let Some(id) = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .and_then(|n| n.strip_suffix(".key"))
+        else {
+            continue;
+        };
+        let id = id.to_owned();
+        check_id(&id)?;
+        let key = read_key(&path, production)?;
+        if production && (id.starts_with("dev-") || is_dev_key(&key)) {
+            return Err(KeyRingError::DevKeyInProduction { id });
+        }
+        keys.insert(id, key);
+    }
+    Ok(keys)
 }
 
 fn read_key(path: &Path, production: bool) -> Result<Zeroizing<[u8; 32]>, KeyRingError> {

@@ -22,7 +22,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
 use crate::ids::parse_date;
-use crate::ids::{AgencyCode, DocumentTypeCode, Text};
+use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
 use crate::mandates::Scope;
 use crate::storage::StoreError;
 
@@ -98,13 +98,8 @@ async fn list_documents(
         .as_deref()
         .map(DocumentTypeCode::parse)
         .transpose()?;
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ListDocuments,
-            Subject::default(),
-        )
+    session
+        .may(&state, Action::ListDocuments, Subject::default())
         .await?;
     let filter = ListFilter {
         type_code,
@@ -144,17 +139,12 @@ async fn upload_document(
     State(state): State<AppState>,
     session: OwnerSession,
     headers: HeaderMap,
-    mut multipart: Multipart,
+    multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::UploadDocument,
-            Subject::default(),
-        )
+    session
+        .may(&state, Action::UploadDocument, Subject::default())
         .await?;
-    let limit = state.settings.max_upload_bytes;
+    let limit = state.documents.max_upload_bytes();
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -162,7 +152,31 @@ async fn upload_document(
     if declared.is_some_and(|len| len > limit.saturating_add(MULTIPART_SLACK)) {
         return Err(ApiError::TooLarge { limit });
     }
-    let mut fields = UploadFields::default();
+    let view = store_upload(&state.documents, session.owner, multipart).await?;
+    Ok((StatusCode::CREATED, Json(view)))
+}
+
+/// A file field's content as it arrives; the transport's size limit is told apart from a
+/// broken body.
+pub(crate) fn body_of(
+    field: Field<'_>,
+) -> std::pin::Pin<Box<impl futures_util::Stream<Item = Result<bytes::Bytes, BodyError>> + '_>> {
+    Box::pin(field.map_err(|e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            BodyError::TooLarge
+        } else {
+            BodyError::Interrupted(e.body_text())
+        }
+    }))
+}
+
+/// Reads the metadata fields, then streams the `file` field into the owner's store.
+async fn store_upload(
+    documents: &super::Documents,
+    owner: crate::owners::OwnerId,
+    mut multipart: Multipart,
+) -> Result<DocumentView, ApiError> {
+    let limit = documents.max_upload_bytes();
     let too_large = |e: MultipartError| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::TooLarge { limit }
@@ -170,32 +184,23 @@ async fn upload_document(
             e.into()
         }
     };
+    let mut fields = UploadFields::default();
     while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or_default().to_owned();
-        if name == "file" {
-            let meta = match fields.parse() {
-                Ok(meta) => meta,
-                Err(refused) => {
-                    // Read what the client is still sending, so it gets this answer rather than
-                    // a reset connection; the body limit bounds how much.
-                    while let Ok(Some(_)) = field.chunk().await {}
-                    return Err(refused);
-                }
-            };
-            let body = field.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    BodyError::TooLarge
-                } else {
-                    BodyError::Interrupted(e.body_text())
-                }
-            });
-            let view = state
-                .documents
-                .upload(session.owner, meta, Box::pin(body))
-                .await?;
-            return Ok((StatusCode::CREATED, Json(view)));
+        if name != "file" {
+            fields.set(&name, small_text(field).await?)?;
+            continue;
         }
-        fields.set(&name, small_text(field).await?)?;
+        let meta = match fields.parse() {
+            Ok(meta) => meta,
+            Err(refused) => {
+                // Read what the client is still sending, so it gets this answer rather than
+                // a reset connection; the body limit bounds how much.
+                while let Ok(Some(_)) = field.chunk().await {}
+                return Err(refused);
+            }
+        };
+        return Ok(documents.upload(owner, meta, body_of(field)).await?);
     }
     Err(ApiError::BadRequest("the form has no `file` field".into()))
 }
@@ -290,13 +295,8 @@ async fn get_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ReadDocument,
-            Subject::document(id),
-        )
+    session
+        .may(&state, Action::ReadDocument, Subject::document(id))
         .await?;
     Ok(Json(state.documents.get(session.owner, id).await?))
 }
@@ -310,6 +310,26 @@ struct CorrectionsBody {
     number: Option<String>,
 }
 
+impl CorrectionsBody {
+    fn parse(self) -> Result<Corrections, ParseError> {
+        let number = |n: &str| {
+            if n.trim().is_empty() {
+                Ok(None)
+            } else {
+                Text::parse(n, "number", 100).map(Some)
+            }
+        };
+        Ok(Corrections {
+            title: self
+                .title
+                .as_deref()
+                .map(|t| Text::parse(t, "title", 500))
+                .transpose()?,
+            number: self.number.as_deref().map(number).transpose()?,
+        })
+    }
+}
+
 /// Correct the title or number of a document you uploaded. Requires `X-CSRF-Token`.
 #[utoipa::path(patch, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)), request_body = CorrectionsBody,
     responses((status = 200, body = DocumentView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
@@ -319,33 +339,11 @@ async fn correct_document(
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CorrectionsBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::CorrectDocument,
-            Subject::document(id),
-        )
+    session
+        .may(&state, Action::CorrectDocument, Subject::document(id))
         .await?;
     session.principal().require(Scope::Read)?; // the answer shows the whole metadata
-    let changes = Corrections {
-        title: body
-            .title
-            .as_deref()
-            .map(|t| Text::parse(t, "title", 500))
-            .transpose()?,
-        number: body
-            .number
-            .as_deref()
-            .map(|n| {
-                if n.trim().is_empty() {
-                    Ok(None)
-                } else {
-                    Text::parse(n, "number", 100).map(Some)
-                }
-            })
-            .transpose()?,
-    };
+    let changes = body.parse()?;
     Ok(Json(
         state.documents.correct(session.owner, id, changes).await?,
     ))
@@ -359,13 +357,8 @@ async fn delete_document(
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::DeleteDocument,
-            Subject::document(id),
-        )
+    session
+        .may(&state, Action::DeleteDocument, Subject::document(id))
         .await?;
     state.documents.delete(session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -381,13 +374,8 @@ async fn download_content(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::DownloadDocument,
-            Subject::document(id),
-        )
+    session
+        .may(&state, Action::DownloadDocument, Subject::document(id))
         .await?;
     let view = state.documents.get(session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
@@ -399,6 +387,15 @@ async fn download_content(
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
     let download = state.documents.download(session.owner, id).await?;
+    content_response(id, download, etag)
+}
+
+/// The decrypted content as a download named `<id>.<ext>`, revalidated by its `etag`.
+fn content_response(
+    id: Uuid,
+    download: super::Download,
+    etag: HeaderValue,
+) -> Result<Response, ApiError> {
     let content_type =
         ContentType::from_mime(&download.view.content_type).ok_or(ApiError::Integrity)?;
     let disposition = format!("attachment; filename=\"{id}.{}\"", content_type.extension());

@@ -2,6 +2,7 @@
 //! unless all of it is accepted.
 
 use bytes::Bytes;
+use chrono::{DateTime, Utc};
 use futures_util::stream::{Stream, StreamExt};
 use sea_orm::ActiveValue::Set;
 use sea_orm::TransactionTrait;
@@ -75,75 +76,20 @@ impl Documents {
             version: 1,
         };
         let blob_key = Blobs::document_key(owner.0, id, 1);
-        let mut writer = self.blobs.writer(&blob_key).await?;
-        let sealed =
-            match seal_into(&mut writer, key, &binding, &mut body, self.max_upload_bytes).await {
-                Ok(sealed) => sealed,
-                Err(e) => {
-                    if let Err(abort) = writer.abort().await {
-                        tracing::warn!(error = %abort, "could not abort a refused upload");
-                    }
-                    if matches!(
-                        e,
-                        DocumentError::TooLarge { .. } | DocumentError::Unsupported
-                    ) {
-                        drain(&mut body).await;
-                    }
-                    return Err(e);
-                }
-            };
-        if issued.as_ref().is_some_and(|i| i.sha256 != sealed.sha256) {
-            if let Err(abort) = writer.abort().await {
-                tracing::warn!(error = %abort, "could not abort a refused push");
-            }
-            return Err(DocumentError::HashMismatch);
-        }
-        writer.finish().await?;
-        let now = self.clock.now();
-        let source = if issued.is_some() {
-            Source::Issued
-        } else {
-            Source::Uploaded
+        let expected = issued.as_ref().map(|i| i.sha256.as_str());
+        let sealed = self
+            .seal_blob(&blob_key, key, &binding, &mut body, expected)
+            .await?;
+        let size = i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge {
+            limit: self.max_upload_bytes,
+        })?;
+        let stored = Stored {
+            blob_key: blob_key.clone(),
+            size,
+            sealed,
+            at: self.clock.now(),
         };
-        let row = documents::ActiveModel {
-            id: Set(id),
-            owner_id: Set(owner.0),
-            version: Set(1),
-            type_code: Set(meta.type_code.as_str().to_owned()),
-            title_sealed: Set(seal_field(key, owner.0, id, "title", meta.title.as_str())?),
-            number_sealed: Set(meta
-                .number
-                .as_ref()
-                .map(|n| seal_field(key, owner.0, id, "number", n.as_str()))
-                .transpose()?),
-            issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
-            issue_date: Set(meta.issue_date),
-            valid_until: Set(meta.valid_until),
-            result_code: Set(issued.as_ref().map(|i| i.result_code.to_string())),
-            source: Set(source.as_str().to_owned()),
-            verification: Set(Verification::Unverified.as_str().to_owned()),
-            status: Set(Status::Valid.as_str().to_owned()),
-            status_changed_at: Set(now),
-            content_type: Set(sealed.content_type.to_owned()),
-            size: Set(
-                i64::try_from(sealed.size).map_err(|_| DocumentError::TooLarge {
-                    limit: self.max_upload_bytes,
-                })?,
-            ),
-            sha256: Set(sealed.sha256),
-            blob_key: Set(blob_key.clone()),
-            created_at: Set(now),
-            issuer_client: Set(issued.as_ref().map(|i| i.client_id.clone())),
-            issuer_signature: Set(issued
-                .as_ref()
-                .map(|i| super::view::seal_issuer_signature(key, owner.0, id, &i.signature))
-                .transpose()?),
-            status_reason: Set(None),
-            verified_by_sealed: Set(None),
-            verified_at: Set(None),
-            verification_method: Set(None),
-            status_signed_at: Set(None),
-        };
+        let row = new_row(key, &binding, meta, issued.as_ref(), stored)?;
         let supersedes = issued.as_ref().and_then(|i| i.supersedes);
         if let Err(e) = self.insert_row(new_owner, row, supersedes).await {
             if let Err(cleanup) = self.blobs.delete(&blob_key).await {
@@ -152,6 +98,46 @@ impl Documents {
             return Err(e);
         }
         view(key, &self.owned_row(owner, id).await?, self.clock.now())
+    }
+
+    /// Seals `body` into the blob `blob_key`, complete or not at all: a refused upload is
+    /// aborted (and its body drained, so the client reads the answer), and an issued result
+    /// whose content is not the signed `expected` SHA-256 is refused.
+    async fn seal_blob<S>(
+        &self,
+        blob_key: &str,
+        key: &DataKey,
+        binding: &Binding,
+        body: &mut S,
+        expected: Option<&str>,
+    ) -> Result<Sealed, DocumentError>
+    where
+        S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
+    {
+        let mut writer = self.blobs.writer(blob_key).await?;
+        let sealed = match seal_into(&mut writer, key, binding, body, self.max_upload_bytes).await {
+            Ok(sealed) => sealed,
+            Err(e) => {
+                if let Err(abort) = writer.abort().await {
+                    tracing::warn!(error = %abort, "could not abort a refused upload");
+                }
+                if matches!(
+                    e,
+                    DocumentError::TooLarge { .. } | DocumentError::Unsupported
+                ) {
+                    drain(body).await;
+                }
+                return Err(e);
+            }
+        };
+        if expected.is_some_and(|sha256| sha256 != sealed.sha256) {
+            if let Err(abort) = writer.abort().await {
+                tracing::warn!(error = %abort, "could not abort a refused push");
+            }
+            return Err(DocumentError::HashMismatch);
+        }
+        writer.finish().await?;
+        Ok(sealed)
     }
 
     /// Writes the row, with its new owner's store in the same transaction.
@@ -198,6 +184,65 @@ pub enum Destination {
     /// A store not yet written: it is created in the same transaction as the document, so a
     /// refused document leaves no empty store behind.
     New(Box<crate::owners::NewOwner>),
+}
+
+/// Where and what the sealed content is.
+struct Stored {
+    blob_key: String,
+    size: i64,
+    sealed: Sealed,
+    at: DateTime<Utc>,
+}
+
+/// The new document's row: its metadata sealed with the owner's `key`, valid and unverified.
+fn new_row(
+    key: &DataKey,
+    binding: &Binding,
+    meta: NewDocument,
+    issued: Option<&IssuedBy>,
+    stored: Stored,
+) -> Result<documents::ActiveModel, DocumentError> {
+    let (owner, id) = (binding.owner, binding.document);
+    let seal = |field: &str, value: &str| seal_field(key, owner, id, field, value);
+    let source = if issued.is_some() {
+        Source::Issued
+    } else {
+        Source::Uploaded
+    };
+    Ok(documents::ActiveModel {
+        id: Set(id),
+        owner_id: Set(owner),
+        version: Set(1),
+        type_code: Set(meta.type_code.as_str().to_owned()),
+        title_sealed: Set(seal("title", meta.title.as_str())?),
+        number_sealed: Set(meta
+            .number
+            .as_ref()
+            .map(|n| seal("number", n.as_str()))
+            .transpose()?),
+        issuing_agency: Set(meta.issuing_agency.map(|a| a.as_str().to_owned())),
+        issue_date: Set(meta.issue_date),
+        valid_until: Set(meta.valid_until),
+        result_code: Set(issued.map(|i| i.result_code.to_string())),
+        source: Set(source.as_str().to_owned()),
+        verification: Set(Verification::Unverified.as_str().to_owned()),
+        status: Set(Status::Valid.as_str().to_owned()),
+        status_changed_at: Set(stored.at),
+        content_type: Set(stored.sealed.content_type.to_owned()),
+        size: Set(stored.size),
+        sha256: Set(stored.sealed.sha256),
+        blob_key: Set(stored.blob_key),
+        created_at: Set(stored.at),
+        issuer_client: Set(issued.map(|i| i.client_id.clone())),
+        issuer_signature: Set(issued
+            .map(|i| super::view::seal_issuer_signature(key, owner, id, &i.signature))
+            .transpose()?),
+        status_reason: Set(None),
+        verified_by_sealed: Set(None),
+        verified_at: Set(None),
+        verification_method: Set(None),
+        status_signed_at: Set(None),
+    })
 }
 
 /// What sealing the content learnt about it.

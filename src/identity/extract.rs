@@ -10,7 +10,7 @@ use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
 use super::sessions::Session;
-use crate::access::Principal;
+use crate::access::{Action, Principal, Subject};
 use crate::app::AppState;
 use crate::audit::Access;
 use crate::config::Settings;
@@ -63,6 +63,20 @@ pub struct OwnerSession {
 }
 
 impl OwnerSession {
+    /// Lets `action` on `subject` happen under the access policy: logged for anyone but the
+    /// owner, allowed or denied, before it happens.
+    pub async fn may(
+        &self,
+        state: &AppState,
+        action: Action,
+        subject: Subject,
+    ) -> Result<(), ApiError> {
+        Ok(state
+            .access
+            .authorize(&self.principal(), action, subject)
+            .await?)
+    }
+
     /// Who acts, for the access policy.
     pub fn principal(&self) -> Principal {
         Principal {
@@ -82,17 +96,23 @@ impl FromRequestParts<AppState> for OwnerSession {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let SignedIn { token, session } = SignedIn::from_request_parts(parts, state).await?;
+        let signed_in = SignedIn::from_request_parts(parts, state).await?;
         if !parts.method.is_safe() {
-            check_same_origin(&parts.headers, &state.settings)?;
-            let sent = parts
-                .headers
-                .get("x-csrf-token")
-                .map(|v| v.as_bytes())
-                .unwrap_or_default();
-            check_csrf(&session, sent)?;
+            signed_in.check_change(&parts.headers, &state.settings)?;
         }
-        OwnerSession::resolve(state, SignedIn { token, session }).await
+        OwnerSession::resolve(state, signed_in).await
+    }
+}
+
+impl SignedIn {
+    /// A state-changing JSON request: from this origin, with the session's `X-CSRF-Token`.
+    pub fn check_change(&self, headers: &HeaderMap, settings: &Settings) -> Result<(), ApiError> {
+        check_same_origin(headers, settings)?;
+        let sent = headers
+            .get("x-csrf-token")
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        check_csrf(&self.session, sent)
     }
 }
 

@@ -163,6 +163,15 @@ impl Sessions {
     }
 }
 
+/// Ends every session in which `person` acts for someone else (their own go with their store).
+pub async fn forget_person(db: &DatabaseConnection, person: OwnerId) -> Result<(), StoreError> {
+    sessions::Entity::delete_many()
+        .filter(sessions::Column::PersonId.eq(person.0))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -3,12 +3,10 @@
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
-use futures_util::TryStreamExt;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{PushError, Pushed, StatusView};
 use crate::app::AppState;
-use crate::documents::BodyError;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 
@@ -71,14 +69,8 @@ async fn push_document(
                 let jws = signed.ok_or_else(|| {
                     ApiError::BadRequest("the `signed` field must come before `file`".into())
                 })?;
-                let body = field.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        BodyError::TooLarge
-                    } else {
-                        BodyError::Interrupted(e.body_text())
-                    }
-                });
-                let pushed = state.issued.push(jws.trim(), Box::pin(body)).await?;
+                let body = crate::documents::http::body_of(field);
+                let pushed = state.issued.push(jws.trim(), body).await?;
                 let status = if pushed.created {
                     StatusCode::CREATED
                 } else {

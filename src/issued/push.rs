@@ -15,6 +15,7 @@ use crate::ids::{
 };
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
+use crate::storage::entities::clients as client_rows;
 
 /// Why a push was refused.
 #[derive(Debug, thiserror::Error)]
@@ -99,6 +100,74 @@ pub struct Pushed {
     pub created: bool,
 }
 
+/// A push's statement, checked: every code and date parsed, the agency the issuer's own.
+struct Checked {
+    result_code: ResultCode,
+    owner: OwnerIdentifier,
+    owner_name: Option<Text>,
+    supersedes: Option<String>,
+    sha256: String,
+    new: NewDocument,
+}
+
+/// Checks what `client` signed in `claims`.
+fn check(client: &client_rows::Model, claims: Claims) -> Result<Checked, PushError> {
+    let meta = claims.document;
+    let agency = AgencyCode::parse(&meta.issuing_agency)?;
+    if agency.as_str() != client.agency_code {
+        return Err(PushError::WrongAgency {
+            client: client.client_id.clone(),
+            agency: client.agency_code.clone(),
+        });
+    }
+    let result_code = ResultCode::parse(&meta.result_code)?;
+    if result_code.dossier() != &DossierCode::parse(&meta.dossier)? {
+        return Err(PushError::Invalid(
+            "the result code must be the dossier code followed by -KQ<n>".into(),
+        ));
+    }
+    ProcedureCode::parse(&meta.procedure)?;
+    let owner = OwnerIdentifier::parse(&meta.owner)?;
+    let optional = |value: Option<&str>, what: &'static str, max: usize| {
+        value
+            .filter(|v| !v.trim().is_empty())
+            .map(|v| Text::parse(v, what, max))
+            .transpose()
+    };
+    let owner_name = optional(meta.owner_name.as_deref(), "owner name", 200)?;
+    let issue_date = date(&meta.issue_date, "issue date")?;
+    let valid_until = meta
+        .valid_until
+        .as_deref()
+        .map(|d| date(d, "valid until"))
+        .transpose()?;
+    if valid_until.is_some_and(|until| until < issue_date) {
+        return Err(PushError::Invalid(
+            "valid_until is before issue_date".into(),
+        ));
+    }
+    let sha256 = claims.sha256.to_ascii_lowercase();
+    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(PushError::Invalid("sha256 must be 64 hex digits".into()));
+    }
+    let new = NewDocument {
+        type_code: DocumentTypeCode::parse(&meta.type_code)?,
+        title: Text::parse(&meta.title, "title", 500)?,
+        number: optional(meta.number.as_deref(), "number", 100)?,
+        issuing_agency: Some(agency),
+        issue_date: Some(issue_date),
+        valid_until,
+    };
+    Ok(Checked {
+        result_code,
+        owner,
+        owner_name,
+        supersedes: meta.supersedes,
+        sha256,
+        new,
+    })
+}
+
 impl IssuedResults {
     /// Checks the signed push `jws`, then stores `content` for its owner — or finds the same
     /// push already stored.
@@ -107,71 +176,14 @@ impl IssuedResults {
         S: Stream<Item = Result<Bytes, BodyError>> + Unpin,
     {
         let (client, claims): (_, Claims) = self.verified_issuer(jws).await?;
-        let meta = claims.document;
-        let agency = AgencyCode::parse(&meta.issuing_agency)?;
-        if agency.as_str() != client.agency_code {
-            return Err(PushError::WrongAgency {
-                client: client.client_id,
-                agency: client.agency_code,
-            });
-        }
-        let result_code = ResultCode::parse(&meta.result_code)?;
-        let dossier = DossierCode::parse(&meta.dossier)?;
-        if result_code.dossier() != &dossier {
-            return Err(PushError::Invalid(
-                "the result code must be the dossier code followed by -KQ<n>".into(),
-            ));
-        }
-        ProcedureCode::parse(&meta.procedure)?;
-        let owner = OwnerIdentifier::parse(&meta.owner)?;
-        let owner_name = meta
-            .owner_name
-            .as_deref()
-            .filter(|n| !n.trim().is_empty())
-            .map(|n| Text::parse(n, "owner name", 200))
-            .transpose()?;
-        let issue_date = date(&meta.issue_date, "issue date")?;
-        let valid_until = meta
-            .valid_until
-            .as_deref()
-            .map(|d| date(d, "valid until"))
-            .transpose()?;
-        if valid_until.is_some_and(|until| until < issue_date) {
-            return Err(PushError::Invalid(
-                "valid_until is before issue_date".into(),
-            ));
-        }
-        let sha256 = claims.sha256.to_ascii_lowercase();
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return Err(PushError::Invalid("sha256 must be 64 hex digits".into()));
-        }
-        let new = NewDocument {
-            type_code: DocumentTypeCode::parse(&meta.type_code)?,
-            title: Text::parse(&meta.title, "title", 500)?,
-            number: meta
-                .number
-                .as_deref()
-                .filter(|n| !n.trim().is_empty())
-                .map(|n| Text::parse(n, "number", 100))
-                .transpose()?,
-            issuing_agency: Some(agency),
-            issue_date: Some(issue_date),
-            valid_until,
-        };
-        // A new owner's store is written only with the document: a refused push leaves none.
-        let destination = match self.owners.find(&owner).await? {
-            Some(found) if self.owners.data_key(found.id).await?.is_some() => {
-                Destination::Existing(found.id)
-            }
-            // An erasure stopped after destroying the key: finishing it gives a fresh store.
-            Some(_) => Destination::Existing(self.owners.find_or_create(&owner).await?.id),
-            None => Destination::New(Box::new(self.owners.prepare(&owner)?)),
-        };
+        let checked = check(&client, claims)?;
+        let destination = self.destination(&checked.owner).await?;
         let owner_id = match &destination {
             Destination::Existing(id) => *id,
             Destination::New(new) => new.id,
         };
-        let supersedes = match meta.supersedes.as_deref() {
+        let result_code = checked.result_code;
+        let supersedes = match checked.supersedes.as_deref() {
             Some(code) => Some(
                 self.earlier_result(code, &result_code, owner_id, &client)
                     .await?,
@@ -184,17 +196,17 @@ impl IssuedResults {
         let issued = IssuedBy {
             client_id: client.client_id.clone(),
             result_code: result_code.clone(),
-            sha256,
+            sha256: checked.sha256,
             signature: jws.to_owned(),
             supersedes,
         };
-        match self
+        let stored = self
             .documents
-            .store_document(destination, new, Some(issued), content)
-            .await
-        {
+            .store_document(destination, checked.new, Some(issued), content)
+            .await;
+        match stored {
             Ok(view) => {
-                if let Some(name) = &owner_name {
+                if let Some(name) = &checked.owner_name {
                     self.owners.remember_name(owner_id, name, true).await?;
                 }
                 Ok(Pushed {
@@ -212,13 +224,26 @@ impl IssuedResults {
         }
     }
 
+    /// Where a push for `owner` goes. A new owner's store is written only with the document, so
+    /// a refused push leaves none.
+    async fn destination(&self, owner: &OwnerIdentifier) -> Result<Destination, PushError> {
+        Ok(match self.owners.find(owner).await? {
+            Some(found) if self.owners.data_key(found.id).await?.is_some() => {
+                Destination::Existing(found.id)
+            }
+            // An erasure stopped after destroying the key: finishing it gives a fresh store.
+            Some(_) => Destination::Existing(self.owners.find_or_create(owner).await?.id),
+            None => Destination::New(Box::new(self.owners.prepare(owner)?)),
+        })
+    }
+
     /// The issuer's earlier result `code`, of the same owner, that a push supersedes.
     async fn earlier_result(
         &self,
         code: &str,
         pushed: &ResultCode,
         owner: OwnerId,
-        client: &crate::storage::entities::clients::Model,
+        client: &client_rows::Model,
     ) -> Result<Uuid, PushError> {
         let code = ResultCode::parse(code)?;
         if &code == pushed {
@@ -246,7 +271,7 @@ impl IssuedResults {
     pub(super) async fn verified_issuer<T: serde::de::DeserializeOwned>(
         &self,
         jws: &str,
-    ) -> Result<(crate::storage::entities::clients::Model, T), PushError> {
+    ) -> Result<(client_rows::Model, T), PushError> {
         let claimed = clients::claimed_client(jws)
             .ok_or_else(|| PushError::Signature("the JWS names no issuer (iss)".into()))?;
         let client = clients::find_enabled(&self.db, &claimed)

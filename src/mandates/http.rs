@@ -11,8 +11,10 @@ use super::MandateView;
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
-use crate::identity::{SignedIn, check_csrf, check_same_origin};
+use crate::identity::SignedIn;
 use crate::ids::OwnerIdentifier;
+use crate::owners::OwnerId;
+use uuid::Uuid;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -51,39 +53,35 @@ async fn act_as(
     headers: HeaderMap,
     ApiJson(body): ApiJson<ActAs>,
 ) -> Result<StatusCode, ApiError> {
-    check_same_origin(&headers, &state.settings)?;
-    check_csrf(
-        &signed_in.session,
-        headers
-            .get("x-csrf-token")
-            .map(|v| v.as_bytes())
-            .unwrap_or_default(),
-    )?;
+    signed_in.check_change(&headers, &state.settings)?;
     let person = signed_in.session.person;
-    let Some(owner) = body.owner else {
-        state
-            .sessions
-            .act_as(&signed_in.token, &signed_in.session, person, None)
-            .await?;
-        return Ok(StatusCode::NO_CONTENT);
+    let (owner, mandate) = match body.owner {
+        None => (person, None),
+        Some(owner) => acting_for(&state, person, &owner).await?,
     };
-    const NONE: ApiError = ApiError::Forbidden("no active mandate lets you act for this owner");
-    let who = OwnerIdentifier::parse(&owner)?;
-    let target = state.owners.find(&who).await?.ok_or(NONE)?;
-    let mandates = state.mandates.active_for_person(person).await?;
-    let mandate = mandates
-        .iter()
-        .find(|m| m.owner == who.to_string())
-        .ok_or(NONE)?;
+    let (token, session) = (&signed_in.token, &signed_in.session);
     state
         .sessions
-        .act_as(
-            &signed_in.token,
-            &signed_in.session,
-            target.id,
-            Some(mandate.id),
-        )
+        .act_as(token, session, owner, mandate)
         .await?;
-    tracing::info!(person = %person.0, owner = %target.id.0, mandate = %mandate.id, "acting under a mandate");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// The owner named `owner` and the mandate under which `person` may act for them now.
+async fn acting_for(
+    state: &AppState,
+    person: OwnerId,
+    owner: &str,
+) -> Result<(OwnerId, Option<Uuid>), ApiError> {
+    let who = OwnerIdentifier::parse(owner)?;
+    let (owner, mandate) =
+        state
+            .mandates
+            .acting_for(person, &who)
+            .await?
+            .ok_or(ApiError::Forbidden(
+                "no active mandate lets you act for this owner",
+            ))?;
+    tracing::info!(person = %person.0, owner = %owner.0, %mandate, "acting under a mandate");
+    Ok((owner, Some(mandate)))
 }

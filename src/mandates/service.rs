@@ -55,6 +55,23 @@ impl Mandates {
         super::active_for_person(&self.db, &self.keys, person, self.clock.now()).await
     }
 
+    /// The owner `who` and the mandate under which `person` may act for them now, if any.
+    pub async fn acting_for(
+        &self,
+        person: OwnerId,
+        who: &OwnerIdentifier,
+    ) -> Result<Option<(OwnerId, Uuid)>, StoreError> {
+        let Some(target) = crate::owners::find(&self.db, &self.keys, who).await? else {
+            return Ok(None);
+        };
+        let mandates = self.active_for_person(person).await?;
+        let wanted = who.to_string();
+        Ok(mandates
+            .iter()
+            .find(|m| m.owner == wanted)
+            .map(|m| (target.id, m.id)))
+    }
+
     /// The representative of a mandate of `owner`, as the owner's record has them.
     pub async fn representative_of(
         &self,

@@ -67,37 +67,8 @@ pub async fn add(
     mandate: NewMandate,
     now: DateTime<Utc>,
 ) -> Result<Uuid, MandateError> {
-    let mut until = mandate.valid_until;
-    match (&mandate.kind, &mandate.owner) {
-        (Kind::Guardian, OwnerIdentifier::Citizen(child)) => {
-            let born = mandate.child_born.ok_or(MandateError::NoBirthDate)?;
-            if chrono::Datelike::year(&born) != child.birth_year() {
-                return Err(MandateError::BirthDateMismatch);
-            }
-            let of_age = majority(born).ok_or(MandateError::BirthDateMismatch)?;
-            if of_age <= now {
-                return Err(MandateError::AlreadyOfAge);
-            }
-            until = Some(until.map_or(of_age, |u| u.min(of_age)));
-        }
-        (Kind::Guardian, OwnerIdentifier::Organisation(_)) => {
-            return Err(MandateError::GuardianOfOrganisation);
-        }
-        (Kind::Representative, OwnerIdentifier::Citizen(_)) => {
-            return Err(MandateError::RepresentativeOfCitizen);
-        }
-        _ => {}
-    }
-    if mandate.scopes.to_stored().is_empty() {
-        return Err(MandateError::NoScopes);
-    }
-    if until.is_some_and(|u| u <= mandate.valid_from) {
-        return Err(MandateError::EndsBeforeStart);
-    }
+    let until = checked_end(&mandate, now)?;
     let representative = OwnerIdentifier::Citizen(mandate.representative.clone());
-    if representative == mandate.owner {
-        return Err(MandateError::OwnMandate);
-    }
     let owner = owners::find_or_create(db, ring, &mandate.owner, now).await?;
     let key = owners::data_key(db, ring, owner.id)
         .await?
@@ -127,6 +98,45 @@ pub async fn add(
     .await?;
     tracing::info!(mandate = %id, owner = %owner.id.0, kind = %mandate.kind, "mandate recorded");
     Ok(id)
+}
+
+/// Checks `mandate` at `now`; returns when it ends: its own end, and for a guardianship no later
+/// than the child's majority.
+pub fn checked_end(
+    mandate: &NewMandate,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, MandateError> {
+    let mut until = mandate.valid_until;
+    match (&mandate.kind, &mandate.owner) {
+        (Kind::Guardian, OwnerIdentifier::Citizen(child)) => {
+            let born = mandate.child_born.ok_or(MandateError::NoBirthDate)?;
+            if chrono::Datelike::year(&born) != child.birth_year() {
+                return Err(MandateError::BirthDateMismatch);
+            }
+            let of_age = majority(born).ok_or(MandateError::BirthDateMismatch)?;
+            if of_age <= now {
+                return Err(MandateError::AlreadyOfAge);
+            }
+            until = Some(until.map_or(of_age, |u| u.min(of_age)));
+        }
+        (Kind::Guardian, OwnerIdentifier::Organisation(_)) => {
+            return Err(MandateError::GuardianOfOrganisation);
+        }
+        (Kind::Representative, OwnerIdentifier::Citizen(_)) => {
+            return Err(MandateError::RepresentativeOfCitizen);
+        }
+        _ => {}
+    }
+    if mandate.scopes.to_stored().is_empty() {
+        return Err(MandateError::NoScopes);
+    }
+    if until.is_some_and(|u| u <= mandate.valid_from) {
+        return Err(MandateError::EndsBeforeStart);
+    }
+    if OwnerIdentifier::Citizen(mandate.representative.clone()) == mandate.owner {
+        return Err(MandateError::OwnMandate);
+    }
+    Ok(until)
 }
 
 /// A mandate as the operator (and, later, the owner) sees it.
@@ -285,4 +295,81 @@ pub async fn representative_of(
         "representative",
         &row.representative_sealed,
     )?))
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::mandates::{Basis, Scope, Scopes};
+
+    fn at(y: i32, m: u32, d: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, m, d, 0, 0, 0).unwrap()
+    }
+
+    fn guardianship(child: &str, born: NaiveDate) -> NewMandate {
+        NewMandate {
+            owner: OwnerIdentifier::parse(child).unwrap(),
+            representative: PersonalId::parse("035199000123").unwrap(),
+            kind: Kind::Guardian,
+            scopes: Scopes::new(vec![Scope::Read]),
+            basis: Basis::BirthCertificate,
+            valid_from: at(2024, 1, 1),
+            valid_until: Some(at(2099, 1, 1)),
+            child_born: Some(born),
+        }
+    }
+
+    #[test]
+    fn a_guardianship_ends_at_majority_whatever_its_own_end() {
+        let born = NaiveDate::from_ymd_opt(2015, 3, 2).unwrap();
+        let until = checked_end(&guardianship("001215000042", born), at(2026, 1, 1)).unwrap();
+        assert_eq!(until, majority(born));
+    }
+
+    #[test]
+    fn a_guardianship_needs_the_birth_year_of_the_id_and_a_minor() {
+        let wrong_year = NaiveDate::from_ymd_opt(2014, 3, 2).unwrap();
+        assert!(matches!(
+            checked_end(&guardianship("001215000042", wrong_year), at(2026, 1, 1)),
+            Err(MandateError::BirthDateMismatch)
+        ));
+        let born = NaiveDate::from_ymd_opt(2015, 3, 2).unwrap();
+        assert!(matches!(
+            checked_end(&guardianship("001215000042", born), at(2034, 1, 1)),
+            Err(MandateError::AlreadyOfAge)
+        ));
+    }
+
+    #[test]
+    fn a_mandate_needs_a_scope_an_end_after_its_start_and_someone_else() {
+        let born = NaiveDate::from_ymd_opt(2015, 3, 2).unwrap();
+        let mut m = guardianship("001215000042", born);
+        m.scopes = Scopes::new(vec![]);
+        assert!(matches!(
+            checked_end(&m, at(2026, 1, 1)),
+            Err(MandateError::NoScopes)
+        ));
+        let mut m = guardianship("001215000042", born);
+        m.valid_until = Some(at(2023, 1, 1));
+        assert!(matches!(
+            checked_end(&m, at(2026, 1, 1)),
+            Err(MandateError::EndsBeforeStart)
+        ));
+        let mut m = guardianship("001215000042", born);
+        m.kind = Kind::Authorised;
+        m.child_born = None;
+        m.owner = OwnerIdentifier::parse("035199000123").unwrap();
+        assert!(matches!(
+            checked_end(&m, at(2026, 1, 1)),
+            Err(MandateError::OwnMandate)
+        ));
+        let mut m = guardianship("0100233488", born);
+        m.kind = Kind::Guardian;
+        assert!(matches!(
+            checked_end(&m, at(2026, 1, 1)),
+            Err(MandateError::GuardianOfOrganisation)
+        ));
+    }
 }

@@ -250,6 +250,22 @@ pub async fn revoke_client_tokens(
     Ok(())
 }
 
+/// Deletes the grants and tokens issued under `consents` (their owner is being erased).
+pub async fn forget_consents(
+    db: &impl ConnectionTrait,
+    consents: &[Uuid],
+) -> Result<(), StoreError> {
+    access_tokens::Entity::delete_many()
+        .filter(access_tokens::Column::ConsentId.is_in(consents.iter().copied()))
+        .exec(db)
+        .await?;
+    grants::Entity::delete_many()
+        .filter(grants::Column::ConsentId.is_in(consents.iter().copied()))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
 /// Deletes what can never be used again: lapsed requests, grants and DPoP proofs, and tokens a
 /// day past their expiry.
 pub async fn purge_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Result<u64, StoreError> {

@@ -1,16 +1,13 @@
 //! Erasing an owner (crypto-shredding): the data key goes first, so that from that moment
 //! nothing of the owner can be decrypted; then the blobs; then the rows.
 
-use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseConnection, EntityTrait};
 
 use super::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::blobs::Blobs;
 use crate::storage::db;
-use crate::storage::entities::{
-    access_log, access_tokens, audit_checkpoints, consent_documents, consents, grants, owner_keys,
-    owners, sessions,
-};
+use crate::storage::entities::{owner_keys, owners};
 
 /// What an erasure removed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
@@ -38,47 +35,13 @@ pub async fn erase(
     let blobs_deleted = blobs.delete_prefix(&format!("owners/{}", owner.0)).await?;
     // 3. The rows: documents, mandates and sessions go with the owner (foreign keys cascade),
     //    and so does every session in which this person acts for someone else.
-    sessions::Entity::delete_many()
-        .filter(sessions::Column::PersonId.eq(owner.0))
-        .exec(db)
-        .await?;
+    crate::identity::sessions::forget_person(db, owner).await?;
     owners::Entity::delete_by_id(owner.0).exec(db).await?;
     // The access log has no foreign key (it is append-only); it goes with the store it describes,
     // with its checkpoints.
-    access_log::Entity::delete_many()
-        .filter(access_log::Column::OwnerId.eq(owner.0))
-        .exec(db)
-        .await?;
-    audit_checkpoints::Entity::delete_many()
-        .filter(audit_checkpoints::Column::OwnerId.eq(owner.0))
-        .exec(db)
-        .await?;
+    crate::audit::forget(db, owner).await?;
     // Consents, and the grants and tokens issued under them: nothing is served any more.
-    let consent_ids: Vec<uuid::Uuid> = consents::Entity::find()
-        .filter(consents::Column::OwnerId.eq(owner.0))
-        .all(db)
-        .await?
-        .into_iter()
-        .map(|c| c.id)
-        .collect();
-    if !consent_ids.is_empty() {
-        access_tokens::Entity::delete_many()
-            .filter(access_tokens::Column::ConsentId.is_in(consent_ids.clone()))
-            .exec(db)
-            .await?;
-        grants::Entity::delete_many()
-            .filter(grants::Column::ConsentId.is_in(consent_ids.clone()))
-            .exec(db)
-            .await?;
-        consent_documents::Entity::delete_many()
-            .filter(consent_documents::Column::ConsentId.is_in(consent_ids))
-            .exec(db)
-            .await?;
-        consents::Entity::delete_many()
-            .filter(consents::Column::OwnerId.eq(owner.0))
-            .exec(db)
-            .await?;
-    }
+    crate::consents::forget(db, owner).await?;
     // 4. What deleted rows leave in the database files (see `scrub_deleted`).
     db::scrub_deleted(db).await?;
     tracing::info!(owner = %owner.0, blobs_deleted, "owner erased");

@@ -10,12 +10,13 @@ use super::decision::{Allowed, Facts, decide};
 use crate::access;
 use crate::audit::{self, Access};
 use crate::consents::{self, Status};
+use crate::documents::DocumentError;
 use crate::oauth::details::Access as AccessKind;
 use crate::oauth::dpop::DpopError;
 use crate::oauth::handles;
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
-use crate::storage::entities::consents as consent_rows;
+use crate::storage::entities::{access_tokens, consents as consent_rows};
 
 /// Why a portal's request is refused. Token problems are 401 with a `WWW-Authenticate: DPoP`
 /// challenge (RFC 9449 §7.1); the body is problem+json with a stable type.
@@ -41,6 +42,10 @@ pub enum Refusal {
     /// The issuer revoked (or superseded) the document: its content is no longer served.
     Revoked(String),
     Internal(StoreError),
+    /// Reading the documents failed (integrity, storage).
+    Document(DocumentError),
+    /// Reading the consent failed.
+    Consent(consents::ConsentError),
 }
 
 impl From<StoreError> for Refusal {
@@ -59,7 +64,17 @@ impl From<consents::ConsentError> for Refusal {
     fn from(e: consents::ConsentError) -> Self {
         match e {
             consents::ConsentError::Store(e) => Self::Internal(e),
-            other => Self::Internal(StoreError::Db(sea_orm::DbErr::Custom(other.to_string()))),
+            other => Self::Consent(other),
+        }
+    }
+}
+
+impl From<DocumentError> for Refusal {
+    fn from(e: DocumentError) -> Self {
+        match e {
+            DocumentError::NotFound => Self::NotFound,
+            DocumentError::Store(e) => Self::Internal(e),
+            other => Self::Document(other),
         }
     }
 }
@@ -91,22 +106,7 @@ impl Admission {
         if method != "GET" {
             return Err(Refusal::MethodNotAllowed);
         }
-        let token = authorization
-            .and_then(|v| v.split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("DPoP"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty());
-        let Some(token) = token else {
-            let bearer = authorization.is_some_and(|v| v.starts_with("Bearer "));
-            return Err(if bearer {
-                Refusal::InvalidToken {
-                    slug: "invalid-token",
-                    why: "the token is DPoP-bound: send it as Authorization: DPoP, with a proof",
-                }
-            } else {
-                Refusal::NoToken
-            });
-        };
+        let token = dpop_token(authorization)?;
         let invalid = Refusal::InvalidToken {
             slug: "invalid-token",
             why: "the token is unknown, revoked or expired",
@@ -125,15 +125,7 @@ impl Admission {
         let enabled = crate::clients::find_enabled(&self.db, &row.client_id)
             .await?
             .is_some();
-        let dead_token = if !enabled {
-            Some("the portal was disabled")
-        } else if row.revoked_at.is_some() {
-            Some("the token was revoked")
-        } else if row.expires_at <= self.clock.now() {
-            Some("the token has expired")
-        } else {
-            None
-        };
+        let dead_token = why_dead(enabled, &row, self.clock.now());
         let consent =
             consents::find(&self.db, row.consent_id)
                 .await?
@@ -150,6 +142,42 @@ impl Admission {
             dead_token,
             refused_proof,
         })
+    }
+}
+
+/// The token of `Authorization: DPoP <token>`; a bearer token is refused as such.
+fn dpop_token(authorization: Option<&str>) -> Result<&str, Refusal> {
+    let token = authorization
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("DPoP"))
+        .map(|(_, token)| token.trim())
+        .filter(|t| !t.is_empty());
+    token.ok_or_else(|| {
+        if authorization.is_some_and(|v| v.starts_with("Bearer ")) {
+            Refusal::InvalidToken {
+                slug: "invalid-token",
+                why: "the token is DPoP-bound: send it as Authorization: DPoP, with a proof",
+            }
+        } else {
+            Refusal::NoToken
+        }
+    })
+}
+
+/// Why a stored token is dead now, if it is: its portal disabled, revoked, or expired.
+fn why_dead(
+    portal_enabled: bool,
+    token: &access_tokens::Model,
+    now: DateTime<Utc>,
+) -> Option<&'static str> {
+    if !portal_enabled {
+        Some("the portal was disabled")
+    } else if token.revoked_at.is_some() {
+        Some("the token was revoked")
+    } else if token.expires_at <= now {
+        Some("the token has expired")
+    } else {
+        None
     }
 }
 

@@ -83,15 +83,6 @@ pub fn decide(facts: &Facts<'_>) -> Result<Allowed, (&'static str, Refusal)> {
 mod tests {
     use super::*;
 
-    const STATUSES: [Status; 6] = [
-        Status::Pending,
-        Status::Active,
-        Status::Denied,
-        Status::Withdrawn,
-        Status::Expired,
-        Status::Used,
-    ];
-
     fn doc(n: u128) -> Uuid {
         Uuid::from_u128(n)
     }
@@ -121,7 +112,7 @@ mod tests {
     #[test]
     fn only_an_active_consent_admits_anything() {
         let covered = [doc(1)];
-        for status in STATUSES {
+        for status in Status::ALL {
             for action in actions() {
                 let decided = decide(&facts(status, action, &covered));
                 if status != Status::Active {
@@ -171,7 +162,7 @@ mod tests {
     #[test]
     fn a_refused_proof_is_refused_whatever_the_consent() {
         let covered = [doc(1)];
-        for status in STATUSES {
+        for status in Status::ALL {
             for action in actions() {
                 let mut f = facts(status, action, &covered);
                 f.refused_proof = Some("wrong key");

@@ -6,14 +6,13 @@ use axum::body::Body;
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{Action, Admission, Caller, Refusal};
+use super::{Action, Admission, Caller, Content, Refusal};
 use crate::app::AppState;
-use crate::documents::{self, DocumentError, DocumentView};
+use crate::documents::{self, DocumentView};
 use crate::error::{Problem, problem};
 use crate::extract::ApiPath;
 use crate::oauth::dpop;
@@ -79,12 +78,17 @@ impl IntoResponse for Refusal {
                 "already-fetched",
                 Some("this document was already fetched under a one-time consent".into()),
             ),
-            Self::Internal(e) => {
-                tracing::error!(error = %e, "portal request failed");
-                problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
-            }
+            Self::Internal(e) => internal(&e),
+            Self::Document(e) => internal(&e),
+            Self::Consent(e) => internal(&e),
         }
     }
+}
+
+/// A failure below the API: logged, answered without detail.
+fn internal(e: &dyn std::error::Error) -> Response {
+    tracing::error!(error = %e, "portal request failed");
+    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
 }
 
 /// The token and proof of a request for `path`, checked.
@@ -114,18 +118,6 @@ fn private(body: impl IntoResponse) -> Response {
         .headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     response
-}
-
-impl From<DocumentError> for Refusal {
-    fn from(e: DocumentError) -> Self {
-        match e {
-            DocumentError::NotFound => Self::NotFound,
-            DocumentError::Store(e) => Self::Internal(e),
-            other => Self::Internal(crate::storage::StoreError::Db(sea_orm::DbErr::Custom(
-                other.to_string(),
-            ))),
-        }
-    }
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -195,30 +187,14 @@ async fn content(
     let admitted = portal.admit(&caller, Action::Download(id)).await?;
     let once = admitted.once_claim;
     admitted.txn.commit().await?;
-    let download = match portal.documents().download(caller.owner, id).await {
-        Ok(download) => download,
-        Err(e) => {
-            if let Some(claim) = once {
-                portal.release_fetch(caller.consent.id, id, claim).await?;
-            }
-            return Err(e.into());
-        }
-    };
-    let view = download.view;
-    let body = download
-        .body
-        .inspect(move |r| {
-            if let Err(e) = r {
-                tracing::error!(document = %id, error = %e, "portal download stopped");
-            }
-        })
-        .boxed();
-    let body = if let Some(claim) = once {
-        Body::from_stream(portal.once_fetch(body, (caller.consent.id, id, claim), view.size))
-    } else {
-        Body::from_stream(body)
-    };
-    let mut response = body.into_response();
+    let content = portal.content(&caller, id, once).await?;
+    Ok(attachment(content))
+}
+
+/// A document's content as a download: its type and length, never cached.
+fn attachment(content: Content) -> Response {
+    let Content { view, body } = content;
+    let mut response = Body::from_stream(body).into_response();
     let headers = response.headers_mut();
     if let Ok(value) = HeaderValue::from_str(&view.content_type) {
         headers.insert(header::CONTENT_TYPE, value);
@@ -229,5 +205,5 @@ async fn content(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment"),
     );
-    Ok(response)
+    response
 }

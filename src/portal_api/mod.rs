@@ -4,12 +4,13 @@
 //! reads the data (no log row, no data).
 
 mod admit;
+mod content;
 mod decision;
 pub mod http;
 mod stream;
 
 pub use admit::{Action, Admitted, Caller, Refusal};
-pub use stream::OnceFetch;
+pub use content::Content;
 
 use sea_orm::DatabaseConnection;
 
@@ -50,28 +51,5 @@ impl Admission {
     /// The owners' documents, to read what was admitted.
     pub fn documents(&self) -> &Documents {
         &self.documents
-    }
-
-    /// The content of a `once` fetch: counts as fetched when the last byte is handed over.
-    pub fn once_fetch(
-        &self,
-        body: futures_util::stream::BoxStream<
-            'static,
-            Result<bytes::Bytes, crate::documents::DocumentError>,
-        >,
-        claim: (uuid::Uuid, uuid::Uuid, chrono::DateTime<chrono::Utc>),
-        size: u64,
-    ) -> OnceFetch {
-        OnceFetch::new(body, self.db.clone(), self.clock.clone(), claim, size)
-    }
-
-    /// Gives back the claim of a `once` fetch that could not start.
-    pub async fn release_fetch(
-        &self,
-        consent: uuid::Uuid,
-        document: uuid::Uuid,
-        claim: chrono::DateTime<chrono::Utc>,
-    ) -> Result<(), crate::consents::ConsentError> {
-        crate::consents::release_fetch(&self.db, consent, document, claim).await
     }
 }

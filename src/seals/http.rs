@@ -62,13 +62,8 @@ struct SealView {
 }
 
 async fn sealed(state: &AppState, session: &OwnerSession, id: Uuid) -> Result<Seal, ApiError> {
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::ReadSeal,
-            Subject::document(id),
-        )
+    session
+        .may(state, Action::ReadSeal, Subject::document(id))
         .await?;
     Ok(state.seals.seal_of(session.owner, id).await?)
 }

@@ -9,7 +9,7 @@ use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
-use super::{CheckError, SealClaims, SealKind, read};
+use super::{CheckError, SealClaims, SealKind, SealVerification, read};
 use crate::app::AppState;
 
 /// The largest image accepted (a phone photo of a printed seal).
@@ -61,16 +61,6 @@ pub async fn submit(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let refused = |status, why: String, pasted: String| {
-        page(
-            status,
-            &VerifyPage {
-                pasted,
-                problem: Some(why),
-                ..VerifyPage::default()
-            },
-        )
-    };
     if crate::verify::http::rate_limited(&state, peer).is_some() {
         return refused(
             StatusCode::TOO_MANY_REQUESTS,
@@ -78,20 +68,9 @@ pub async fn submit(
             String::new(),
         );
     }
-    let (pasted, image) = match form {
-        Ok(form) => match fields(form).await {
-            Ok(fields) => fields,
-            Err(why) => return refused(StatusCode::BAD_REQUEST, why, String::new()),
-        },
-        Err(e) => return refused(StatusCode::BAD_REQUEST, e.body_text(), String::new()),
-    };
-    let token = match image {
-        Some(image) => match read_seal_image(image).await {
-            Ok(Ok(token)) => token,
-            Ok(Err(e)) => return refused(StatusCode::BAD_REQUEST, e.to_string(), pasted),
-            Err(e) => return crate::error::ApiError::internal(e).into_response(),
-        },
-        None => pasted.clone(),
+    let (pasted, token) = match sent_seal(form).await {
+        Ok(sent) => sent,
+        Err(response) => return response,
     };
     // Offline (the signature against the published keys), then online: one check, shown as two.
     let answer = match state.seals.check(&token).await {
@@ -101,8 +80,55 @@ pub async fn submit(
         }
         Err(e) => return crate::error::ApiError::from(e).into_response(),
     };
-    let offline = offline_view(&answer.seal, answer.signed_by.clone());
-    let online = OnlineView {
+    let page_data = VerifyPage {
+        pasted,
+        problem: None,
+        offline: Some(offline_view(&answer.seal, answer.signed_by.clone())),
+        online: Some(online_view(&answer)),
+    };
+    page(StatusCode::OK, &page_data)
+}
+
+/// The page again, with what the person pasted and why it was refused.
+fn refused(status: StatusCode, why: String, pasted: String) -> Response {
+    let data = VerifyPage {
+        pasted,
+        problem: Some(why),
+        ..VerifyPage::default()
+    };
+    page(status, &data)
+}
+
+/// What the form sent: the pasted text, and the seal's token (read from the image when one was
+/// uploaded, else the pasted text). A refusal is the page to answer with.
+async fn sent_seal(
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<(String, String), Response> {
+    let (pasted, image) = match form {
+        Ok(form) => fields(form)
+            .await
+            .map_err(|why| refused(StatusCode::BAD_REQUEST, why, String::new()))?,
+        Err(e) => {
+            return Err(refused(
+                StatusCode::BAD_REQUEST,
+                e.body_text(),
+                String::new(),
+            ));
+        }
+    };
+    let Some(image) = image else {
+        return Ok((pasted.clone(), pasted));
+    };
+    match read_seal_image(image).await {
+        Ok(Ok(token)) => Ok((pasted, token)),
+        Ok(Err(e)) => Err(refused(StatusCode::BAD_REQUEST, e.to_string(), pasted)),
+        Err(e) => Err(crate::error::ApiError::internal(e).into_response()),
+    }
+}
+
+/// The online half of the answer: the store's verdict and the status now.
+fn online_view(answer: &SealVerification) -> OnlineView {
+    OnlineView {
         verdict: match answer.verdict {
             crate::verify::Verdict::Genuine => "genuine / đúng bản được niêm phong",
             crate::verify::Verdict::Mismatch => "mismatch / không khớp",
@@ -115,16 +141,7 @@ pub async fn submit(
             .status_changed_at
             .map(|t| t.to_rfc3339())
             .unwrap_or_default(),
-    };
-    page(
-        StatusCode::OK,
-        &VerifyPage {
-            pasted,
-            problem: None,
-            offline: Some(offline),
-            online: Some(online),
-        },
-    )
+    }
 }
 
 /// At most this many images are read at once in this process: reading one takes a core and

@@ -56,25 +56,8 @@ impl Seals {
             seals::Entity::delete_by_id(seal.id).exec(&self.db).await?;
         }
         let signer = self.signer.key().map_err(StoreError::from)?;
-        let is_issued = kind == SealKind::Issued;
         let now = self.clock.now();
-        let claims = SealClaims {
-            iss: self.signer.issuer().to_owned(),
-            jti: Uuid::now_v7(),
-            iat: now.timestamp(),
-            kind,
-            result_code: row.result_code.clone().filter(|_| is_issued),
-            sha256: row.sha256.clone(),
-            // Only an issuer's own metadata is sealed: an uploaded copy's agency and dates are what
-            // its owner typed, and the official checked the content, not them.
-            issuer: row.issuing_agency.clone().filter(|_| is_issued),
-            issue_date: row.issue_date.filter(|_| is_issued),
-            valid_until: row.valid_until.filter(|_| is_issued),
-            verified_on: match kind {
-                SealKind::VerifiedCopy => row.verified_at.map(|at| at.date_naive()),
-                SealKind::Issued => None,
-            },
-        };
+        let claims = claims_of(&row, kind, self.signer.issuer(), now);
         let seal = seals::Model {
             id: claims.jti,
             document_id: id,
@@ -133,6 +116,32 @@ impl Seals {
                 _ => StoreError::Integrity(crate::crypto::IntegrityError),
             })?;
         Ok(rows.into_iter().next())
+    }
+}
+
+/// What the seal of `row` states. Only an issuer's own metadata is sealed: an uploaded copy's
+/// agency and dates are what its owner typed, and the official checked the content, not them.
+fn claims_of(
+    row: &documents::Model,
+    kind: SealKind,
+    issuer: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> SealClaims {
+    let is_issued = kind == SealKind::Issued;
+    SealClaims {
+        iss: issuer.to_owned(),
+        jti: Uuid::now_v7(),
+        iat: now.timestamp(),
+        kind,
+        result_code: row.result_code.clone().filter(|_| is_issued),
+        sha256: row.sha256.clone(),
+        issuer: row.issuing_agency.clone().filter(|_| is_issued),
+        issue_date: row.issue_date.filter(|_| is_issued),
+        valid_until: row.valid_until.filter(|_| is_issued),
+        verified_on: match kind {
+            SealKind::VerifiedCopy => row.verified_at.map(|at| at.date_naive()),
+            SealKind::Issued => None,
+        },
     }
 }
 

@@ -35,8 +35,7 @@ pub async fn sign_in(
 ) -> Result<Response, ApiError> {
     check_same_origin(&headers, &state.settings)?;
     let who = OwnerIdentifier::parse(&form.identifier)?;
-    let owner = state.owners.find_or_create(&who).await?;
-    let token = state.sessions.create(owner.id, false).await?;
+    let token = crate::identity::oidc::http::start_session(&state, &who, None, false).await?;
     let (target, returned) = crate::identity::oidc::http::return_target(&jar);
     Ok(redirect_with_cookies(
         &target,

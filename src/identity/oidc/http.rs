@@ -14,6 +14,7 @@ use super::flow::{self, Callback, LoginError};
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::identity::{SignedIn, check_csrf, check_same_origin};
+use crate::ids::{OwnerIdentifier, Text};
 
 const LOGIN_COOKIE: &str = "kho_login";
 
@@ -55,12 +56,8 @@ pub async fn callback(
         Ok(person) => person,
         Err(e) => return Ok(failure_page(&e)),
     };
-    let owner = state.owners.find_or_create(&person.identifier).await?;
-    if let Some(name) = &person.name {
-        state.owners.remember_name(owner.id, name, false).await?;
-    }
-    let token = state.sessions.create(owner.id, person.official).await?;
-    tracing::info!(owner = %owner.id.0, official = person.official, "signed in through OpenID Connect");
+    let who = &person.identifier;
+    let token = start_session(&state, who, person.name.as_ref(), person.official).await?;
     let session = session_cookie(&state, token);
     let spent = Cookie::build((LOGIN_COOKIE, ""))
         .path("/auth")
@@ -68,6 +65,23 @@ pub async fn callback(
         .build();
     let (target, returned) = return_target(&jar);
     Ok(redirect_with_cookies(&target, &[session, spent, returned]))
+}
+
+/// Starts a session for `who` (creating their store the first time); returns its token.
+/// `name`, as the identity provider says it, is remembered (sealed).
+pub async fn start_session(
+    state: &AppState,
+    who: &OwnerIdentifier,
+    name: Option<&Text>,
+    official: bool,
+) -> Result<String, ApiError> {
+    let owner = state.owners.find_or_create(who).await?;
+    if let Some(name) = name {
+        state.owners.remember_name(owner.id, name, false).await?;
+    }
+    let token = state.sessions.create(owner.id, official).await?;
+    tracing::info!(owner = %owner.id.0, official, "signed in");
+    Ok(token)
 }
 
 #[derive(Debug, Deserialize)]

@@ -83,11 +83,34 @@ impl From<AuthorizeError> for ApiError {
     }
 }
 
-/// An error as the person sees it: a request that cannot be answered is a page that says why.
-fn refused(e: AuthorizeError) -> Result<Response, ApiError> {
-    match e {
-        AuthorizeError::Unusable(why) => Ok(error_page(why)),
-        other => Err(other.into()),
+/// An error as the person sees it: a request that cannot be answered is a page that says why;
+/// anything else is the API's problem document.
+pub enum Refused {
+    Page(&'static str),
+    Api(ApiError),
+}
+
+impl From<AuthorizeError> for Refused {
+    fn from(e: AuthorizeError) -> Self {
+        match e {
+            AuthorizeError::Unusable(why) => Self::Page(why),
+            other => Self::Api(other.into()),
+        }
+    }
+}
+
+impl From<ApiError> for Refused {
+    fn from(e: ApiError) -> Self {
+        Self::Api(e)
+    }
+}
+
+impl IntoResponse for Refused {
+    fn into_response(self) -> Response {
+        match self {
+            Self::Page(why) => error_page(why),
+            Self::Api(e) => e.into_response(),
+        }
     }
 }
 
@@ -97,46 +120,45 @@ pub async fn show(
     session: Result<OwnerSession, ApiError>,
     Query(query): Query<AuthorizeQuery>,
     uri: Uri,
-) -> Result<Response, ApiError> {
-    let server = &state.auth_server;
-    let pending = match server
-        .pending(query.client_id.as_deref(), query.request_uri.as_deref())
-        .await
-    {
-        Ok(pending) => pending,
-        Err(e) => return refused(e),
-    };
+) -> Result<Response, Refused> {
+    let (client_id, request_uri) = (query.client_id.as_deref(), query.request_uri.as_deref());
+    let pending = state.auth_server.pending(client_id, request_uri).await?;
     let session = match session {
         Ok(session) => session,
         Err(ApiError::Unauthenticated) => return Ok(sign_in_first(&state, &uri)),
-        Err(e) => return Err(e),
+        Err(e) => return Err(e.into()),
     };
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::OpenConsentRequest,
-            Subject::default(),
-        )
+    let request_uri = query.request_uri.unwrap_or_default();
+    let page = screen(&state, session, &pending, request_uri).await?;
+    let html = page.render().map_err(ApiError::internal)?;
+    Ok(with_portal_as_form_target(
+        Html(html).into_response(),
+        &pending.request.redirect_uri,
+    )?)
+}
+
+/// The consent screen for `pending`, as `session` sees it: opening it and previewing the
+/// owner's matching documents are logged for anyone but the owner.
+async fn screen(
+    state: &AppState,
+    session: OwnerSession,
+    pending: &PendingRequest,
+    request_uri: String,
+) -> Result<ConsentPage, ApiError> {
+    session
+        .may(state, Action::OpenConsentRequest, Subject::default())
         .await?;
-    state
-        .access
-        .authorize(
-            &session.principal(),
-            Action::PreviewConsent,
-            Subject::default(),
-        )
+    session
+        .may(state, Action::PreviewConsent, Subject::default())
         .await?;
-    let client = server.portal_of(&pending).await?;
+    let client = state.auth_server.portal_of(pending).await?;
     let matching = state
         .documents
         .usable_of_types(session.owner, &pending.asked.document_types)
         .await?;
     let until = state.clock.now() + Duration::seconds(pending.asked.expires_in);
-    let form = (session.csrf_token, query.request_uri.unwrap_or_default());
-    let page = consent_page(&pending, client, matching, until, form)?;
-    let html = page.render().map_err(ApiError::internal)?;
-    with_portal_as_form_target(Html(html).into_response(), &pending.request.redirect_uri)
+    let form = (session.csrf_token, request_uri);
+    consent_page(pending, client, matching, until, form)
 }
 
 /// Sends the browser to sign in, and back here afterwards.
@@ -251,20 +273,15 @@ pub async fn decide(
     signed_in: SignedIn,
     headers: HeaderMap,
     body: Bytes,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Refused> {
     check_same_origin(&headers, &state.settings)?;
     let form = DecisionForm(url::form_urlencoded::parse(&body).into_owned().collect());
     let csrf = form.field("csrf_token").unwrap_or_default();
     check_csrf(&signed_in.session, csrf.as_bytes())?;
     let session = OwnerSession::resolve(&state, signed_in).await?;
     let server = &state.auth_server;
-    let pending = match server
-        .pending(form.field("client_id"), form.field("request_uri"))
-        .await
-    {
-        Ok(pending) => pending,
-        Err(e) => return refused(e),
-    };
+    let (client_id, request_uri) = (form.field("client_id"), form.field("request_uri"));
+    let pending = server.pending(client_id, request_uri).await?;
     let decision = form.decision()?;
     server
         .check_choice(session.owner, &pending, &decision)
@@ -273,15 +290,9 @@ pub async fn decide(
         ConsentDecision::Approve(_) => Action::ApproveConsent,
         ConsentDecision::Deny => Action::DenyConsent,
     };
-    state
-        .access
-        .authorize(&session.principal(), action, Subject::default())
-        .await?;
-    match server
+    session.may(&state, action, Subject::default()).await?;
+    let target = server
         .decide(session.owner, session.person, &pending, decision)
-        .await
-    {
-        Ok(target) => Ok(redirect_with_cookies(target.as_str(), &[])),
-        Err(e) => refused(e),
-    }
+        .await?;
+    Ok(redirect_with_cookies(target.as_str(), &[]))
 }

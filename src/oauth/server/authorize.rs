@@ -154,32 +154,16 @@ impl AuthServer {
                 },
             )
             .await?;
-        match decision {
-            ConsentDecision::Approve(picked) => {
-                self.consents
-                    .approve_in(&txn, owner, consent, &picked, person)
-                    .await?;
-                let grant = NewGrant {
-                    consent,
-                    client_id: &client.client_id,
-                    kind: "code",
-                    redirect_uri: Some(&request.redirect_uri),
-                    code_challenge: Some(&request.code_challenge),
-                    dpop_jkt: request.dpop_jkt.as_deref(),
-                    lifetime: Duration::seconds(CODE_LIFETIME_SECS),
-                    interval: None,
-                };
-                let code = handles::new_grant(&txn, grant, now).await?;
-                target.query_pairs_mut().append_pair("code", &code);
-            }
-            ConsentDecision::Deny => {
-                self.consents.deny(&txn, owner, consent, person).await?;
-                target
-                    .query_pairs_mut()
-                    .append_pair("error", "access_denied")
-                    .append_pair("error_description", "the owner denied the request");
-            }
-        }
+        let answer = Answer {
+            owner,
+            person,
+            consent,
+            request,
+            client: &client,
+            now,
+        };
+        let pairs = self.apply(&txn, answer, decision).await?;
+        target.query_pairs_mut().extend_pairs(pairs);
         txn.commit().await?;
         let mut pairs = target.query_pairs_mut();
         if let Some(state) = &request.state {
@@ -189,4 +173,57 @@ impl AuthServer {
         drop(pairs);
         Ok(target)
     }
+
+    /// Applies the owner's `decision` to the consent just recorded in `txn`; returns what the
+    /// portal is told (the code, or `access_denied`).
+    async fn apply(
+        &self,
+        txn: &sea_orm::DatabaseTransaction,
+        answer: Answer<'_>,
+        decision: ConsentDecision,
+    ) -> Result<Vec<(&'static str, String)>, AuthorizeError> {
+        let Answer {
+            owner,
+            person,
+            consent,
+            request,
+            client,
+            now,
+        } = answer;
+        let ConsentDecision::Approve(picked) = decision else {
+            self.consents.deny(txn, owner, consent, person).await?;
+            return Ok(vec![
+                ("error", "access_denied".to_owned()),
+                (
+                    "error_description",
+                    "the owner denied the request".to_owned(),
+                ),
+            ]);
+        };
+        self.consents
+            .approve_in(txn, owner, consent, &picked, person)
+            .await?;
+        let grant = NewGrant {
+            consent,
+            client_id: &client.client_id,
+            kind: "code",
+            redirect_uri: Some(&request.redirect_uri),
+            code_challenge: Some(&request.code_challenge),
+            dpop_jkt: request.dpop_jkt.as_deref(),
+            lifetime: Duration::seconds(CODE_LIFETIME_SECS),
+            interval: None,
+        };
+        let code = handles::new_grant(txn, grant, now).await?;
+        Ok(vec![("code", code)])
+    }
+}
+
+/// The owner's answer being recorded.
+struct Answer<'a> {
+    owner: OwnerId,
+    person: OwnerId,
+    consent: uuid::Uuid,
+    request: &'a par_requests::Model,
+    client: &'a client_rows::Model,
+    now: chrono::DateTime<chrono::Utc>,
 }

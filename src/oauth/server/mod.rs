@@ -4,6 +4,7 @@
 
 mod authorize;
 mod ciba;
+mod introspect;
 mod par;
 mod token;
 
