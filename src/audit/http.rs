@@ -9,8 +9,10 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{CheckpointError, entries};
+use crate::access::AccessPolicy;
 use crate::access::{Action, Subject};
 use crate::app::AppState;
+use crate::audit::AccessLog;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiQuery, page_limit};
 use crate::identity::OwnerSession;
@@ -82,7 +84,7 @@ async fn access_log(
 ) -> Result<Json<AccessLogPage>, ApiError> {
     let limit = page_limit(params.limit, 100, 500)?;
     session
-        .may(&state, Action::ReadAccessLog, Subject::default())
+        .may(&state.access, Action::ReadAccessLog, Subject::default())
         .await?;
     let rows = entries(&state.db, session.owner, limit, params.before).await?;
     let mut people = People::default();
@@ -185,13 +187,14 @@ struct CheckpointView {
 #[utoipa::path(post, path = "/v1/me/access-log/checkpoint", tag = "me",
     responses((status = 200, body = CheckpointView), (status = 401, body = Problem), (status = 500, body = Problem)))]
 async fn new_checkpoint(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(access_log): State<AccessLog>,
     session: OwnerSession,
 ) -> Result<Json<CheckpointView>, ApiError> {
     session
-        .may(&state, Action::CheckpointAccessLog, Subject::default())
+        .may(&access, Action::CheckpointAccessLog, Subject::default())
         .await?;
-    let jws = state.access_log.checkpoint(session.owner).await?;
+    let jws = access_log.checkpoint(session.owner).await?;
     Ok(Json(CheckpointView { checkpoint: jws }))
 }
 
@@ -200,15 +203,16 @@ async fn new_checkpoint(
 #[utoipa::path(get, path = "/v1/me/access-log/bundle", tag = "me",
     responses((status = 200, content_type = "application/json", body = Object), (status = 401, body = Problem), (status = 500, body = Problem)))]
 async fn bundle(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(access_log): State<AccessLog>,
     session: OwnerSession,
 ) -> Result<axum::response::Response, ApiError> {
     use axum::http::{HeaderValue, header};
     use axum::response::IntoResponse;
     session
-        .may(&state, Action::DownloadAccessLog, Subject::default())
+        .may(&access, Action::DownloadAccessLog, Subject::default())
         .await?;
-    let bundle = state.access_log.bundle(session.owner).await?;
+    let bundle = access_log.bundle(session.owner).await?;
     let mut response = Json(bundle).into_response();
     response.headers_mut().insert(
         header::CONTENT_DISPOSITION,

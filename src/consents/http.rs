@@ -13,12 +13,16 @@ use uuid::Uuid;
 use super::Consent;
 use super::Status;
 use super::store::ConsentError;
+use crate::access::AccessPolicy;
 use crate::access::{Action, Subject};
 use crate::app::AppState;
+use crate::consents::Consents;
 use crate::documents::DocumentView;
+use crate::documents::Documents;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
+use sea_orm::DatabaseConnection;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -60,18 +64,16 @@ struct ConsentList {
 #[utoipa::path(get, path = "/v1/me/consents", tag = "consents", params(ListParams),
     responses((status = 200, body = ConsentList), (status = 401, body = Problem)))]
 async fn list(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(consents): State<Consents>,
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ConsentList>, ApiError> {
     let limit = page_limit(params.limit, 50, 200)?;
     session
-        .may(&state, Action::ListConsents, Subject::default())
+        .may(&access, Action::ListConsents, Subject::default())
         .await?;
-    let items = state
-        .consents
-        .list(session.owner, params.status, limit)
-        .await?;
+    let items = consents.list(session.owner, params.status, limit).await?;
     Ok(Json(ConsentList { items }))
 }
 
@@ -88,20 +90,21 @@ struct ConsentDetail {
 #[utoipa::path(get, path = "/v1/me/consents/{id}", tag = "consents",
     responses((status = 200, body = ConsentDetail), (status = 404, body = Problem)))]
 async fn one(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(consents): State<Consents>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<ConsentDetail>, ApiError> {
     session
-        .may(&state, Action::ReadConsent, Subject::consent(id))
+        .may(&access, Action::ReadConsent, Subject::consent(id))
         .await?;
-    let consent = state.consents.get(session.owner, id).await?;
+    let consent = consents.get(session.owner, id).await?;
     let matching_documents = if consent.status == Status::Pending {
         session
-            .may(&state, Action::PreviewConsent, Subject::default())
+            .may(&access, Action::PreviewConsent, Subject::default())
             .await?;
-        state
-            .documents
+        documents
             .usable_of_types(session.owner, &consent.document_types)
             .await?
     } else {
@@ -124,52 +127,54 @@ struct Approval {
 #[utoipa::path(post, path = "/v1/me/consents/{id}/approve", tag = "consents", request_body = Approval,
     responses((status = 200, body = Consent), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn approve(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(consents): State<Consents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(approval): ApiJson<Approval>,
 ) -> Result<Json<Consent>, ApiError> {
     session
-        .may(&state, Action::ApproveConsent, Subject::consent(id))
+        .may(&access, Action::ApproveConsent, Subject::consent(id))
         .await?;
-    state
-        .consents
+    consents
         .approve(session.owner, id, &approval.documents, session.person)
         .await?;
-    Ok(Json(state.consents.get(session.owner, id).await?))
+    Ok(Json(consents.get(session.owner, id).await?))
 }
 
 /// Denies a pending request.
 #[utoipa::path(post, path = "/v1/me/consents/{id}/deny", tag = "consents",
     responses((status = 200, body = Consent), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn deny(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(consents): State<Consents>,
+    State(db): State<DatabaseConnection>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
     session
-        .may(&state, Action::DenyConsent, Subject::consent(id))
+        .may(&access, Action::DenyConsent, Subject::consent(id))
         .await?;
-    state
-        .consents
-        .deny(&state.db, session.owner, id, session.person)
+    consents
+        .deny(&db, session.owner, id, session.person)
         .await?;
-    Ok(Json(state.consents.get(session.owner, id).await?))
+    Ok(Json(consents.get(session.owner, id).await?))
 }
 
 /// Withdraws a consent: the very next fetch under it fails, and its tokens are revoked.
 #[utoipa::path(post, path = "/v1/me/consents/{id}/withdraw", tag = "consents",
     responses((status = 200, body = Consent), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn withdraw(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(consents): State<Consents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<Consent>, ApiError> {
     session
-        .may(&state, Action::WithdrawConsent, Subject::consent(id))
+        .may(&access, Action::WithdrawConsent, Subject::consent(id))
         .await?;
-    state.consents.withdraw(session.owner, id).await?;
-    Ok(Json(state.consents.get(session.owner, id).await?))
+    consents.withdraw(session.owner, id).await?;
+    Ok(Json(consents.get(session.owner, id).await?))
 }
 
 /// The consent receipt: a compact JWS (`application/jose`) signed by the store, checkable by
@@ -177,14 +182,15 @@ async fn withdraw(
 #[utoipa::path(get, path = "/v1/me/consents/{id}/receipt", tag = "consents",
     responses((status = 200, content_type = "application/jose", body = String), (status = 404, body = Problem)))]
 async fn receipt_of(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(consents): State<Consents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, ApiError> {
     session
-        .may(&state, Action::ReadConsentReceipt, Subject::consent(id))
+        .may(&access, Action::ReadConsentReceipt, Subject::consent(id))
         .await?;
-    let jws = state.consents.receipt(session.owner, id).await?;
+    let jws = consents.receipt(session.owner, id).await?;
     let mut response = jws.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -16,8 +16,10 @@ use super::{
     BodyError, ContentType, Corrections, DocumentError, DocumentList, DocumentView, ListFilter,
     NewDocument,
 };
+use crate::access::AccessPolicy;
 use crate::access::{Action, Subject};
 use crate::app::AppState;
+use crate::documents::Documents;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
@@ -88,7 +90,8 @@ struct ListParams {
 #[utoipa::path(get, path = "/v1/me/documents", tag = "documents", params(ListParams),
     responses((status = 200, body = DocumentList), (status = 400, body = Problem), (status = 401, body = Problem)))]
 async fn list_documents(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<DocumentList>, ApiError> {
@@ -99,14 +102,14 @@ async fn list_documents(
         .map(DocumentTypeCode::parse)
         .transpose()?;
     session
-        .may(&state, Action::ListDocuments, Subject::default())
+        .may(&access, Action::ListDocuments, Subject::default())
         .await?;
     let filter = ListFilter {
         type_code,
         cursor: params.cursor,
         limit,
     };
-    Ok(Json(state.documents.list(session.owner, filter).await?))
+    Ok(Json(documents.list(session.owner, filter).await?))
 }
 
 /// The multipart form of an upload, as documented in OpenAPI. The metadata fields must come
@@ -136,15 +139,16 @@ struct UploadForm {
     responses((status = 201, body = DocumentView), (status = 400, body = Problem), (status = 403, body = Problem),
         (status = 413, body = Problem), (status = 415, body = Problem)))]
 async fn upload_document(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     headers: HeaderMap,
     multipart: Multipart,
 ) -> Result<(StatusCode, Json<DocumentView>), ApiError> {
     session
-        .may(&state, Action::UploadDocument, Subject::default())
+        .may(&access, Action::UploadDocument, Subject::default())
         .await?;
-    let limit = state.documents.max_upload_bytes();
+    let limit = documents.max_upload_bytes();
     let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
@@ -152,7 +156,7 @@ async fn upload_document(
     if declared.is_some_and(|len| len > limit.saturating_add(MULTIPART_SLACK)) {
         return Err(ApiError::TooLarge { limit });
     }
-    let view = store_upload(&state.documents, session.owner, multipart).await?;
+    let view = store_upload(&documents, session.owner, multipart).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -291,14 +295,15 @@ pub(crate) async fn small_text(mut field: Field<'_>) -> Result<String, ApiError>
 #[utoipa::path(get, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)),
     responses((status = 200, body = DocumentView), (status = 404, body = Problem)))]
 async fn get_document(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Json<DocumentView>, ApiError> {
     session
-        .may(&state, Action::ReadDocument, Subject::document(id))
+        .may(&access, Action::ReadDocument, Subject::document(id))
         .await?;
-    Ok(Json(state.documents.get(session.owner, id).await?))
+    Ok(Json(documents.get(session.owner, id).await?))
 }
 
 /// Corrections to an uploaded document's metadata; absent fields stay as they are.
@@ -334,33 +339,33 @@ impl CorrectionsBody {
 #[utoipa::path(patch, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)), request_body = CorrectionsBody,
     responses((status = 200, body = DocumentView), (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn correct_document(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
     ApiJson(body): ApiJson<CorrectionsBody>,
 ) -> Result<Json<DocumentView>, ApiError> {
     session
-        .may(&state, Action::CorrectDocument, Subject::document(id))
+        .may(&access, Action::CorrectDocument, Subject::document(id))
         .await?;
     session.principal().require(Scope::Read)?; // the answer shows the whole metadata
     let changes = body.parse()?;
-    Ok(Json(
-        state.documents.correct(session.owner, id, changes).await?,
-    ))
+    Ok(Json(documents.correct(session.owner, id, changes).await?))
 }
 
 /// Delete an uploaded document (issued documents stay). Requires `X-CSRF-Token`.
 #[utoipa::path(delete, path = "/v1/me/documents/{id}", tag = "documents", params(("id" = Uuid, Path)),
     responses((status = 204), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn delete_document(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<StatusCode, ApiError> {
     session
-        .may(&state, Action::DeleteDocument, Subject::document(id))
+        .may(&access, Action::DeleteDocument, Subject::document(id))
         .await?;
-    state.documents.delete(session.owner, id).await?;
+    documents.delete(session.owner, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -369,15 +374,16 @@ async fn delete_document(
     responses((status = 200, description = "the document's bytes", content_type = "application/octet-stream"),
         (status = 304), (status = 404, body = Problem), (status = 500, body = Problem)))]
 async fn download_content(
-    State(state): State<AppState>,
+    State(access): State<AccessPolicy>,
+    State(documents): State<Documents>,
     session: OwnerSession,
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
     session
-        .may(&state, Action::DownloadDocument, Subject::document(id))
+        .may(&access, Action::DownloadDocument, Subject::document(id))
         .await?;
-    let view = state.documents.get(session.owner, id).await?;
+    let view = documents.get(session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);
     let matches = headers
         .get(header::IF_NONE_MATCH)
@@ -386,7 +392,7 @@ async fn download_content(
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }
-    let download = state.documents.download(session.owner, id).await?;
+    let download = documents.download(session.owner, id).await?;
     content_response(id, download, etag)
 }
 

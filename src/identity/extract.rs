@@ -10,7 +10,7 @@ use axum_extra::extract::CookieJar;
 use subtle::ConstantTimeEq;
 
 use super::sessions::Session;
-use crate::access::{Action, Principal, Subject};
+use crate::access::{AccessPolicy, Action, Principal, Subject};
 use crate::app::AppState;
 use crate::audit::Access;
 use crate::config::Settings;
@@ -67,14 +67,11 @@ impl OwnerSession {
     /// owner, allowed or denied, before it happens.
     pub async fn may(
         &self,
-        state: &AppState,
+        policy: &AccessPolicy,
         action: Action,
         subject: Subject,
     ) -> Result<(), ApiError> {
-        Ok(state
-            .access
-            .authorize(&self.principal(), action, subject)
-            .await?)
+        Ok(policy.authorize(&self.principal(), action, subject).await?)
     }
 
     /// Who acts, for the access policy.

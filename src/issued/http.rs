@@ -9,6 +9,7 @@ use super::{PushError, Pushed, StatusView};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
+use crate::issued::IssuedResults;
 
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
@@ -56,7 +57,7 @@ struct PushForm {
     responses((status = 201, body = Pushed), (status = 200, body = Pushed), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 409, body = Problem)))]
 async fn push_document(
-    State(state): State<AppState>,
+    State(issued): State<IssuedResults>,
     mut multipart: Multipart,
 ) -> Result<(StatusCode, Json<Pushed>), ApiError> {
     let mut signed = None;
@@ -70,7 +71,7 @@ async fn push_document(
                     ApiError::BadRequest("the `signed` field must come before `file`".into())
                 })?;
                 let body = crate::documents::http::body_of(field);
-                let pushed = state.issued.push(jws.trim(), body).await?;
+                let pushed = issued.push(jws.trim(), body).await?;
                 let status = if pushed.created {
                     StatusCode::CREATED
                 } else {
@@ -104,10 +105,8 @@ struct StatusChange {
     responses((status = 200, body = StatusView), (status = 400, body = Problem), (status = 401, body = Problem),
         (status = 404, body = Problem)))]
 async fn change_document_status(
-    State(state): State<AppState>,
+    State(issued): State<IssuedResults>,
     ApiJson(change): ApiJson<StatusChange>,
 ) -> Result<Json<StatusView>, ApiError> {
-    Ok(Json(
-        state.issued.change_status(change.signed.trim()).await?,
-    ))
+    Ok(Json(issued.change_status(change.signed.trim()).await?))
 }

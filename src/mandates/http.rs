@@ -13,6 +13,7 @@ use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::identity::SignedIn;
 use crate::ids::OwnerIdentifier;
+use crate::mandates::Mandates;
 use crate::owners::OwnerId;
 use uuid::Uuid;
 
@@ -25,14 +26,11 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// The active mandates of the signed-in person: the owners they may act for.
 #[utoipa::path(get, path = "/v1/me/mandates", tag = "me", responses((status = 200, body = Vec<MandateView>), (status = 401, body = Problem)))]
 async fn my_mandates(
-    State(state): State<AppState>,
+    State(mandates): State<Mandates>,
     signed_in: SignedIn,
 ) -> Result<Json<Vec<MandateView>>, ApiError> {
     Ok(Json(
-        state
-            .mandates
-            .active_for_person(signed_in.session.person)
-            .await?,
+        mandates.active_for_person(signed_in.session.person).await?,
     ))
 }
 

@@ -10,6 +10,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use crate::app::AppState;
 use crate::error::{ApiError, Problem};
 use crate::identity::OwnerSession;
+use crate::identity::Sessions;
+use crate::owners::Owners;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -66,12 +68,12 @@ async fn me(State(state): State<AppState>, session: OwnerSession) -> Result<Json
 /// End this session. Requires `X-CSRF-Token`.
 #[utoipa::path(post, path = "/v1/me/sign-out", tag = "me", responses((status = 204), (status = 401, body = Problem)))]
 async fn sign_out(
-    State(state): State<AppState>,
+    State(sessions): State<Sessions>,
     _session: OwnerSession,
     headers: HeaderMap,
 ) -> Result<StatusCode, ApiError> {
-    if let Some(token) = CookieJar::from_headers(&headers).get(state.sessions.cookie_name()) {
-        state.sessions.delete(token.value()).await?;
+    if let Some(token) = CookieJar::from_headers(&headers).get(sessions.cookie_name()) {
+        sessions.delete(token.value()).await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -80,9 +82,9 @@ async fn sign_out(
 /// decrypted again; then the content and the rows. Requires `X-CSRF-Token`.
 #[utoipa::path(delete, path = "/v1/me", tag = "me", responses((status = 200, body = inline(super::ErasureReport)), (status = 403, body = Problem)))]
 async fn erase_me(
-    State(state): State<AppState>,
+    State(owners): State<Owners>,
     session: OwnerSession,
 ) -> Result<Json<super::ErasureReport>, ApiError> {
     session.principal().require_self()?;
-    Ok(Json(state.owners.erase(session.owner).await?))
+    Ok(Json(owners.erase(session.owner).await?))
 }

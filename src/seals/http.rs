@@ -63,7 +63,7 @@ struct SealView {
 
 async fn sealed(state: &AppState, session: &OwnerSession, id: Uuid) -> Result<Seal, ApiError> {
     session
-        .may(state, Action::ReadSeal, Subject::document(id))
+        .may(&state.access, Action::ReadSeal, Subject::document(id))
         .await?;
     Ok(state.seals.seal_of(session.owner, id).await?)
 }

@@ -17,6 +17,7 @@ use crate::error::{ApiError, Problem, problem};
 use crate::extract::ApiJson;
 use crate::identity::OwnerSession;
 use crate::ids::ResultCode;
+use crate::verify::Verifier;
 
 impl From<OfficialError> for ApiError {
     fn from(e: OfficialError) -> Self {
@@ -153,15 +154,14 @@ struct OfficialAsk {
     responses((status = 200, body = OfficialVerification), (status = 400, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem)))]
 async fn verify_as_official(
-    State(state): State<AppState>,
+    State(verifier): State<Verifier>,
     session: OwnerSession,
     ApiJson(asked): ApiJson<OfficialAsk>,
 ) -> Result<Json<OfficialVerification>, ApiError> {
     let sha256 = sha256_hex(&asked.sha256)?;
     let code = ResultCode::parse(&asked.result_code)?;
     Ok(Json(
-        state
-            .verifier
+        verifier
             .official_verify(
                 &session.principal(),
                 &code,
@@ -191,14 +191,13 @@ struct MarkVerified {
     responses((status = 200, body = crate::documents::DocumentView), (status = 400, body = Problem),
         (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn mark_as_verified(
-    State(state): State<AppState>,
+    State(verifier): State<Verifier>,
     session: OwnerSession,
     ApiJson(mark): ApiJson<MarkVerified>,
 ) -> Result<Json<crate::documents::DocumentView>, ApiError> {
     let owner = crate::ids::OwnerIdentifier::parse(&mark.owner)?;
     Ok(Json(
-        state
-            .verifier
+        verifier
             .official_mark_verified(
                 &session.principal(),
                 &owner,

@@ -146,10 +146,14 @@ async fn screen(
     request_uri: String,
 ) -> Result<ConsentPage, ApiError> {
     session
-        .may(state, Action::OpenConsentRequest, Subject::default())
+        .may(
+            &state.access,
+            Action::OpenConsentRequest,
+            Subject::default(),
+        )
         .await?;
     session
-        .may(state, Action::PreviewConsent, Subject::default())
+        .may(&state.access, Action::PreviewConsent, Subject::default())
         .await?;
     let client = state.auth_server.portal_of(pending).await?;
     let matching = state
@@ -290,7 +294,9 @@ pub async fn decide(
         ConsentDecision::Approve(_) => Action::ApproveConsent,
         ConsentDecision::Deny => Action::DenyConsent,
     };
-    session.may(&state, action, Subject::default()).await?;
+    session
+        .may(&state.access, action, Subject::default())
+        .await?;
     let target = server
         .decide(session.owner, session.person, &pending, decision)
         .await?;

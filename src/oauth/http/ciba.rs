@@ -10,19 +10,20 @@ use serde_json::json;
 
 use super::form::OAuthForm;
 use super::{authenticate_portal, no_store};
-use crate::app::AppState;
+use crate::clients::ClientAuth;
+use crate::oauth::AuthServer;
 use crate::oauth::OAuthError;
 use crate::oauth::requests::CibaRequest;
 
 pub async fn backchannel(
-    State(state): State<AppState>,
+    State(auth_server): State<AuthServer>,
+    State(client_auth): State<ClientAuth>,
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client =
-        authenticate_portal(&state.client_auth, &headers, &form, "/oauth/bc-authorize").await?;
+    let client = authenticate_portal(&client_auth, &headers, &form, "/oauth/bc-authorize").await?;
     let request = CibaRequest::from_form(&form)?;
-    let started = state.auth_server.backchannel(&client, request).await?;
+    let started = auth_server.backchannel(&client, request).await?;
     Ok(no_store(
         StatusCode::OK,
         json!({

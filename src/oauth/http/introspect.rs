@@ -11,7 +11,8 @@ use serde_json::json;
 
 use super::form::OAuthForm;
 use super::{authenticate_client, no_store};
-use crate::app::AppState;
+use crate::clients::ClientAuth;
+use crate::oauth::AuthServer;
 use crate::oauth::OAuthError;
 
 fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
@@ -22,14 +23,14 @@ fn token_param(form: &HashMap<String, String>) -> Result<&str, OAuthError> {
 }
 
 pub async fn introspect(
-    State(state): State<AppState>,
+    State(auth_server): State<AuthServer>,
+    State(client_auth): State<ClientAuth>,
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client =
-        authenticate_client(&state.client_auth, &headers, &form, "/oauth/introspect").await?;
+    let client = authenticate_client(&client_auth, &headers, &form, "/oauth/introspect").await?;
     let token = token_param(&form)?;
-    let answer = state.auth_server.introspect(&client, token).await?;
+    let answer = auth_server.introspect(&client, token).await?;
     Ok(no_store(
         StatusCode::OK,
         answer.unwrap_or_else(|| json!({ "active": false })),
@@ -37,13 +38,14 @@ pub async fn introspect(
 }
 
 pub async fn revoke(
-    State(state): State<AppState>,
+    State(auth_server): State<AuthServer>,
+    State(client_auth): State<ClientAuth>,
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_client(&state.client_auth, &headers, &form, "/oauth/revoke").await?;
+    let client = authenticate_client(&client_auth, &headers, &form, "/oauth/revoke").await?;
     // `token_type_hint` is only a hint (RFC 7009 §2.1): Kho issues access tokens only.
     let token = token_param(&form)?;
-    state.auth_server.revoke(&client, token).await?;
+    auth_server.revoke(&client, token).await?;
     Ok(no_store(StatusCode::OK, json!({})))
 }

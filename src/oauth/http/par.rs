@@ -8,19 +8,20 @@ use serde_json::json;
 
 use super::form::OAuthForm;
 use super::{authenticate_portal, dpop_proofs, no_store};
-use crate::app::AppState;
+use crate::clients::ClientAuth;
+use crate::oauth::AuthServer;
 use crate::oauth::OAuthError;
 use crate::oauth::requests::PushedRequest;
 
 pub async fn push(
-    State(state): State<AppState>,
+    State(auth_server): State<AuthServer>,
+    State(client_auth): State<ClientAuth>,
     headers: HeaderMap,
     OAuthForm(form): OAuthForm,
 ) -> Result<Response, OAuthError> {
-    let client = authenticate_portal(&state.client_auth, &headers, &form, "/oauth/par").await?;
+    let client = authenticate_portal(&client_auth, &headers, &form, "/oauth/par").await?;
     let request = PushedRequest::from_form(&form, &client.client_id)?;
-    let pushed = state
-        .auth_server
+    let pushed = auth_server
         .push(&client, request, &dpop_proofs(&headers))
         .await?;
     Ok(no_store(
