@@ -60,6 +60,24 @@ pub enum ApiError {
     /// the same request, sent again, should work. Answered with `Retry-After`.
     #[error("{0}")]
     RetryLater(String),
+    /// 401: a portal's DPoP-bound token, or its proof, refused (RFC 9449 §7.1): answered with a
+    /// `WWW-Authenticate: DPoP` challenge naming `error`, and the nonce to use when one is due.
+    #[error("{why}")]
+    DpopRefused {
+        slug: &'static str,
+        error: Option<&'static str>,
+        why: String,
+        nonce: Option<String>,
+    },
+    /// 410: the issuer revoked or superseded the document; its content is no longer served.
+    #[error("{0}")]
+    Revoked(String),
+    /// 403: the document's one fetch under a one-time consent is taken.
+    #[error("this document was already fetched under a one-time consent")]
+    AlreadyFetched,
+    /// 405: the method is not one this resource answers.
+    #[error("{0}")]
+    MethodNotAllowed(&'static str),
     /// 503: a dependency is not ready.
     #[error("the service is not ready")]
     Unavailable,
@@ -89,6 +107,10 @@ impl ApiError {
             Self::Integrity => (StatusCode::INTERNAL_SERVER_ERROR, "integrity-check-failed"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             Self::RetryLater(_) => (StatusCode::SERVICE_UNAVAILABLE, "retry-later"),
+            Self::DpopRefused { slug, .. } => (StatusCode::UNAUTHORIZED, slug),
+            Self::Revoked(_) => (StatusCode::GONE, "document-revoked"),
+            Self::AlreadyFetched => (StatusCode::FORBIDDEN, "already-fetched"),
+            Self::MethodNotAllowed(_) => (StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed"),
             Self::Internal(_) => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
         }
     }
@@ -131,17 +153,41 @@ impl IntoResponse for ApiError {
             _ => {}
         }
         let retry = matches!(self, Self::RetryLater(_));
+        let dpop = match &self {
+            Self::DpopRefused {
+                error, why, nonce, ..
+            } => Some((dpop_challenge(*error, why), nonce.clone())),
+            _ => None,
+        };
         let detail = match self {
             Self::Internal(_) => None,
             other => Some(other.to_string()),
         };
         let mut response = problem(status, slug, detail);
+        let headers = response.headers_mut();
         if retry {
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        }
+        if let Some((challenge, nonce)) = dpop {
+            if let Ok(value) = HeaderValue::from_str(&challenge) {
+                headers.insert(header::WWW_AUTHENTICATE, value);
+            }
+            if let Some(value) = nonce.and_then(|n| HeaderValue::from_str(&n).ok()) {
+                headers.insert("dpop-nonce", value);
+            }
         }
         response
+    }
+}
+
+/// The `WWW-Authenticate: DPoP` challenge (RFC 9449 §7.1), with the algorithms Kho accepts.
+fn dpop_challenge(error: Option<&str>, description: &str) -> String {
+    let algs = crate::oauth::dpop::ALGORITHMS.join(" ");
+    match error {
+        Some(e) => {
+            format!("DPoP error=\"{e}\", error_description=\"{description}\", algs=\"{algs}\"")
+        }
+        None => format!("DPoP algs=\"{algs}\""),
     }
 }
 

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -13,9 +13,8 @@ use uuid::Uuid;
 use super::{Action, Admission, Caller, Content, Refusal};
 use crate::app::AppState;
 use crate::documents::{self, DocumentView};
-use crate::error::{Problem, problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
-use crate::oauth::dpop;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -24,71 +23,44 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(content))
 }
 
-fn challenge(error: Option<&str>, description: &str) -> String {
-    let algs = dpop::ALGORITHMS.join(" ");
-    match error {
-        Some(e) => {
-            format!("DPoP error=\"{e}\", error_description=\"{description}\", algs=\"{algs}\"")
+/// A refusal is answered by the one HTTP error type.
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        let refused = |slug, error, why: &str| ApiError::DpopRefused {
+            slug,
+            error,
+            why: why.to_owned(),
+            nonce: None,
+        };
+        match refusal {
+            Refusal::NoToken => refused(
+                "unauthenticated",
+                None,
+                "send the consent token as Authorization: DPoP <token>, with a DPoP proof",
+            ),
+            Refusal::InvalidToken { slug, why } => refused(slug, Some("invalid_token"), why),
+            Refusal::Proof(why) => refused("invalid-dpop-proof", Some("invalid_dpop_proof"), &why),
+            Refusal::UseNonce(nonce) => ApiError::DpopRefused {
+                slug: "use-dpop-nonce",
+                error: Some("use_dpop_nonce"),
+                why: "a fresh DPoP nonce is required".to_owned(),
+                nonce: Some(nonce),
+            },
+            Refusal::NotFound => ApiError::NotFound,
+            Refusal::Revoked(detail) => ApiError::Revoked(detail),
+            Refusal::MethodNotAllowed => ApiError::MethodNotAllowed("use GET"),
+            Refusal::AlreadyFetched => ApiError::AlreadyFetched,
+            Refusal::Internal(e) => ApiError::internal(e),
+            Refusal::Document(e) => ApiError::internal(e),
+            Refusal::Consent(e) => ApiError::internal(e),
         }
-        None => format!("DPoP algs=\"{algs}\""),
     }
 }
 
 impl IntoResponse for Refusal {
     fn into_response(self) -> Response {
-        let unauthorized = |slug: &str, error: Option<&str>, why: &str| {
-            let mut response = problem(StatusCode::UNAUTHORIZED, slug, Some(why.to_owned()));
-            if let Ok(value) = HeaderValue::from_str(&challenge(error, why)) {
-                response
-                    .headers_mut()
-                    .insert(header::WWW_AUTHENTICATE, value);
-            }
-            response
-        };
-        match self {
-            Self::NoToken => unauthorized(
-                "unauthenticated",
-                None,
-                "send the consent token as Authorization: DPoP <token>, with a DPoP proof",
-            ),
-            Self::InvalidToken { slug, why } => unauthorized(slug, Some("invalid_token"), why),
-            Self::Proof(why) => {
-                unauthorized("invalid-dpop-proof", Some("invalid_dpop_proof"), &why)
-            }
-            Self::UseNonce(nonce) => {
-                let mut response = unauthorized(
-                    "use-dpop-nonce",
-                    Some("use_dpop_nonce"),
-                    "a fresh DPoP nonce is required",
-                );
-                if let Ok(value) = HeaderValue::from_str(&nonce) {
-                    response.headers_mut().insert("dpop-nonce", value);
-                }
-                response
-            }
-            Self::NotFound => problem(StatusCode::NOT_FOUND, "not-found", Some("not found".into())),
-            Self::Revoked(detail) => problem(StatusCode::GONE, "document-revoked", Some(detail)),
-            Self::MethodNotAllowed => problem(
-                StatusCode::METHOD_NOT_ALLOWED,
-                "method-not-allowed",
-                Some("use GET".into()),
-            ),
-            Self::AlreadyFetched => problem(
-                StatusCode::FORBIDDEN,
-                "already-fetched",
-                Some("this document was already fetched under a one-time consent".into()),
-            ),
-            Self::Internal(e) => internal(&e),
-            Self::Document(e) => internal(&e),
-            Self::Consent(e) => internal(&e),
-        }
+        ApiError::from(self).into_response()
     }
-}
-
-/// A failure below the API: logged, answered without detail.
-fn internal(e: &dyn std::error::Error) -> Response {
-    tracing::error!(error = %e, "portal request failed");
-    problem(StatusCode::INTERNAL_SERVER_ERROR, "internal", None)
 }
 
 /// The token and proof of a request for `path`, checked.
