@@ -11,6 +11,7 @@ pub mod consents; // portals ask, owners decide: consent records, receipts, with
 pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, blind indexes
 pub mod documents; // owners' documents: upload, list, download, delete
 pub mod error; // the one HTTP error type, as problem+json
+pub mod export; // "download all my data": the whole store as one ZIP, streamed
 pub mod extract; // extractors whose rejections are problem+json
 pub mod identity; // sessions, CSRF and origin checks, OpenID Connect login, the dev sign-in
 pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
@@ -23,4 +24,4 @@ pub mod seals; // QR seals: signed tokens anyone can check offline, and online f
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging
 pub mod verify; // is this document genuine and valid: public verification with signed receipts
-pub mod web; // security headers and the front page
+pub mod web; // the pages for people: documents, upload, my data; security headers

@@ -28,6 +28,8 @@ pub enum Action {
     ActUnderMandate,
     OfficialVerify,
     OfficialMarkVerified,
+    /// Everything in the store, as one archive.
+    ExportData,
 }
 
 impl Action {
@@ -55,6 +57,7 @@ impl Action {
             Self::ActUnderMandate => "act_under_mandate",
             Self::OfficialVerify => "official_verify",
             Self::OfficialMarkVerified => "official_mark_verified",
+            Self::ExportData => "export_data",
         }
     }
 

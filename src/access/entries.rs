@@ -74,4 +74,17 @@ impl Access {
             context: Context::default(),
         }
     }
+
+    /// An operator's `action` on the owner's store from the command line (an export, say).
+    pub fn by_operator(owner: OwnerId, action: Action) -> Self {
+        Self {
+            owner,
+            actor: Actor::Operator,
+            action: action.as_str(),
+            document: None,
+            outcome: Outcome::Allowed,
+            detail: None,
+            context: Context::default(),
+        }
+    }
 }

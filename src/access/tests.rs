@@ -1,7 +1,7 @@
 use super::*;
 use crate::mandates::Scope;
 
-const ALL: [Action; 21] = [
+const ALL: [Action; 22] = [
     Action::ListDocuments,
     Action::ReadDocument,
     Action::DownloadDocument,
@@ -23,6 +23,7 @@ const ALL: [Action; 21] = [
     Action::ActUnderMandate,
     Action::OfficialVerify,
     Action::OfficialMarkVerified,
+    Action::ExportData,
 ];
 
 fn owner() -> Principal {

@@ -18,8 +18,8 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::error::{self, ApiError};
 use crate::storage::db;
 use crate::{
-    audit, consents, documents, identity, issued, mandates, oauth, owners, portal_api, seals,
-    verify, web,
+    audit, consents, documents, export, identity, issued, mandates, oauth, owners, portal_api,
+    seals, verify, web,
 };
 
 mod state;
@@ -47,6 +47,7 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(issued::http::router(state.settings.max_upload_bytes))
         .merge(verify::http::router(state.settings.max_upload_bytes))
         .merge(seals::http::router())
+        .merge(export::http::router())
         .merge(portal_api::http::router())
         .split_for_parts()
 }
@@ -58,7 +59,7 @@ pub fn router(state: AppState) -> Router {
     let mut router = Router::new()
         .merge(api)
         .merge(protocol_routes())
-        .route("/", get(web::index))
+        .merge(web::routes(&state))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(
@@ -75,7 +76,7 @@ pub fn router(state: AppState) -> Router {
     if state.settings.dev_sign_in_enabled() {
         router = router.route(
             "/dev/sign-in",
-            get(identity::http::dev_sign_in::page).post(identity::http::dev_sign_in::sign_in),
+            get(web::dev_sign_in_page).post(web::dev_sign_in),
         );
     }
     let request_id = HeaderName::from_static("x-request-id");

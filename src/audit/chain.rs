@@ -28,6 +28,8 @@ pub enum Actor {
     Portal { client: String, agency: String },
     /// An official (signed in with the official role), under a case.
     Official { person: OwnerId },
+    /// An operator at the command line (`kho export`).
+    Operator,
 }
 
 /// Under what the access happened: the consent with its procedure and dossier, or an
@@ -124,6 +126,7 @@ pub async fn append_locked(
         }
         Actor::Portal { client, agency } => ("portal", None, None, Some(client), Some(agency)),
         Actor::Official { person } => ("official", Some(person.0), None, None, None),
+        Actor::Operator => ("operator", None, None, None, None),
     };
     let mut row = Model {
         owner_id: access.owner.0,

@@ -2,6 +2,7 @@
 
 mod audit;
 mod client;
+mod export;
 mod import;
 mod keys;
 mod mandate;
@@ -53,6 +54,15 @@ pub enum Command {
         /// The index file, or a directory holding `index.jsonl`.
         path: PathBuf,
     },
+    /// Write an owner's whole store to a ZIP (documents decrypted, metadata, consents with
+    /// their receipts, the access-log bundle); the export is recorded in the owner's access log.
+    Export {
+        /// The owner's personal ID or tax code.
+        identifier: String,
+        /// The ZIP file to write.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Check access-log bundles offline.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
@@ -78,5 +88,6 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         Command::Audit(command) => audit::run(command, settings).await,
         Command::Seal(command) => seal::run(command, &settings),
         Command::Import { path } => import::run(path, settings).await,
+        Command::Export { identifier, out } => export::run(identifier, out, settings).await,
     }
 }

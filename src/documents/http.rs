@@ -380,8 +380,20 @@ async fn download_content(
     ApiPath(id): ApiPath<Uuid>,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
+    send_content(&access, &documents, &session, id, &headers).await
+}
+
+/// The owner's document `id` as a download, or `304` when the client has it (`If-None-Match`).
+/// Shared with the document page's download link.
+pub(crate) async fn send_content(
+    access: &AccessPolicy,
+    documents: &Documents,
+    session: &OwnerSession,
+    id: Uuid,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
     session
-        .may(&access, Action::DownloadDocument, Subject::document(id))
+        .may(access, Action::DownloadDocument, Subject::document(id))
         .await?;
     let view = documents.get(session.owner, id).await?;
     let etag = format!("\"{}\"", view.sha256);

@@ -2,7 +2,6 @@
 //! CSRF and origin checks on state-changing requests, OpenID Connect login, and the dev sign-in.
 
 mod extract;
-pub mod http;
 pub mod oidc;
 pub mod sessions;
 

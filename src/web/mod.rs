@@ -1,12 +1,61 @@
-//! What browsers get besides the API: security headers on every response, and the front page.
+//! Kho's pages for people: server-rendered (askama), complete without JavaScript, under the
+//! strict CSP, in Vietnamese or English. Handlers here parse forms, call the same services as
+//! the API, and render; failures become pages ([`failure`]), never JSON.
 
+mod assets;
+mod documents;
+mod failure;
+mod form;
+mod frame;
+mod home;
+pub mod i18n;
+mod my_data;
+mod render;
 mod security_headers;
 
+pub use home::{dev_sign_in, dev_sign_in_page};
 pub use security_headers::{csp_with_form_target, security_headers};
 
-use axum::response::Html;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
 
-/// `GET /`: a plain page pointing to sign-in and the API description.
-pub async fn index() -> Html<&'static str> {
-    Html(include_str!("index.html"))
+use crate::app::AppState;
+
+/// The pages, with the layer that renders their failures.
+pub fn routes(state: &AppState) -> Router<AppState> {
+    let upload_limit = documents::upload_body_limit(state.settings.max_upload_bytes);
+    Router::new()
+        .route("/", get(home::index))
+        .route("/privacy", get(home::privacy))
+        .route("/language", post(home::switch_language))
+        .route("/assets/{name}", get(assets::asset))
+        .route("/documents", get(documents::list::page))
+        .route(
+            "/documents/new",
+            get(documents::upload::form)
+                .post(documents::upload::submit)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/documents/{id}", get(documents::show::page))
+        .route("/documents/{id}/download", get(documents::show::download))
+        .route("/documents/{id}/seal", get(documents::show::seal))
+        .route(
+            "/documents/{id}/edit",
+            get(documents::change::edit_form).post(documents::change::edit),
+        )
+        .route(
+            "/documents/{id}/delete",
+            get(documents::change::delete_confirm).post(documents::change::delete),
+        )
+        .route("/my-data", get(my_data::page))
+        .route("/my-data/export", get(my_data::export))
+        .route(
+            "/my-data/erase",
+            get(my_data::erase_confirm).post(my_data::erase),
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            failure::render_failures,
+        ))
 }

@@ -127,6 +127,16 @@ pub(crate) async fn change_status(
 }
 
 /// How many owners' stores exist.
+/// An issuer registered as `kid` pushes `RESULT` for `OWNER`; the stored document's id.
+pub(crate) async fn issued_result(app: &TestApp, kid: &str) -> String {
+    let issuer = register_issuer(app, kid, AGENCY);
+    let content = pdf_of_len(3000);
+    let signed = sign(app, &issuer, &issuer.client_id, &metadata(RESULT), &content);
+    let (status, pushed) = push(app, &signed, content).await;
+    assert_eq!(status, StatusCode::CREATED, "{pushed}");
+    pushed["id"].as_str().unwrap().to_owned()
+}
+
 pub(crate) async fn owner_stores(app: &TestApp) -> u64 {
     use sea_orm::{EntityTrait, PaginatorTrait};
     kho::storage::entities::owners::Entity::find()

@@ -29,4 +29,5 @@ mod rotation;
 mod seals;
 mod sessions;
 mod tampering;
+mod ui;
 mod verify;

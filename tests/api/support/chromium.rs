@@ -9,6 +9,45 @@ use std::time::Duration;
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
+/// Starts chromedriver on a free port; its child process and the port it says it listens on.
+fn spawn_driver(driver_bin: &str) -> Result<(Child, u16), String> {
+    let mut driver = Command::new(driver_bin)
+        .arg("--port=0")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .map_err(|e| format!("{driver_bin}: {e}"))?;
+    let Some(stdout) = driver.stdout.take() else {
+        return Err("chromedriver has no output".into());
+    };
+    // "ChromeDriver was started successfully on port 36509."
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let started = line.contains("started successfully");
+            if let Some(port) = line
+                .split("on port ")
+                .nth(1)
+                .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
+                .filter(|_| started)
+            {
+                let _ = tx.send(port);
+            }
+        }
+    });
+    match rx.recv_timeout(Duration::from_secs(30)) {
+        Ok(port) => Ok((driver, port)),
+        Err(_) => {
+            let _ = driver.kill();
+            let _ = driver.wait();
+            Err("chromedriver did not say which port it listens on".into())
+        }
+    }
+}
+
 /// A browser session and the chromedriver behind it.
 pub struct Chromium {
     pub client: Client,
@@ -26,46 +65,38 @@ fn unavailable<T>(why: &str) -> Option<T> {
 }
 
 impl Chromium {
-    /// Starts chromedriver on a free port and opens a headless session.
+    /// Starts chromedriver on a free port and opens a headless session (English, 1280 px).
     pub async fn start() -> Option<Self> {
+        Self::start_with("en-US,en", 1280).await
+    }
+
+    /// A headless session whose browser asks for `accept_language`, `width` px wide.
+    pub async fn start_with(accept_language: &str, width: u32) -> Option<Self> {
         let driver_bin =
             std::env::var("KHO_TEST_CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
-        let mut driver = match Command::new(&driver_bin)
-            .arg("--port=0")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-        {
-            Ok(child) => child,
-            Err(e) => return unavailable(&format!("{driver_bin}: {e}")),
-        };
-        let Some(stdout) = driver.stdout.take() else {
-            return unavailable("chromedriver has no output");
-        };
-        // "ChromeDriver was started successfully on port 36509."
-        let (tx, rx) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in std::io::BufReader::new(stdout)
-                .lines()
-                .map_while(Result::ok)
-            {
-                let started = line.contains("started successfully");
-                if let Some(port) = line
-                    .split("on port ")
-                    .nth(1)
-                    .and_then(|rest| rest.trim_end_matches('.').trim().parse::<u16>().ok())
-                    .filter(|_| started)
-                {
-                    let _ = tx.send(port);
+        // chromedriver now and then exits before saying its port when several start at once.
+        let mut last_failure = String::new();
+        let mut started = None;
+        for _ in 0..3 {
+            match spawn_driver(&driver_bin) {
+                Ok(ok) => {
+                    started = Some(ok);
+                    break;
                 }
+                Err(why) => last_failure = why,
             }
-        });
-        let Ok(port) = rx.recv_timeout(Duration::from_secs(30)) else {
-            let _ = driver.kill();
-            return unavailable("chromedriver did not say which port it listens on");
+        }
+        let Some((mut driver, port)) = started else {
+            return unavailable(&last_failure);
         };
+        let primary = accept_language.split(',').next().unwrap_or("en");
         let mut options = json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-            "--disable-dev-shm-usage", "--window-size=1280,900"]});
+            "--disable-dev-shm-usage", format!("--window-size={width},900"), format!("--lang={primary}")],
+            "prefs": {"intl.accept_languages": accept_language}});
+        if width < 600 {
+            // A phone: its viewport, pixel ratio and touch (a desktop window has a minimum width).
+            options["mobileEmulation"] = json!({"deviceMetrics": {"width": width, "height": 780, "pixelRatio": 2.0, "touch": true}});
+        }
         if let Ok(binary) = std::env::var("KHO_TEST_CHROMIUM") {
             options["binary"] = json!(binary);
         } else if std::path::Path::new("/usr/bin/chromium").exists() {

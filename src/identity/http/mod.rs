@@ -1,3 +1,0 @@
-//! The sign-in pages that are not OpenID Connect: the dev sign-in (dev profile only).
-
-pub mod dev_sign_in;

@@ -1,0 +1,118 @@
+//! Failures on pages: a handler returns [`PageError`] (any `ApiError` converts), and the pages'
+//! layer [`render_failures`] turns it into a page in the visitor's language — or, for a missing
+//! session, into the front page's sign-in that returns to where the person was. Never JSON.
+
+use askama::Template;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+
+use super::frame::{Frame, here, language_of};
+use super::i18n::Tr;
+use super::{assets, csp_with_form_target, render};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::identity::oidc::http::{redirect_with_cookies, return_cookie};
+
+/// Why a page could not be shown.
+#[derive(Debug)]
+pub struct PageError(pub ApiError);
+
+impl<E: Into<ApiError>> From<E> for PageError {
+    fn from(e: E) -> Self {
+        Self(e.into())
+    }
+}
+
+/// Carried from the handler to [`render_failures`] in the response's extensions.
+#[derive(Debug, Clone, Copy)]
+struct Failure {
+    status: StatusCode,
+    message: &'static str,
+}
+
+impl IntoResponse for PageError {
+    fn into_response(self) -> Response {
+        let message = match &self.0 {
+            ApiError::Unauthenticated => "error-sign-in",
+            ApiError::NotFound => "error-not-found",
+            ApiError::CsrfRejected(_) => "error-csrf",
+            ApiError::Forbidden(_) | ApiError::NotPermitted(_) => "error-forbidden",
+            ApiError::Unavailable | ApiError::RetryLater(_) => "error-retry",
+            ApiError::Internal(e) => {
+                tracing::error!(error = %e, "page failed");
+                "error-internal"
+            }
+            ApiError::Integrity => {
+                tracing::error!("stored data failed its integrity check");
+                "error-internal"
+            }
+            _ => "error-bad-request",
+        };
+        let status = self.0.into_response().status();
+        let mut response = status.into_response();
+        response
+            .extensions_mut()
+            .insert(Failure { status, message });
+        response
+    }
+}
+
+/// Every page's sign-out form is answered with a redirect to the provider's logout, which
+/// browsers hold to the page's `form-action`: the provider's origin is allowed there too.
+fn allow_sign_out_to_provider(state: &AppState, response: &mut Response) {
+    let Some(oidc) = &state.oidc else { return };
+    let Ok(issuer) = url::Url::parse(oidc.issuer()) else {
+        return;
+    };
+    let csp = csp_with_form_target(&issuer.origin().ascii_serialization());
+    if let Ok(value) = HeaderValue::from_str(&csp) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/error.html")]
+struct ErrorPage {
+    f: Frame,
+    message: &'static str,
+}
+
+/// Renders the failures of the pages below it in the visitor's language.
+pub async fn render_failures(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let lang = language_of(&parts);
+    let path = here(&parts);
+    let mut response = next.run(Request::from_parts(parts, body)).await;
+    allow_sign_out_to_provider(&state, &mut response);
+    let Some(failure) = response.extensions().get::<Failure>().copied() else {
+        return response;
+    };
+    if failure.status == StatusCode::UNAUTHORIZED {
+        // Sign in first, then back here (GET pages only: a form's answer cannot be replayed).
+        let back = if path.contains(['\r', '\n', ';', ',', ' ', '"']) {
+            "/"
+        } else {
+            path.as_str()
+        };
+        return redirect_with_cookies("/", &[return_cookie(&state, back)]);
+    }
+    let page = ErrorPage {
+        f: Frame {
+            tr: Tr::new(lang),
+            here: path,
+            user: None,
+            csrf: String::new(),
+            stylesheet: assets::stylesheet_url(),
+        },
+        message: failure.message,
+    };
+    render::page(failure.status, &page)
+}

@@ -1,0 +1,59 @@
+//! Screenshots of the main pages, in Vietnamese, at a phone's and a desktop's width. Written to
+//! `KHO_SCREENSHOTS_DIR` when it is set (`scripts/screenshots` sets it to `docs/screenshots`),
+//! else to a temporary directory; either way each page is checked as the others are.
+
+use kho::web::i18n::Lang;
+
+use super::{Browser, file_with};
+use crate::issued::{OWNER, issued_result};
+use crate::on_both_backends;
+use crate::support::{TestApp, pdf_of_len};
+
+on_both_backends!(every_main_page_renders_on_a_phone_and_a_desktop);
+
+async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
+    let issued = issued_result(&app, "shots").await;
+    let owner = app.sign_in(OWNER).await;
+    owner
+        .upload_ok(
+            "birth-certificate",
+            "Giấy khai sinh của con",
+            pdf_of_len(900),
+        )
+        .await;
+    owner
+        .upload_ok("residence-confirmation", "Xác nhận cư trú", pdf_of_len(900))
+        .await;
+    let out = std::env::var("KHO_SCREENSHOTS_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| app.dir.path().join("screenshots"));
+    std::fs::create_dir_all(&out).unwrap();
+    for (width, device) in [(360, "phone"), (1280, "desktop")] {
+        let Some(b) = Browser::open_sized(&app, Lang::Vi, width).await else {
+            return;
+        };
+        let shot = async |b: &Browser<'_>, name: &str| {
+            b.check(name).await;
+            let png = b.client().screenshot().await.unwrap();
+            assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
+            std::fs::write(out.join(format!("{name}-{device}.png")), png).unwrap();
+        };
+        b.visit("/").await;
+        shot(&b, "home").await;
+        b.sign_in(OWNER).await;
+        shot(&b, "documents").await;
+        b.visit("/documents/new").await;
+        b.fill("#issuing_agency", "sai mã").await;
+        let file = file_with(&app, "empty.pdf", b"");
+        b.find("#file").await.send_keys(&file).await.unwrap();
+        b.click("#submit").await;
+        shot(&b, "upload-errors").await;
+        b.visit(&format!("/documents/{issued}")).await;
+        shot(&b, "document-sealed").await;
+        b.visit("/my-data").await;
+        shot(&b, "my-data").await;
+        b.visit("/my-data/erase").await;
+        shot(&b, "erase").await;
+        b.quit().await;
+    }
+}

@@ -1,0 +1,66 @@
+//! Signing in and out in a browser: through the real OpenID Provider, and back to the page a
+//! person was on when their session had ended.
+
+use kho::web::i18n::Lang;
+use reqwest::StatusCode;
+
+use super::Browser;
+use crate::on_both_backends;
+use crate::support::TestApp;
+use crate::support::browser::browser;
+
+on_both_backends!(spawn = spawn_app_with_provider; a_citizen_signs_in_with_the_identity_provider_and_signs_out);
+on_both_backends!(an_ended_session_signs_in_again_and_returns_to_the_page);
+
+async fn a_citizen_signs_in_with_the_identity_provider_and_signs_out(app: TestApp) {
+    let Some(b) = Browser::open(&app, Lang::Vi).await else {
+        return;
+    };
+    b.visit("/").await;
+    assert_eq!(b.text("#sign-in").await, b.t("home-sign-in-vneid"));
+    b.click("#sign-in").await;
+    // The provider's own sign-in form.
+    b.fill("input[name=account]", "citizen").await;
+    b.click("button").await;
+    assert_eq!(b.path().await, "/documents");
+    b.check("the documents of a person signed in through the provider")
+        .await;
+    assert!(b.text("#who").await.contains("Nguyễn Thị Hà"));
+    b.click("#sign-out").await;
+    // Kho's session is over whatever the provider's logout page says.
+    b.visit("/documents").await;
+    assert_eq!(b.path().await, "/", "signed out: back to the front page");
+    b.quit().await;
+}
+
+async fn an_ended_session_signs_in_again_and_returns_to_the_page(app: TestApp) {
+    let person = browser();
+    let response = person
+        .get(app.url("/documents?type=passport"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(response.headers()["location"], "/");
+    let response = person
+        .post(app.url("/dev/sign-in"))
+        .form(&[("identifier", "035199000123")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        response.headers()["location"],
+        "/documents?type=passport",
+        "back where the person was"
+    );
+    // A page visit with a query that would break a cookie returns to the front page instead.
+    let other = browser();
+    let response = other
+        .get(app.url("/documents?x=%3B;Domain=evil.example"))
+        .send()
+        .await
+        .unwrap();
+    let cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(!cookie.contains("evil"), "{cookie}");
+}
