@@ -34,6 +34,21 @@ async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
         };
         let shot = async |b: &Browser<'_>, name: &str| {
             b.check(name).await;
+            if width > 600 {
+                // The whole page, not only the first screen.
+                let height = b
+                    .client()
+                    .execute("return document.documentElement.scrollHeight", vec![])
+                    .await
+                    .unwrap()
+                    .as_u64()
+                    .unwrap_or(900)
+                    .clamp(600, 3000);
+                b.client()
+                    .set_window_size(width, u32::try_from(height).unwrap() + 140)
+                    .await
+                    .unwrap();
+            }
             let png = b.client().screenshot().await.unwrap();
             assert!(png.starts_with(b"\x89PNG"), "{name}: a PNG");
             std::fs::write(out.join(format!("{name}-{device}.png")), png).unwrap();
