@@ -17,6 +17,7 @@ mod clients;
 mod consent;
 mod documents;
 mod erase;
+mod export;
 mod http_basics;
 mod import;
 mod isolation;

@@ -330,3 +330,40 @@ pub fn pdf_of_len(len: usize) -> Vec<u8> {
     doc.truncate(len);
     doc
 }
+
+/// The entries of a ZIP archive, name and content, in order (async_zip 0.0.19 marks its readers
+/// deprecated in favour of a module it has not published yet).
+#[allow(deprecated)]
+pub async fn unzip(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
+    let reader = async_zip::base::read::mem::ZipFileReader::new(bytes)
+        .await
+        .expect("a ZIP archive");
+    let mut entries = Vec::new();
+    for i in 0..reader.file().entries().len() {
+        let name = reader.file().entries()[i]
+            .filename()
+            .as_str()
+            .expect("a UTF-8 name")
+            .to_owned();
+        let mut data = Vec::new();
+        let mut entry = reader.reader_with_entry(i).await.expect("an entry");
+        entry
+            .read_to_end_checked(&mut data)
+            .await
+            .expect("an intact entry");
+        entries.push((name, data));
+    }
+    entries
+}
+
+/// The content of `name` in unzipped `entries`.
+pub fn entry(entries: &[(String, Vec<u8>)], name: &str) -> Vec<u8> {
+    entries
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, d)| d.clone())
+        .unwrap_or_else(|| {
+            let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
+            panic!("no {name} in {names:?}")
+        })
+}

@@ -7,34 +7,12 @@ use serde_json::Value;
 
 use super::Browser;
 use crate::on_both_backends;
-use crate::support::{TestApp, pdf_of_len};
+use crate::support::{TestApp, pdf_of_len, unzip};
 
 on_both_backends!(
     the_export_holds_every_document_its_metadata_and_the_access_log,
     erasing_asks_for_the_identifier_then_signs_out,
 );
-
-/// The archive's entries, by name (async_zip 0.0.19 marks its readers deprecated in favour of
-/// a module it has not published yet).
-#[allow(deprecated)]
-async fn unzip(bytes: Vec<u8>) -> Vec<(String, Vec<u8>)> {
-    let reader = async_zip::base::read::mem::ZipFileReader::new(bytes)
-        .await
-        .unwrap();
-    let mut entries = Vec::new();
-    for i in 0..reader.file().entries().len() {
-        let name = reader.file().entries()[i]
-            .filename()
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let mut data = Vec::new();
-        let mut entry = reader.reader_with_entry(i).await.unwrap();
-        entry.read_to_end_checked(&mut data).await.unwrap();
-        entries.push((name, data));
-    }
-    entries
-}
 
 async fn the_export_holds_every_document_its_metadata_and_the_access_log(app: TestApp) {
     let Some(b) = Browser::open(&app, Lang::En).await else {
