@@ -10,7 +10,34 @@ use crate::support::TestApp;
 use crate::support::browser::browser;
 
 on_both_backends!(spawn = spawn_app_with_provider; a_citizen_signs_in_with_the_identity_provider_and_signs_out);
-on_both_backends!(an_ended_session_signs_in_again_and_returns_to_the_page);
+on_both_backends!(
+    an_ended_session_signs_in_again_and_returns_to_the_page,
+    the_language_switch_is_remembered_from_page_to_page,
+);
+
+async fn the_language_switch_is_remembered_from_page_to_page(app: TestApp) {
+    let Some(b) = Browser::open(&app, Lang::Vi).await else {
+        return;
+    };
+    let english = kho::web::i18n::Tr::new(Lang::En);
+    b.visit("/privacy").await;
+    assert_eq!(b.text("h1").await, b.t("privacy-title"));
+    b.click(".header-tools button[lang=en]").await;
+    assert_eq!(b.path().await, "/privacy", "back on the same page");
+    assert_eq!(b.text("h1").await, english.t("privacy-title"));
+    b.client().goto(&app.url("/")).await.unwrap();
+    assert_eq!(b.text("h1").await, english.t("home-title"), "remembered");
+    let lang = b
+        .client()
+        .execute("return document.documentElement.lang", vec![])
+        .await
+        .unwrap();
+    assert_eq!(lang, "en");
+    b.click(".header-tools button[lang=vi]").await;
+    b.check("the front page switched back to Vietnamese").await;
+    assert_eq!(b.text("h1").await, b.t("home-title"));
+    b.quit().await;
+}
 
 async fn a_citizen_signs_in_with_the_identity_provider_and_signs_out(app: TestApp) {
     let Some(b) = Browser::open(&app, Lang::Vi).await else {
