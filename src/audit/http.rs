@@ -102,15 +102,15 @@ async fn access_log(
     }))
 }
 
-/// The people named in a page of the log, each looked up once.
+/// The people named in a page of the log, each looked up once (the access-log page uses it too).
 #[derive(Default)]
-struct People(HashMap<Uuid, Option<String>>);
+pub(crate) struct People(HashMap<Uuid, Option<String>>);
 
 impl People {
     /// Who acted in `row`: a representative as the owner's own mandate records them (sealed
     /// with the owner's key, so the log stays readable whatever became of the representative's
     /// store); an official by their own store's identifier (gone if they erased it).
-    async fn of(
+    pub(crate) async fn of(
         &mut self,
         state: &AppState,
         owner: OwnerId,

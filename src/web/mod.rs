@@ -2,7 +2,9 @@
 //! strict CSP, in Vietnamese or English. Handlers here parse forms, call the same services as
 //! the API, and render; failures become pages ([`failure`]), never JSON.
 
+mod access_log;
 mod assets;
+mod consents;
 mod documents;
 mod failure;
 mod form;
@@ -48,6 +50,21 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/documents/{id}/delete",
             get(documents::change::delete_confirm).post(documents::change::delete),
         )
+        .route("/consents", get(consents::list::page))
+        .route(
+            "/consents/{id}",
+            get(consents::decide::page).post(consents::decide::decide),
+        )
+        .route(
+            "/consents/{id}/withdraw",
+            get(consents::decide::withdraw_confirm).post(consents::decide::withdraw),
+        )
+        .route("/consents/{id}/receipt", get(consents::receipt::page))
+        .route(
+            "/consents/{id}/receipt.jws",
+            get(consents::receipt::download),
+        )
+        .route("/access-log", get(access_log::page))
         .route("/my-data", get(my_data::page))
         .route("/my-data/export", get(my_data::export))
         .route(

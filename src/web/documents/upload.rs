@@ -28,6 +28,16 @@ pub struct UploadInput {
     pub issuing_agency: String,
     pub issue_date: String,
     pub valid_until: String,
+    /// Where to go once stored (a consent request that asked for this type).
+    pub back: String,
+}
+
+#[derive(serde::Deserialize)]
+pub struct FormQuery {
+    #[serde(rename = "type", default)]
+    type_code: String,
+    #[serde(default)]
+    back: String,
 }
 
 #[derive(Template)]
@@ -57,14 +67,29 @@ fn upload_page(
     }
 }
 
-/// The empty form.
-pub async fn form(State(documents): State<Documents>, citizen: Citizen) -> Response {
+/// The empty form; `?type=` chooses the type, `?back=` a consent request to return to.
+pub async fn form(
+    State(documents): State<Documents>,
+    citizen: Citizen,
+    axum::extract::Query(query): axum::extract::Query<FormQuery>,
+) -> Response {
+    let input = UploadInput {
+        type_code: query.type_code,
+        back: returns_to(&query.back).unwrap_or_default().to_owned(),
+        ..UploadInput::default()
+    };
     render::ok(&upload_page(
         citizen.frame,
         &documents,
-        UploadInput::default(),
+        input,
         FormErrors::default(),
     ))
+}
+
+/// A page an upload may return to: a consent request of this site, nothing else.
+fn returns_to(back: &str) -> Option<&str> {
+    let rest = back.strip_prefix("/consents/")?;
+    uuid::Uuid::parse_str(rest).ok().map(|_| back)
 }
 
 /// Stores the upload, or shows the form again with what is wrong.
@@ -123,7 +148,11 @@ pub async fn submit(
                 .upload(citizen.session.owner, meta, body_of(field))
                 .await
             {
-                Ok(view) => return Ok(render::see_other(&format!("/documents/{}", view.id))),
+                Ok(view) => {
+                    let next = returns_to(&input.back)
+                        .map_or_else(|| format!("/documents/{}", view.id), str::to_owned);
+                    return Ok(render::see_other(&next));
+                }
                 Err(e) => file_error(tr, &documents, e, &mut errors)?,
             },
             Err(refused) => {
@@ -198,6 +227,7 @@ impl UploadInput {
             "issuing_agency" => &mut self.issuing_agency,
             "issue_date" => &mut self.issue_date,
             "valid_until" => &mut self.valid_until,
+            "back" => &mut self.back,
             _ => return,
         };
         *slot = value;

@@ -2,6 +2,7 @@
 //! width) and in English (on a desktop's), axe-core on every page and state, a keyboard-only
 //! run, and the screenshots of the README.
 
+mod consents;
 mod documents;
 mod keyboard;
 mod my_data;

@@ -7,6 +7,7 @@ use kho::web::i18n::Lang;
 use super::{Browser, file_with};
 use crate::issued::{OWNER, issued_result};
 use crate::on_both_backends;
+use crate::support::portal::{Portal, details};
 use crate::support::{TestApp, pdf_of_len};
 
 on_both_backends!(every_main_page_renders_on_a_phone_and_a_desktop);
@@ -24,6 +25,21 @@ async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
     owner
         .upload_ok("residence-confirmation", "Xác nhận cư trú", pdf_of_len(900))
         .await;
+    let portal = Portal::register(&app);
+    let asked = portal
+        .ciba(
+            OWNER,
+            &details(&["id-card", "marriage-certificate"], "once", 3600),
+        )
+        .await;
+    assert_eq!(asked.status(), reqwest::StatusCode::OK);
+    let inbox: serde_json::Value = owner
+        .get("/v1/me/consents?status=pending")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let request = inbox["items"][0]["id"].as_str().unwrap().to_owned();
     let out = std::env::var("KHO_SCREENSHOTS_DIR")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|_| app.dir.path().join("screenshots"));
@@ -65,6 +81,10 @@ async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
         shot(&b, "upload-errors").await;
         b.visit(&format!("/documents/{issued}")).await;
         shot(&b, "document-sealed").await;
+        b.visit(&format!("/consents/{request}")).await;
+        shot(&b, "consent-request").await;
+        b.visit("/access-log").await;
+        shot(&b, "access-log").await;
         b.visit("/my-data").await;
         shot(&b, "my-data").await;
         b.visit("/my-data/erase").await;
