@@ -95,7 +95,7 @@ pub fn router(state: AppState) -> Router {
 
 /// The authorization server's endpoints and the OpenID Connect sign-in.
 fn protocol_routes() -> Router<AppState> {
-    use oauth::http::{authorize, ciba, introspect, metadata, par, token};
+    use oauth::http::{ciba, introspect, metadata, par, token};
     Router::new()
         .route(
             "/.well-known/oauth-authorization-server",
@@ -103,7 +103,6 @@ fn protocol_routes() -> Router<AppState> {
         )
         .route("/oauth/jwks", get(metadata::jwks))
         .route("/oauth/par", post(par::push))
-        .route("/authorize", get(authorize::show).post(authorize::decide))
         .route("/oauth/token", post(token::token))
         .route("/oauth/bc-authorize", post(ciba::backchannel))
         .route("/oauth/introspect", post(introspect::introspect))

@@ -65,8 +65,9 @@ async fn act_as(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// The owner named `owner` and the mandate under which `person` may act for them now.
-async fn acting_for(
+/// The owner named `owner` and the mandate under which `person` may act for them now (the
+/// switcher page uses it too).
+pub(crate) async fn acting_for(
     state: &AppState,
     person: OwnerId,
     owner: &str,

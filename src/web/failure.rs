@@ -15,13 +15,35 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::identity::oidc::http::{redirect_with_cookies, return_cookie};
 
-/// Why a page could not be shown.
+/// Why a page could not be shown, and the catalogue message that says so (else one chosen
+/// by the kind of error).
 #[derive(Debug)]
-pub struct PageError(pub ApiError);
+pub struct PageError {
+    error: ApiError,
+    message: Option<&'static str>,
+}
 
 impl<E: Into<ApiError>> From<E> for PageError {
     fn from(e: E) -> Self {
-        Self(e.into())
+        Self {
+            error: e.into(),
+            message: None,
+        }
+    }
+}
+
+impl PageError {
+    /// The page that does not exist.
+    pub fn not_found() -> Self {
+        ApiError::NotFound.into()
+    }
+
+    /// `error`'s status, with the catalogue message `key`.
+    pub fn said(error: ApiError, key: &'static str) -> Self {
+        Self {
+            error,
+            message: Some(key),
+        }
     }
 }
 
@@ -34,7 +56,7 @@ struct Failure {
 
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        let message = match &self.0 {
+        let chosen = match &self.error {
             ApiError::Unauthenticated => "error-sign-in",
             ApiError::NotFound => "error-not-found",
             ApiError::CsrfRejected(_) => "error-csrf",
@@ -50,7 +72,8 @@ impl IntoResponse for PageError {
             }
             _ => "error-bad-request",
         };
-        let status = self.0.into_response().status();
+        let message = self.message.unwrap_or(chosen);
+        let status = self.error.into_response().status();
         let mut response = status.into_response();
         response
             .extensions_mut()
@@ -66,7 +89,26 @@ fn allow_sign_out_to_provider(state: &AppState, response: &mut Response) {
     let Ok(issuer) = url::Url::parse(oidc.issuer()) else {
         return;
     };
-    let csp = csp_with_form_target(&issuer.origin().ascii_serialization());
+    let provider = issuer.origin().ascii_serialization();
+    // A page may already allow another target (the consent screen: the portal): keep it.
+    let csp = match response
+        .headers()
+        .get(header::CONTENT_SECURITY_POLICY)
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(set) => set
+            .split("; ")
+            .map(|directive| {
+                if directive.starts_with("form-action ") {
+                    format!("{directive} {provider}")
+                } else {
+                    directive.to_owned()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("; "),
+        None => csp_with_form_target(&provider),
+    };
     if let Ok(value) = HeaderValue::from_str(&csp) {
         response
             .headers_mut()

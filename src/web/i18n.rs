@@ -144,6 +144,13 @@ impl Tr {
         self.format(key, Some(&fluent_args))
     }
 
+    /// The message `key` with one number, `name` (plurals follow the language's rules).
+    pub fn t_number(&self, key: &str, name: &str, n: i64) -> String {
+        let mut args = FluentArgs::new();
+        args.set(name.to_owned(), FluentValue::from(n));
+        self.format(key, Some(&args))
+    }
+
     fn format(&self, key: &str, args: Option<&FluentArgs<'_>>) -> String {
         let bundle = self.bundle();
         let Some(pattern) = bundle.get_message(key).and_then(|m| m.value()) else {

@@ -3,7 +3,9 @@
 //! the API, and render; failures become pages ([`failure`]), never JSON.
 
 mod access_log;
+mod acting;
 mod assets;
+mod consent_screen;
 mod consents;
 mod documents;
 mod failure;
@@ -50,6 +52,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             "/documents/{id}/delete",
             get(documents::change::delete_confirm).post(documents::change::delete),
         )
+        .route(
+            "/authorize",
+            get(consent_screen::show).post(consent_screen::decide),
+        )
         .route("/consents", get(consents::list::page))
         .route(
             "/consents/{id}",
@@ -65,6 +71,7 @@ pub fn routes(state: &AppState) -> Router<AppState> {
             get(consents::receipt::download),
         )
         .route("/access-log", get(access_log::page))
+        .route("/acting", get(acting::page).post(acting::switch))
         .route("/my-data", get(my_data::page))
         .route("/my-data/export", get(my_data::export))
         .route(

@@ -1,8 +1,7 @@
-//! The authorization server's HTTP endpoints: metadata, PAR, the consent screen, the token
+//! The authorization server's HTTP endpoints: metadata, PAR, the token
 //! endpoint, CIBA, introspection and revocation. They parse the request, call the domain, and
 //! answer in OAuth's own error format.
 
-pub mod authorize;
 pub mod ciba;
 mod error;
 mod form;

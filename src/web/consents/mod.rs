@@ -10,7 +10,6 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::consents::{Consent, Status};
-use crate::error::ApiError;
 use crate::ids::{ProcedureCode, procedure};
 use crate::oauth::details::Access;
 use crate::web::documents::type_name;
@@ -19,7 +18,7 @@ use crate::web::i18n::Tr;
 
 /// A consent id in the address; anything else is a page that does not exist.
 pub fn consent_id(raw: &str) -> Result<Uuid, PageError> {
-    Uuid::parse_str(raw).map_err(|_| PageError(ApiError::NotFound))
+    Uuid::parse_str(raw).map_err(|_| PageError::not_found())
 }
 
 /// A consent as a page shows it: who asks, for what, why, until when — in words.
@@ -39,6 +38,10 @@ pub struct ConsentShown {
     pub types: Vec<String>,
     pub once: bool,
     pub until: String,
+    /// A request waiting in the inbox: when it lapses.
+    pub answer_by: Option<String>,
+    /// How long the consent lasts once given, in words.
+    pub lasts: String,
     pub asked_on: String,
     pub decided_on: Option<String>,
     pub withdrawn_on: Option<String>,
@@ -86,6 +89,9 @@ impl ConsentShown {
             binding_message: consent.binding_message.clone(),
             once: consent.access == Access::Once,
             until: tr.datetime(consent.expires_at),
+            answer_by: (status == Status::Pending && consent.flow == "ciba")
+                .then(|| tr.datetime(consent.expires_at)),
+            lasts: duration(tr, consent.expires_in),
             asked_on: tr.datetime(consent.created_at),
             decided_on: consent.decided_at.map(|d| tr.datetime(d)),
             withdrawn_on: consent.withdrawn_at.map(|d| tr.datetime(d)),
@@ -99,6 +105,16 @@ impl ConsentShown {
             consent,
         }
     }
+}
+
+/// `seconds` as days, hours or minutes, whichever is whole.
+fn duration(tr: Tr, seconds: i64) -> String {
+    let (key, n) = match seconds {
+        s if s >= 86_400 && s % 86_400 == 0 => ("duration-days", s / 86_400),
+        s if s >= 3_600 && s % 3_600 == 0 => ("duration-hours", s / 3_600),
+        s => ("duration-minutes", (s + 59) / 60),
+    };
+    tr.t_number(key, "n", n)
 }
 
 /// The registered name of portal `client_id` (its id when it is no longer registered).

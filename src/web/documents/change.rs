@@ -11,7 +11,6 @@ use serde::Deserialize;
 use super::{Shown, document_id};
 use crate::access::{AccessPolicy, Action, Subject};
 use crate::documents::{Corrections, Documents};
-use crate::error::ApiError;
 use crate::ids::Text;
 use crate::web::failure::PageError;
 use crate::web::form::FormErrors;
@@ -42,7 +41,7 @@ async fn uploaded(
     let shown = Shown::new(citizen.tr(), view);
     if !shown.uploaded {
         // Only the owner's own uploads can be corrected or deleted.
-        return Err(PageError(ApiError::NotFound));
+        return Err(PageError::not_found());
     }
     Ok(shown)
 }

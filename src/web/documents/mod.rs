@@ -21,8 +21,7 @@ pub fn upload_body_limit(max_upload_bytes: u64) -> usize {
 
 /// A document id in the address; anything else is a page that does not exist.
 pub fn document_id(raw: &str) -> Result<uuid::Uuid, crate::web::failure::PageError> {
-    uuid::Uuid::parse_str(raw)
-        .map_err(|_| crate::web::failure::PageError(crate::error::ApiError::NotFound))
+    uuid::Uuid::parse_str(raw).map_err(|_| crate::web::failure::PageError::not_found())
 }
 
 /// The catalogue name of a document type, in the page's language.

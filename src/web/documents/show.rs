@@ -123,7 +123,7 @@ pub async fn seal(
     let id = document_id(&id)?;
     let d = shown(&access, &documents, &citizen, id).await?;
     if !d.sealed {
-        return Err(PageError(ApiError::NotFound));
+        return Err(PageError::not_found());
     }
     let seal = seal_of(&access, &seals, &citizen, id).await?;
     Ok(render::ok(&SealPage {

@@ -32,7 +32,7 @@ fn every_message_the_pages_use_exists() {
         std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/src/web")),
         &mut sources,
     );
-    let pattern = ["t(\"", "add_key(tr, \"", "t_with(\""];
+    let pattern = [".t(\"", "add_key(tr, \"", "t_with(\""];
     let mut missing = Vec::new();
     for (path, text) in &sources {
         for start in pattern {
@@ -105,4 +105,8 @@ fn messages_take_their_variables() {
     assert_eq!(vi.t_with("size-kb", &[("size", "12,5")]), "12,5 KB");
     assert_eq!(Tr::new(Lang::En).t("sign-out"), "Sign out");
     assert_eq!(vi.t("sign-out"), "Đăng xuất");
+    let en = Tr::new(Lang::En);
+    assert_eq!(en.t_number("duration-hours", "n", 1), "1 hour");
+    assert_eq!(en.t_number("duration-hours", "n", 2), "2 hours");
+    assert_eq!(vi.t_number("duration-hours", "n", 2), "2 giờ");
 }

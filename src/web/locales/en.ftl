@@ -149,6 +149,23 @@ erase-identifier = Type your personal ID or tax code to confirm
 erase-identifier-hint = The same as when you sign in.
 erase-confirm = Erase permanently
 
+acting-link = Act for someone else
+acting-title = Act for someone else
+acting-lead = You can act for an organisation, a child under 18 or a person who authorised you, within the mandate's scope and dates. Everything you do is in their access log.
+acting-none = You have no mandate in force.
+acting-scopes = Allowed
+acting-from = From
+acting-until = until
+acting-current = You are acting for this owner now.
+acting-switch = Act for
+acting-myself = Act for myself
+mandate-kind-representative = Representative of an organisation
+mandate-kind-guardian = Parent or guardian
+mandate-kind-authorised = Authorised person
+mandate-scope-read = read documents
+mandate-scope-manage = manage documents
+mandate-scope-consent = answer requests to share
+error-no-mandate = You have no mandate in force to act for this owner.
 nav-consents = Requests and consents
 nav-access-log = Access log
 back-to-consents = Back to my consents
@@ -177,6 +194,19 @@ consent-binding-message = Matching code (must be the one the portal shows)
 consent-types = Documents asked for
 consent-answer-by = Answer before
 consent-until = In force until
+consent-lasts = If you agree, it lasts
+duration-days = { $n ->
+    [one] { $n } day
+   *[other] { $n } days
+}
+duration-hours = { $n ->
+    [one] { $n } hour
+   *[other] { $n } hours
+}
+duration-minutes = { $n ->
+    [one] { $n } minute
+   *[other] { $n } minutes
+}
 consent-once = can be fetched once only
 consent-asked-on = Asked on
 consent-decided-on = Answered on
@@ -198,6 +228,10 @@ notice-denied = You refused the request.
 notice-withdrawn = You withdrew your consent. The agency can no longer fetch the documents.
 error-choose-document = Tick at least one document to share, or choose Refuse
 error-consent-lapsed = This request has expired or was already answered
+consent-screen-missing = These documents are not in your store; the agency will not receive them:
+consent-screen-withdraw = Once you agree, you can withdraw at any time under "Requests and consents" in Kho.
+error-request-unusable = This request has expired, was already answered or is not valid. Go back to the agency's site and start again.
+error-csrf-again = This page was out of date: check your choice and submit it again
 withdraw-title = Withdraw this consent?
 withdraw-warning = The agency will no longer be able to fetch your documents under this consent, from its very next try.
 receipt-title = Consent receipt

@@ -2,6 +2,8 @@
 //! width) and in English (on a desktop's), axe-core on every page and state, a keyboard-only
 //! run, and the screenshots of the README.
 
+mod acting;
+mod consent_screen;
 mod consents;
 mod documents;
 mod keyboard;
