@@ -63,12 +63,6 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(ready))
         .route(
-            "/verify",
-            get(seals::page::show).post(seals::page::submit).layer(
-                axum::extract::DefaultBodyLimit::max(seals::page::MAX_IMAGE_BYTES + 64 * 1024),
-            ),
-        )
-        .route(
             "/openapi.json",
             get(move || async move { axum::Json(openapi.as_ref().clone()) }),
         )

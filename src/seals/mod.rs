@@ -5,7 +5,6 @@
 
 mod check;
 pub mod http;
-pub mod page;
 mod render;
 mod store;
 mod token;

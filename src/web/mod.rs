@@ -16,6 +16,7 @@ pub mod i18n;
 mod my_data;
 mod render;
 mod security_headers;
+mod verify_page;
 
 pub use home::{dev_sign_in, dev_sign_in_page};
 pub use security_headers::{csp_with_form_target, security_headers};
@@ -69,6 +70,14 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         .route(
             "/consents/{id}/receipt.jws",
             get(consents::receipt::download),
+        )
+        .route(
+            "/verify",
+            get(verify_page::show)
+                .post(verify_page::submit)
+                .layer(DefaultBodyLimit::max(
+                    verify_page::MAX_IMAGE_BYTES + 64 * 1024,
+                )),
         )
         .route("/access-log", get(access_log::page))
         .route("/acting", get(acting::page).post(acting::switch))

@@ -276,7 +276,7 @@ async fn the_verify_page_checks_a_pasted_seal_or_an_uploaded_image(app: TestApp)
     assert!(html.contains(r#"id="offline""#), "{html}");
     assert!(html.contains(RESULT));
     assert!(
-        html.contains(r#"<strong id="status">valid</strong>"#),
+        html.contains(r#"<strong id="status">Còn hiệu lực</strong>"#),
         "{html}"
     );
     // An image of the QR code.
@@ -368,8 +368,8 @@ async fn a_person_checks_a_seal_on_the_verify_page_in_a_browser(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(chromium.text("#result-code").await, RESULT);
-    assert_eq!(chromium.text("#status").await, "valid");
-    assert!(chromium.text("#verdict").await.starts_with("genuine"));
+    assert_eq!(chromium.text("#status").await, "Valid");
+    assert!(chromium.text("#verdict").await.starts_with("Genuine"));
 
     // An image of the code, uploaded; after the issuer revoked the result.
     let revoke = json!({"kind": "revoke", "reason": "Cấp sai"});
@@ -397,7 +397,7 @@ async fn a_person_checks_a_seal_on_the_verify_page_in_a_browser(app: TestApp) {
         .await
         .unwrap();
     assert_eq!(chromium.text("#result-code").await, RESULT);
-    assert_eq!(chromium.text("#status").await, "revoked");
+    assert_eq!(chromium.text("#status").await, "Revoked");
 
     // One character altered: refused, with the reason, and nothing of the seal shown.
     browser.goto(&app.url("/verify")).await.unwrap();

@@ -89,6 +89,8 @@ async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
         shot(&b, "my-data").await;
         b.visit("/my-data/erase").await;
         shot(&b, "erase").await;
+        b.visit("/verify").await;
+        shot(&b, "verify").await;
         b.quit().await;
     }
 }

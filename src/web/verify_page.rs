@@ -1,0 +1,233 @@
+//! `GET /verify` and `POST /verify`: the public page that checks a QR seal, pasted or read from
+//! an uploaded image — offline against the store's published keys, then online for the
+//! document's status now. In the visitor's language; a refusal says why in words of the
+//! catalogue (never text taken from the seal itself).
+
+use std::net::SocketAddr;
+
+use askama::Template;
+use axum::extract::multipart::MultipartRejection;
+use axum::extract::{ConnectInfo, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+
+use super::failure::PageError;
+use super::frame::Frame;
+use super::i18n::Tr;
+use super::render;
+use crate::app::AppState;
+use crate::documents::Status;
+use crate::error::ApiError;
+use crate::seals::{CheckError, SealClaims, SealKind, SealVerification, read};
+use crate::verify::Verdict;
+
+/// The largest image accepted (a phone photo of a printed seal).
+pub const MAX_IMAGE_BYTES: usize = 8 * 1024 * 1024;
+
+/// What the seal says, checked offline.
+pub struct OfflineView {
+    pub signed_by: String,
+    pub kind: String,
+    pub result_code: Option<String>,
+    pub issuer: Option<String>,
+    pub issue_date: Option<String>,
+    pub valid_until: Option<String>,
+    pub verified_on: Option<String>,
+    pub sha256: String,
+    pub seal_id: String,
+}
+
+/// The store's answer now.
+pub struct OnlineView {
+    pub verdict: String,
+    pub status: Option<String>,
+    pub since: String,
+}
+
+#[derive(Template)]
+#[template(path = "web/verify.html")]
+struct VerifyPage {
+    f: Frame,
+    pasted: String,
+    problem: Option<String>,
+    offline: Option<OfflineView>,
+    online: Option<OnlineView>,
+}
+
+impl VerifyPage {
+    fn empty(f: Frame) -> Self {
+        Self {
+            f,
+            pasted: String::new(),
+            problem: None,
+            offline: None,
+            online: None,
+        }
+    }
+
+    /// The page again with what was pasted and why it was refused.
+    fn refused(f: Frame, status: StatusCode, key: &str, pasted: String) -> Response {
+        let mut page = Self::empty(f);
+        page.problem = Some(page.f.t(key));
+        page.pasted = pasted;
+        render::page(status, &page)
+    }
+}
+
+/// The empty form.
+pub async fn show(f: Frame) -> Response {
+    render::ok(&VerifyPage::empty(f))
+}
+
+/// Checks the seal the form sent.
+pub async fn submit(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    f: Frame,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    if crate::verify::http::rate_limited(&state, peer).is_some() {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(VerifyPage::refused(
+            f,
+            status,
+            "verify-error-rate",
+            String::new(),
+        ));
+    }
+    let Ok(form) = form else {
+        let status = StatusCode::BAD_REQUEST;
+        return Ok(VerifyPage::refused(
+            f,
+            status,
+            "verify-error-empty",
+            String::new(),
+        ));
+    };
+    let (pasted, image) = match fields(form).await {
+        Ok(sent) => sent,
+        Err(key) => {
+            return Ok(VerifyPage::refused(
+                f,
+                StatusCode::BAD_REQUEST,
+                key,
+                String::new(),
+            ));
+        }
+    };
+    let token = match image {
+        None => pasted.clone(),
+        Some(image) => match read_seal_image(image).await.map_err(ApiError::internal)? {
+            Ok(token) => token,
+            Err(_) => {
+                let status = StatusCode::BAD_REQUEST;
+                return Ok(VerifyPage::refused(f, status, "verify-error-image", pasted));
+            }
+        },
+    };
+    let answer = match state.seals.check(&token).await {
+        Ok(answer) => answer,
+        Err(CheckError::Seal(_)) => {
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(VerifyPage::refused(f, status, "verify-error-seal", pasted));
+        }
+        Err(CheckError::OtherStore(_)) => {
+            let status = StatusCode::BAD_REQUEST;
+            return Ok(VerifyPage::refused(
+                f,
+                status,
+                "verify-error-other-store",
+                pasted,
+            ));
+        }
+        Err(e) => return Err(ApiError::from(e).into()),
+    };
+    let tr = f.tr;
+    let page = VerifyPage {
+        offline: Some(offline_view(tr, &answer.seal, answer.signed_by.clone())),
+        online: Some(online_view(tr, &answer)),
+        pasted,
+        problem: None,
+        f,
+    };
+    Ok(render::ok(&page))
+}
+
+fn online_view(tr: Tr, answer: &SealVerification) -> OnlineView {
+    OnlineView {
+        verdict: tr.t(match answer.verdict {
+            Verdict::Genuine => "verify-genuine",
+            Verdict::Mismatch => "verify-mismatch",
+            Verdict::Unknown => "verify-unknown",
+        }),
+        status: answer.status.map(|s| {
+            tr.t(match s {
+                Status::Valid => "status-valid",
+                Status::Expired => "status-expired",
+                Status::Revoked => "status-revoked",
+                Status::Superseded => "status-superseded",
+            })
+        }),
+        since: answer
+            .status_changed_at
+            .map(|t| tr.datetime(t))
+            .unwrap_or_default(),
+    }
+}
+
+fn offline_view(tr: Tr, claims: &SealClaims, signed_by: String) -> OfflineView {
+    OfflineView {
+        signed_by,
+        kind: tr.t(match claims.kind {
+            SealKind::Issued => "verify-kind-issued",
+            SealKind::VerifiedCopy => "verify-kind-copy",
+        }),
+        result_code: claims.result_code.clone(),
+        issuer: claims.issuer.clone(),
+        issue_date: claims.issue_date.map(|d| tr.date(d)),
+        valid_until: claims.valid_until.map(|d| tr.date(d)),
+        verified_on: claims.verified_on.map(|d| tr.date(d)),
+        sha256: claims.sha256.clone(),
+        seal_id: claims.jti.to_string(),
+    }
+}
+
+/// At most this many images are read at once in this process: reading one takes a core and
+/// tens of megabytes, and anyone may send one.
+static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+async fn read_seal_image(
+    image: Vec<u8>,
+) -> Result<Result<String, crate::seals::ReadError>, tokio::task::JoinError> {
+    let _permit = READING.acquire().await;
+    tokio::task::spawn_blocking(move || read(&image)).await
+}
+
+/// The pasted text, and the uploaded image if one was chosen; else the catalogue key of why not.
+async fn fields(mut form: Multipart) -> Result<(String, Option<Vec<u8>>), &'static str> {
+    let mut pasted = String::new();
+    let mut image = None;
+    while let Some(field) = form
+        .next_field()
+        .await
+        .map_err(|_| "verify-error-too-large")?
+    {
+        match field.name().unwrap_or_default() {
+            "seal" => {
+                let text = field.text().await.map_err(|_| "verify-error-empty")?;
+                pasted = text.chars().take(4096).collect();
+            }
+            "image" => {
+                let bytes = field.bytes().await.map_err(|_| "verify-error-too-large")?;
+                if !bytes.is_empty() {
+                    image = Some(bytes.to_vec());
+                }
+            }
+            _ => return Err("verify-error-empty"),
+        }
+    }
+    if pasted.trim().is_empty() && image.is_none() {
+        return Err("verify-error-empty");
+    }
+    Ok((pasted, image))
+}
