@@ -166,6 +166,21 @@ pub async fn tail(db: &impl ConnectionTrait, owner: OwnerId) -> Result<Option<Mo
         .await?)
 }
 
+/// An official's own look-ups across owners, newest first, `limit` at most.
+pub async fn by_official(
+    db: &DatabaseConnection,
+    official: OwnerId,
+    limit: u64,
+) -> Result<Vec<Model>, StoreError> {
+    Ok(access_log::Entity::find()
+        .filter(access_log::Column::ActorKind.eq("official"))
+        .filter(access_log::Column::ActorPerson.eq(official.0))
+        .order_by_desc(access_log::Column::At)
+        .limit(limit)
+        .all(db)
+        .await?)
+}
+
 /// The owner's entries, newest first, `limit` at most, before `before_seq` if given.
 pub async fn entries(
     db: &DatabaseConnection,

@@ -24,8 +24,8 @@ pub mod http;
 mod service;
 
 pub use chain::{
-    Access, Actor, BrokenLink, Context, Outcome, append, append_in, append_locked, entries,
-    lock_owner, tail, verify_chain,
+    Access, Actor, BrokenLink, Context, Outcome, append, append_in, append_locked, by_official,
+    entries, lock_owner, tail, verify_chain,
 };
 pub use checkpoint::{
     BUNDLE_FORMAT, Bundle, BundleError, CHECKPOINT_TYPE, CheckpointError, Verified, checkpoint,

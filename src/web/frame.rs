@@ -23,6 +23,8 @@ pub struct UserBar {
     pub name: String,
     /// The owner they act for under a mandate, if not themself.
     pub acting_for: Option<String>,
+    /// Signed in with the official role (the counter is in their menu).
+    pub official: bool,
 }
 
 /// The frame of a page.
@@ -104,6 +106,7 @@ impl FromRequestParts<AppState> for Frame {
             frame.user = Some(UserBar {
                 name,
                 acting_for: None,
+                official: signed_in.session.official,
             });
         }
         Ok(frame)
@@ -134,7 +137,11 @@ impl FromRequestParts<AppState> for Citizen {
             None => None,
         };
         frame.csrf = session.csrf_token.clone();
-        frame.user = Some(UserBar { name, acting_for });
+        frame.user = Some(UserBar {
+            name,
+            acting_for,
+            official: session.official,
+        });
         Ok(Self { frame, session })
     }
 }

@@ -7,6 +7,7 @@ mod acting;
 mod assets;
 mod consent_screen;
 mod consents;
+mod counter;
 mod documents;
 mod failure;
 mod form;
@@ -80,6 +81,13 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                 )),
         )
         .route("/access-log", get(access_log::page))
+        .route(
+            "/counter",
+            get(counter::page)
+                .post(counter::look_up)
+                .layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/counter/checked", post(counter::mark_checked))
         .route("/acting", get(acting::page).post(acting::switch))
         .route("/my-data", get(my_data::page))
         .route("/my-data/export", get(my_data::export))

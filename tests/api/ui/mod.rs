@@ -5,6 +5,7 @@
 mod acting;
 mod consent_screen;
 mod consents;
+mod counter;
 mod documents;
 mod keyboard;
 mod my_data;
