@@ -80,6 +80,10 @@ pub fn routes(state: &AppState) -> Router<AppState> {
                     verify_page::MAX_IMAGE_BYTES + 64 * 1024,
                 )),
         )
+        .route(
+            "/verify/result",
+            post(verify_page::by_result_code).layer(DefaultBodyLimit::max(upload_limit)),
+        )
         .route("/access-log", get(access_log::page))
         .route(
             "/counter",

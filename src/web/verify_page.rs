@@ -11,13 +11,17 @@ use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use sha2::{Digest, Sha256};
+
 use super::failure::PageError;
+use super::form::FormErrors;
 use super::frame::Frame;
 use super::i18n::Tr;
 use super::render;
 use crate::app::AppState;
 use crate::documents::Status;
 use crate::error::ApiError;
+use crate::ids::ResultCode;
 use crate::seals::{CheckError, SealClaims, SealKind, SealVerification, read};
 use crate::verify::Verdict;
 
@@ -44,6 +48,18 @@ pub struct OnlineView {
     pub since: String,
 }
 
+/// The answer to a check by result code and file, with the store's signed receipt.
+pub struct ByCodeView {
+    pub verdict: String,
+    pub genuine: bool,
+    pub result_code: String,
+    pub sha256: String,
+    pub status: Option<String>,
+    pub agency: Option<String>,
+    pub issue_date: Option<String>,
+    pub receipt: String,
+}
+
 #[derive(Template)]
 #[template(path = "web/verify.html")]
 struct VerifyPage {
@@ -52,6 +68,9 @@ struct VerifyPage {
     problem: Option<String>,
     offline: Option<OfflineView>,
     online: Option<OnlineView>,
+    code: String,
+    errors: FormErrors,
+    by_code: Option<ByCodeView>,
 }
 
 impl VerifyPage {
@@ -62,6 +81,9 @@ impl VerifyPage {
             problem: None,
             offline: None,
             online: None,
+            code: String::new(),
+            errors: FormErrors::default(),
+            by_code: None,
         }
     }
 
@@ -143,14 +165,100 @@ pub async fn submit(
         Err(e) => return Err(ApiError::from(e).into()),
     };
     let tr = f.tr;
-    let page = VerifyPage {
-        offline: Some(offline_view(tr, &answer.seal, answer.signed_by.clone())),
-        online: Some(online_view(tr, &answer)),
-        pasted,
-        problem: None,
-        f,
-    };
+    let mut page = VerifyPage::empty(f);
+    page.offline = Some(offline_view(tr, &answer.seal, answer.signed_by.clone()));
+    page.online = Some(online_view(tr, &answer));
+    page.pasted = pasted;
     Ok(render::ok(&page))
+}
+
+/// `POST /verify/result`: a result code and the file (hashed here, never kept).
+pub async fn by_result_code(
+    State(state): State<AppState>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    f: Frame,
+    form: Result<Multipart, MultipartRejection>,
+) -> Result<Response, PageError> {
+    if crate::verify::http::rate_limited(&state, peer).is_some() {
+        let status = StatusCode::TOO_MANY_REQUESTS;
+        return Ok(VerifyPage::refused(
+            f,
+            status,
+            "verify-error-rate",
+            String::new(),
+        ));
+    }
+    let tr = f.tr;
+    let mut form = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
+    let (mut code, mut hashed) = (String::new(), None);
+    while let Some(mut field) = form
+        .next_field()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?
+    {
+        match field.name().unwrap_or_default() {
+            "result_code" => {
+                let text = field
+                    .text()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.body_text()))?;
+                code = text.chars().take(128).collect();
+            }
+            "document_file" => {
+                let chosen = field.file_name().is_some_and(|n| !n.is_empty());
+                let mut hasher = Sha256::new();
+                let mut read = 0usize;
+                while let Some(chunk) = field
+                    .chunk()
+                    .await
+                    .map_err(|e| ApiError::BadRequest(e.body_text()))?
+                {
+                    read += chunk.len();
+                    hasher.update(&chunk);
+                }
+                hashed = (chosen && read > 0).then(|| hex::encode(hasher.finalize()));
+            }
+            _ => {}
+        }
+    }
+    let mut errors = FormErrors::default();
+    let parsed = ResultCode::parse(code.trim())
+        .map_err(|_| errors.add_key(tr, "result_code", "error-result-code"))
+        .ok();
+    if hashed.is_none() {
+        errors.add_key(tr, "document_file", "error-file-missing");
+    }
+    let mut page = VerifyPage::empty(f);
+    page.code = code;
+    let (Some(parsed), Some(sha256)) = (parsed, hashed) else {
+        page.errors = errors;
+        return Ok(render::page(StatusCode::BAD_REQUEST, &page));
+    };
+    let answer = state.verifier.verify(&parsed, &sha256).await?;
+    page.by_code = Some(ByCodeView {
+        genuine: answer.verdict == Verdict::Genuine,
+        verdict: tr.t(match answer.verdict {
+            Verdict::Genuine => "counter-genuine",
+            Verdict::Mismatch => "counter-mismatch",
+            Verdict::Unknown => "counter-unknown",
+        }),
+        status: answer.status.map(|s| tr.t(status_key(s))),
+        agency: answer.issuing_agency,
+        issue_date: answer.issue_date.map(|d| tr.date(d)),
+        result_code: answer.result_code,
+        sha256: answer.sha256,
+        receipt: answer.receipt,
+    });
+    Ok(render::ok(&page))
+}
+
+fn status_key(status: Status) -> &'static str {
+    match status {
+        Status::Valid => "status-valid",
+        Status::Expired => "status-expired",
+        Status::Revoked => "status-revoked",
+        Status::Superseded => "status-superseded",
+    }
 }
 
 fn online_view(tr: Tr, answer: &SealVerification) -> OnlineView {
@@ -160,14 +268,7 @@ fn online_view(tr: Tr, answer: &SealVerification) -> OnlineView {
             Verdict::Mismatch => "verify-mismatch",
             Verdict::Unknown => "verify-unknown",
         }),
-        status: answer.status.map(|s| {
-            tr.t(match s {
-                Status::Valid => "status-valid",
-                Status::Expired => "status-expired",
-                Status::Revoked => "status-revoked",
-                Status::Superseded => "status-superseded",
-            })
-        }),
+        status: answer.status.map(|s| tr.t(status_key(s))),
         since: answer
             .status_changed_at
             .map(|t| tr.datetime(t))

@@ -13,6 +13,53 @@ use crate::on_both_backends;
 use crate::support::{TestApp, pdf_of_len};
 
 on_both_backends!(spawn = spawn_app_with_provider; an_official_checks_a_result_and_a_copy_for_a_case);
+on_both_backends!(anyone_checks_a_result_by_code_and_file_on_the_verify_page);
+
+async fn anyone_checks_a_result_by_code_and_file_on_the_verify_page(app: TestApp) {
+    let Some(b) = Browser::open(&app, Lang::Vi).await else {
+        return;
+    };
+    issued_result(&app, "verify-page-issuer").await;
+    b.visit("/verify").await;
+    b.fill("#result_code", "not a code").await;
+    b.click("#check-result").await;
+    b.check("the verify page with a malformed code and no file")
+        .await;
+    assert_eq!(b.text("#result_code-error").await, b.t("error-result-code"));
+    assert_eq!(
+        b.text("#document_file-error").await,
+        b.t("error-file-missing")
+    );
+    assert_eq!(b.value("#result_code").await, "not a code", "kept");
+
+    b.fill("#result_code", RESULT).await;
+    let file = file_with(&app, "received.pdf", &pdf_of_len(3000));
+    b.find("#document_file")
+        .await
+        .send_keys(&file)
+        .await
+        .unwrap();
+    b.click("#check-result").await;
+    b.check("a genuine result on the verify page").await;
+    assert_eq!(b.text("#code-verdict").await, b.t("counter-genuine"));
+    assert_eq!(b.text("#code-status").await, b.t("status-valid"));
+    assert_eq!(
+        b.value("#receipt").await.split('.').count(),
+        3,
+        "a signed receipt"
+    );
+
+    b.fill("#result_code", RESULT).await;
+    let other = file_with(&app, "forged.pdf", &pdf_of_len(2999));
+    b.find("#document_file")
+        .await
+        .send_keys(&other)
+        .await
+        .unwrap();
+    b.click("#check-result").await;
+    assert_eq!(b.text("#code-verdict").await, b.t("counter-mismatch"));
+    b.quit().await;
+}
 
 async fn an_official_checks_a_result_and_a_copy_for_a_case(app: TestApp) {
     let Some(b) = Browser::open(&app, Lang::En).await else {
