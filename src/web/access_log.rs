@@ -219,10 +219,7 @@ fn line(tr: Tr, row: &access_log::Model, actor: String, titles: &HashMap<Uuid, S
     let denied = row.outcome == "denied";
     let reason = denied.then(|| reason(tr, row.detail.as_deref()));
     Line {
-        when: row
-            .at
-            .parse::<chrono::DateTime<chrono::Utc>>()
-            .map_or_else(|_| row.at.clone(), |at| tr.datetime(at)),
+        when: tr.logged_at(&row.at),
         sentence,
         denied,
         reason,

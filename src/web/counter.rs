@@ -11,16 +11,15 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
-use super::documents::type_name;
+use super::documents::{status_key, type_name};
 use super::failure::PageError;
-use super::form::FormErrors;
+use super::form::{FormErrors, sha256_of_file};
 use super::frame::{Citizen, Frame};
 use super::i18n::Tr;
 use super::render;
+use super::verify_page::verdict_key;
 use crate::app::AppState;
-use crate::documents::Status;
 use crate::error::ApiError;
 use crate::ids::{OwnerIdentifier, ResultCode};
 use crate::verify::{OfficialError, OfficialVerification, Verdict};
@@ -77,10 +76,7 @@ async fn counter_page(
     let history = rows
         .into_iter()
         .map(|row| Looked {
-            when: row
-                .at
-                .parse::<chrono::DateTime<chrono::Utc>>()
-                .map_or_else(|_| row.at.clone(), |at| tr.datetime(at)),
+            when: tr.logged_at(&row.at),
             what: tr
                 .t(&format!("log-action-{}", row.action))
                 .trim()
@@ -137,7 +133,7 @@ pub async fn look_up(
             "case_ref" => typed.case_ref = text(field).await?,
             "result_code" => typed.result_code = text(field).await?,
             "sha256" => typed.sha256 = text(field).await?,
-            "file" => file_hash = hash(field).await?,
+            "file" => file_hash = sha256_of_file(field).await?,
             _ => {}
         }
     }
@@ -190,20 +186,8 @@ fn answer(tr: Tr, found: OfficialVerification) -> Answer {
     let public = found.public;
     Answer {
         genuine: public.verdict == Verdict::Genuine,
-        verdict: tr.t(match public.verdict {
-            Verdict::Genuine => "counter-genuine",
-            Verdict::Mismatch => "counter-mismatch",
-            Verdict::Unknown => "counter-unknown",
-        }),
-        status: public.status.map(|s| {
-            let key = match s {
-                Status::Valid => "status-valid",
-                Status::Expired => "status-expired",
-                Status::Revoked => "status-revoked",
-                Status::Superseded => "status-superseded",
-            };
-            tr.t(key)
-        }),
+        verdict: tr.t(verdict_key(public.verdict)),
+        status: public.status.map(|s| tr.t(status_key(s))),
         owner: found.owner,
         owner_name: found.owner_name,
         document_type: found.document_type.map(|t| type_name(tr, &t)),
@@ -218,22 +202,6 @@ async fn text(field: Field<'_>) -> Result<String, PageError> {
         .await
         .map_err(|e| ApiError::BadRequest(e.body_text()))?;
     Ok(text.chars().take(512).collect())
-}
-
-/// The SHA-256 of an uploaded file, as it streams; `None` when no file was chosen.
-async fn hash(mut field: Field<'_>) -> Result<Option<String>, PageError> {
-    let chosen = field.file_name().is_some_and(|n| !n.is_empty());
-    let mut hasher = Sha256::new();
-    let mut read = 0usize;
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| ApiError::BadRequest(e.body_text()))?
-    {
-        read += chunk.len();
-        hasher.update(&chunk);
-    }
-    Ok((chosen && read > 0).then(|| hex::encode(hasher.finalize())))
 }
 
 #[derive(Deserialize)]

@@ -1,7 +1,12 @@
 //! Form handling in the GOV.UK pattern: each refused field gets a message next to it and a
 //! link from the error summary at the top; what the person typed stays in the form.
 
+use axum::extract::multipart::Field;
+use sha2::{Digest, Sha256};
+
+use super::failure::PageError;
 use super::i18n::Tr;
+use crate::error::ApiError;
 
 /// One field in error.
 #[derive(Debug, Clone)]
@@ -40,4 +45,20 @@ impl FormErrors {
             .find(|e| e.field == field)
             .map(|e| e.message.as_str())
     }
+}
+
+/// The SHA-256 of an uploaded file, as it streams; `None` when no file was chosen.
+pub async fn sha256_of_file(mut field: Field<'_>) -> Result<Option<String>, PageError> {
+    let chosen = field.file_name().is_some_and(|n| !n.is_empty());
+    let mut hasher = Sha256::new();
+    let mut read = 0usize;
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| ApiError::BadRequest(e.body_text()))?
+    {
+        read += chunk.len();
+        hasher.update(&chunk);
+    }
+    Ok((chosen && read > 0).then(|| hex::encode(hasher.finalize())))
 }

@@ -19,7 +19,7 @@ use crate::app::AppState;
 use crate::error::ApiError;
 use crate::identity::check_same_origin;
 use crate::identity::oidc::http::{
-    redirect_with_cookies, return_target, session_cookie, start_session,
+    is_local_path, redirect_with_cookies, return_target, session_cookie, start_session,
 };
 use crate::ids::OwnerIdentifier;
 
@@ -96,20 +96,12 @@ pub async fn switch_language(
         .secure(state.settings.is_production())
         .max_age(cookie::time::Duration::days(365))
         .build();
-    let back = if is_local(&form.back) {
+    let back = if is_local_path(&form.back) {
         form.back.as_str()
     } else {
         "/"
     };
     Ok(redirect_with_cookies(back, &[cookie]))
-}
-
-/// A path on this site (never `//host` or `/\host`), without header-breaking characters.
-fn is_local(path: &str) -> bool {
-    path.starts_with('/')
-        && !path.starts_with("//")
-        && !path.starts_with("/\\")
-        && !path.contains(['\r', '\n'])
 }
 
 /// `GET /dev/sign-in`: the front page, whose dev form posts here.

@@ -179,6 +179,12 @@ impl Tr {
             .to_string()
     }
 
+    /// An access-log timestamp (RFC 3339, as stored) in Vietnam's time; as stored if unreadable.
+    pub fn logged_at(&self, at: &str) -> String {
+        at.parse::<DateTime<Utc>>()
+            .map_or_else(|_| at.to_owned(), |t| self.datetime(t))
+    }
+
     /// The calendar day in Vietnam of a moment, dd/mm/yyyy.
     pub fn day(&self, at: DateTime<Utc>) -> String {
         at.with_timezone(&vietnam()).format("%d/%m/%Y").to_string()

@@ -11,15 +11,13 @@ use axum::extract::{ConnectInfo, Multipart, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 
-use sha2::{Digest, Sha256};
-
+use super::documents::status_key;
 use super::failure::PageError;
-use super::form::FormErrors;
+use super::form::{FormErrors, sha256_of_file};
 use super::frame::Frame;
 use super::i18n::Tr;
 use super::render;
 use crate::app::AppState;
-use crate::documents::Status;
 use crate::error::ApiError;
 use crate::ids::ResultCode;
 use crate::seals::{CheckError, SealClaims, SealKind, SealVerification, read};
@@ -191,7 +189,7 @@ pub async fn by_result_code(
     let tr = f.tr;
     let mut form = form.map_err(|e| ApiError::BadRequest(e.body_text()))?;
     let (mut code, mut hashed) = (String::new(), None);
-    while let Some(mut field) = form
+    while let Some(field) = form
         .next_field()
         .await
         .map_err(|e| ApiError::BadRequest(e.body_text()))?
@@ -204,20 +202,7 @@ pub async fn by_result_code(
                     .map_err(|e| ApiError::BadRequest(e.body_text()))?;
                 code = text.chars().take(128).collect();
             }
-            "document_file" => {
-                let chosen = field.file_name().is_some_and(|n| !n.is_empty());
-                let mut hasher = Sha256::new();
-                let mut read = 0usize;
-                while let Some(chunk) = field
-                    .chunk()
-                    .await
-                    .map_err(|e| ApiError::BadRequest(e.body_text()))?
-                {
-                    read += chunk.len();
-                    hasher.update(&chunk);
-                }
-                hashed = (chosen && read > 0).then(|| hex::encode(hasher.finalize()));
-            }
+            "document_file" => hashed = sha256_of_file(field).await?,
             _ => {}
         }
     }
@@ -237,11 +222,7 @@ pub async fn by_result_code(
     let answer = state.verifier.verify(&parsed, &sha256).await?;
     page.by_code = Some(ByCodeView {
         genuine: answer.verdict == Verdict::Genuine,
-        verdict: tr.t(match answer.verdict {
-            Verdict::Genuine => "counter-genuine",
-            Verdict::Mismatch => "counter-mismatch",
-            Verdict::Unknown => "counter-unknown",
-        }),
+        verdict: tr.t(verdict_key(answer.verdict)),
         status: answer.status.map(|s| tr.t(status_key(s))),
         agency: answer.issuing_agency,
         issue_date: answer.issue_date.map(|d| tr.date(d)),
@@ -252,12 +233,12 @@ pub async fn by_result_code(
     Ok(render::ok(&page))
 }
 
-fn status_key(status: Status) -> &'static str {
-    match status {
-        Status::Valid => "status-valid",
-        Status::Expired => "status-expired",
-        Status::Revoked => "status-revoked",
-        Status::Superseded => "status-superseded",
+/// The catalogue key of a look-up's verdict (the counter's words, shared with this page).
+pub fn verdict_key(verdict: Verdict) -> &'static str {
+    match verdict {
+        Verdict::Genuine => "counter-genuine",
+        Verdict::Mismatch => "counter-mismatch",
+        Verdict::Unknown => "counter-unknown",
     }
 }
 

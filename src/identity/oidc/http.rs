@@ -147,7 +147,7 @@ pub fn return_target(jar: &CookieJar) -> (String, Cookie<'static>) {
 }
 
 /// `/something`, never `//host` or `/\host` (which browsers treat as another site).
-fn is_local_path(p: &str) -> bool {
+pub(crate) fn is_local_path(p: &str) -> bool {
     p.starts_with('/') && !p.starts_with("//") && !p.starts_with("/\\") && !p.contains(['\r', '\n'])
 }
 

@@ -32,6 +32,25 @@ async fn readable_upload(
     uploaded(documents, citizen, id).await
 }
 
+/// An uploaded document of the owner that `citizen` may `action`, for a form that changes it
+/// (its CSRF token checked first).
+async fn changeable_upload(
+    access: &AccessPolicy,
+    documents: &Documents,
+    citizen: &Citizen,
+    raw_id: &str,
+    csrf_token: &str,
+    action: Action,
+) -> Result<(uuid::Uuid, Shown), PageError> {
+    let id = document_id(raw_id)?;
+    citizen.check_form(csrf_token)?;
+    citizen
+        .session
+        .may(access, action, Subject::document(id))
+        .await?;
+    Ok((id, uploaded(documents, citizen, id).await?))
+}
+
 async fn uploaded(
     documents: &Documents,
     citizen: &Citizen,
@@ -91,13 +110,15 @@ pub async fn edit(
     Path(id): Path<String>,
     Form(form): Form<EditForm>,
 ) -> Result<Response, PageError> {
-    let id = document_id(&id)?;
-    citizen.check_form(&form.csrf_token)?;
-    citizen
-        .session
-        .may(&access, Action::CorrectDocument, Subject::document(id))
-        .await?;
-    let d = uploaded(&documents, &citizen, id).await?;
+    let (id, d) = changeable_upload(
+        &access,
+        &documents,
+        &citizen,
+        &id,
+        &form.csrf_token,
+        Action::CorrectDocument,
+    )
+    .await?;
     let tr = citizen.tr();
     let mut errors = FormErrors::default();
     let title = Text::parse(&form.title, "title", 500)
@@ -166,13 +187,15 @@ pub async fn delete(
     Path(id): Path<String>,
     Form(form): Form<DeleteForm>,
 ) -> Result<Response, PageError> {
-    let id = document_id(&id)?;
-    citizen.check_form(&form.csrf_token)?;
-    citizen
-        .session
-        .may(&access, Action::DeleteDocument, Subject::document(id))
-        .await?;
-    uploaded(&documents, &citizen, id).await?;
+    let (id, _) = changeable_upload(
+        &access,
+        &documents,
+        &citizen,
+        &id,
+        &form.csrf_token,
+        Action::DeleteDocument,
+    )
+    .await?;
     documents.delete(citizen.session.owner, id).await?;
     Ok(render::see_other("/documents?deleted=1"))
 }

@@ -35,6 +35,16 @@ pub fn type_name(tr: Tr, code: &str) -> String {
         )
 }
 
+/// The catalogue key of a document's status.
+pub fn status_key(status: Status) -> &'static str {
+    match status {
+        Status::Valid => "status-valid",
+        Status::Expired => "status-expired",
+        Status::Revoked => "status-revoked",
+        Status::Superseded => "status-superseded",
+    }
+}
+
 /// A document as a page shows it: names and sentences instead of codes.
 pub struct Shown {
     pub id: String,
@@ -54,12 +64,7 @@ pub struct Shown {
 
 impl Shown {
     pub fn new(tr: Tr, view: DocumentView) -> Self {
-        let status_key = match view.status {
-            Status::Valid => "status-valid",
-            Status::Expired => "status-expired",
-            Status::Revoked => "status-revoked",
-            Status::Superseded => "status-superseded",
-        };
+        let status_key = status_key(view.status);
         let since = match (view.status, view.valid_until) {
             (Status::Valid, Some(until)) => Some(("status-valid-until", tr.date(until))),
             (Status::Valid, None) => None,
