@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Settings that hold secrets; each may instead be read from the file named by `KHO_<NAME>_FILE`.
-const SECRET_FIELDS: [&str; 2] = ["database_url", "oidc_client_secret"];
+const SECRET_FIELDS: [&str; 3] = ["database_url", "oidc_client_secret", "smtp_url"];
 
 /// Variables that are not settings but are still Kho's own (no warning for them).
 const OTHER_VARIABLES: [&str; 3] = ["KHO_CONFIG", "KHO_LOG", "KHO_LOG_FORMAT"];
@@ -72,6 +72,11 @@ pub struct Settings {
     pub session_idle_minutes: u32,
     /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
     pub session_absolute_hours: u32,
+    /// `KHO_SMTP_URL` (or `_FILE`): where notices are mailed, `smtps://user:password@host:465`
+    /// or `smtp://host:587?tls=required`; unset, Kho sends no e-mail and offers none.
+    pub smtp_url: Option<SecretString>,
+    /// `KHO_SMTP_FROM`: the sender of notices, such as `Kho <no-reply@kho.example>`.
+    pub smtp_from: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -215,14 +220,27 @@ impl Settings {
                 "refuses a plain-HTTP OpenID Provider: set KHO_OIDC_ISSUER to its https:// issuer URL",
             ));
         }
+        if self.smtp_url.as_ref().is_some_and(|url| {
+            let url = url.expose_secret();
+            !(url.starts_with("smtps://") || url.contains("tls=required"))
+        }) {
+            return Err(ConfigError::Production(
+                "refuses mail without TLS: use smtps:// or smtp://…?tls=required in KHO_SMTP_URL",
+            ));
+        }
         Ok(())
+    }
+
+    /// Whether notices can be mailed.
+    pub fn mail_enabled(&self) -> bool {
+        self.smtp_url.is_some()
     }
 }
 
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 20] = [
+    const FIELDS: [&str; 22] = [
         "profile",
         "listen",
         "public_url",
@@ -243,6 +261,8 @@ fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         "verify_per_minute",
         "session_idle_minutes",
         "session_absolute_hours",
+        "smtp_url",
+        "smtp_from",
     ];
     names
         .filter(|name| {

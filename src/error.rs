@@ -276,3 +276,18 @@ impl From<crate::access::AccessError> for ApiError {
         }
     }
 }
+
+impl From<crate::notices::ContactError> for ApiError {
+    fn from(e: crate::notices::ContactError) -> Self {
+        use crate::notices::ContactError;
+        match e {
+            ContactError::NotAnAddress | ContactError::LinkUnusable => {
+                Self::BadRequest(e.to_string())
+            }
+            ContactError::MailDisabled => Self::NotPermitted(e.to_string()),
+            ContactError::NoStore => Self::NotFound,
+            ContactError::Send(_) => Self::Unavailable,
+            ContactError::Store(e) => e.into(),
+        }
+    }
+}

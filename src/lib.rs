@@ -17,6 +17,7 @@ pub mod identity; // sessions, CSRF and origin checks, OpenID Connect login, the
 pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
 pub mod issued; // issued results: issuers push signed documents into owners' stores
 pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
+pub mod notices; // what owners are told, in the app and by e-mail through an outbox
 pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
 pub mod portal_api; // the portal resource API, under a DPoP-bound consent token

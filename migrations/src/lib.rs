@@ -15,6 +15,7 @@ mod m20261123_000010_consent;
 mod m20261123_000011_access_log_v2;
 mod m20261123_000012_issued_documents;
 mod m20261123_000013_seals_and_statements;
+mod m20261202_000014_notices;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000011_access_log_v2::Migration),
             Box::new(m20261123_000012_issued_documents::Migration),
             Box::new(m20261123_000013_seals_and_statements::Migration),
+            Box::new(m20261202_000014_notices::Migration),
         ]
     }
 }

@@ -144,12 +144,19 @@ pub async fn launch(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), StartError> {
+    let compose = web::notice_mail(&state.settings.public_url);
+    let sender = crate::notices::outbox::Outbox::new(state.notices.clone(), compose)
+        .map(|outbox| tokio::spawn(outbox.run()));
     let app = router(state);
-    axum::serve(
+    let served = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await?;
+    .await;
+    if let Some(sender) = sender {
+        sender.abort();
+    }
+    served?;
     Ok(())
 }

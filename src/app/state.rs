@@ -19,6 +19,8 @@ use crate::identity::Sessions;
 use crate::identity::oidc::OidcClient;
 use crate::issued::IssuedResults;
 use crate::mandates::Mandates;
+use crate::notices::Notices;
+use crate::notices::mail::{MailError, Mailer};
 use crate::oauth::AuthServer;
 use crate::oauth::dpop::Dpop;
 use crate::owners::Owners;
@@ -46,6 +48,7 @@ pub struct AppState {
     pub access_log: AccessLog,
     pub sessions: Sessions,
     pub mandates: Mandates,
+    pub notices: Notices,
     pub seals: Seals,
     pub export: crate::export::Export,
     pub issued: IssuedResults,
@@ -74,6 +77,8 @@ pub enum StartError {
     Io(#[from] std::io::Error),
     #[error("login: {0}")]
     Oidc(#[from] crate::identity::oidc::OidcError),
+    #[error("mail: {0}")]
+    Mail(#[from] MailError),
     #[error(
         "the database schema is {0} migration(s) behind: run `kho migrate` first (production never migrates at start-up)"
     )]
@@ -101,13 +106,19 @@ impl AppState {
         }
         let blobs = Blobs::open(&settings.blob_url)?;
         let oidc = OidcClient::from_settings(&settings)?.map(Arc::new);
+        let mailer = Mailer::from_settings(&settings)?;
         clients::prepare().await;
         let base = Base::new(&settings, db, keys, blobs, clock);
-        Ok(Self::assemble(base, settings, oidc))
+        Ok(Self::assemble(base, settings, oidc, mailer))
     }
 
     /// The services over `base`.
-    fn assemble(base: Base, settings: Settings, oidc: Option<Arc<OidcClient>>) -> Self {
+    fn assemble(
+        base: Base,
+        settings: Settings,
+        oidc: Option<Arc<OidcClient>>,
+        mailer: Option<Mailer>,
+    ) -> Self {
         let (db, clock) = (&base.db, &base.clock);
         let require_pkjwt = settings.clients_require_private_key_jwt;
         Self {
@@ -123,6 +134,7 @@ impl AppState {
             ),
             sessions: Sessions::new(db.clone(), &settings, clock.clone()),
             mandates: Mandates::new(db.clone(), base.keys.clone(), clock.clone()),
+            notices: Notices::new(db.clone(), base.keys.clone(), clock.clone(), mailer),
             seals: Seals::new(db.clone(), base.signer.clone(), clock.clone()),
             access: AccessPolicy::new(base.access_log.clone()),
             export: crate::export::Export::new(

@@ -150,10 +150,18 @@ pub async fn append_locked(
         case_ref: access.context.case_ref,
     };
     row.hash = canonical_hash(&row);
+    let official_saw = row.actor_kind == "official" && row.outcome == Outcome::Allowed.as_str();
+    let (owner, document) = (access.owner, row.document_id);
+    let event = row.seq.to_string();
     let active: access_log::ActiveModel = row.into();
     access_log::Entity::insert(active)
         .exec_without_returning(txn)
         .await?;
+    if official_saw {
+        // The owner is told of an official's look-up with the entry that records it.
+        let kind = crate::notices::Kind::OfficialLookup;
+        crate::notices::record(txn, owner, kind, document, &event, now).await?;
+    }
     Ok(())
 }
 

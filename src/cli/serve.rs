@@ -17,7 +17,7 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 /// At start and every ten minutes: deletes sessions that have ended and OAuth handles and DPoP
-/// proofs that can never be used again, seals issuers' statements that older versions kept in
+/// proofs that can never be used again, tells owners of consents and mandates ending soon, seals issuers' statements that older versions kept in
 /// plain, and signs a checkpoint of every access log that grew (any process may do it; it is
 /// idempotent).
 async fn upkeep(state: AppState) {
@@ -33,6 +33,10 @@ async fn upkeep(state: AppState) {
             Ok(0) => {}
             Ok(n) => tracing::info!(owners = n, "signed access-log checkpoints"),
             Err(e) => tracing::warn!(error = %e, "could not sign access-log checkpoints"),
+        }
+        match state.notices.scan_endings().await {
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "could not look for consents and mandates ending"),
         }
         match state.issued.seal_legacy_statements().await {
             Ok(0) => {}

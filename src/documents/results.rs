@@ -4,10 +4,12 @@
 use chrono::{DateTime, Utc};
 use sea_orm::ActiveValue::Set;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect, TransactionTrait};
 
-use super::Documents;
+use super::{Documents, Status};
 use crate::ids::ResultCode;
+use crate::notices::{self, Kind};
+use crate::owners::OwnerId;
 use crate::storage::StoreError;
 use crate::storage::entities::documents;
 
@@ -49,6 +51,8 @@ impl Documents {
             Some(last) => documents::Column::StatusSignedAt.eq(last),
             None => documents::Column::StatusSignedAt.is_null(),
         };
+        let revokes = matches!(&change.status, Set(s) if s == Status::Revoked.as_str());
+        let txn = self.db.begin().await?;
         let applied = documents::Entity::update_many()
             .set(documents::ActiveModel {
                 status_signed_at: Set(Some(signed_at)),
@@ -57,11 +61,19 @@ impl Documents {
             .filter(documents::Column::Id.eq(row.id))
             .filter(last)
             .filter(documents::Column::Status.eq(row.status.as_str()))
-            .exec(&self.db)
+            .exec(&txn)
             .await?;
         if applied.rows_affected == 0 {
+            txn.rollback().await?;
             return Ok(None);
         }
+        if revokes {
+            // Told once per statement: a revocation brought forward is told again.
+            let event = format!("{}:{}", row.id, signed_at.timestamp_micros());
+            let (owner, now) = (OwnerId(row.owner_id), self.clock.now());
+            notices::record(&txn, owner, Kind::ResultRevoked, Some(row.id), &event, now).await?;
+        }
+        txn.commit().await?;
         Ok(documents::Entity::find_by_id(row.id).one(&self.db).await?)
     }
 

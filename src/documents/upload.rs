@@ -16,6 +16,7 @@ use super::service::DocumentError;
 use super::store;
 use super::view::view;
 use crate::crypto::{Binding, DataKey, SEGMENT_SIZE, SegmentEncryptor, seal_field};
+use crate::notices::{self, Kind};
 use crate::owners::OwnerId;
 use crate::storage::blobs::{BlobWriter, Blobs};
 use crate::storage::entities::documents;
@@ -156,10 +157,16 @@ impl Documents {
         }
         let owner = OwnerId(*row.owner_id.as_ref());
         let now = *row.created_at.as_ref();
+        let issued = row.issuer_client.as_ref().is_some();
+        let id = *row.id.as_ref();
         match store::insert(&txn, row).await {
             Ok(()) => {
                 if let Some(earlier) = supersedes {
                     store::supersede(&txn, owner, earlier, now).await?;
+                }
+                if issued {
+                    let event = id.to_string();
+                    notices::record(&txn, owner, Kind::ResultIssued, Some(id), &event, now).await?;
                 }
                 Ok(txn.commit().await?)
             }

@@ -25,6 +25,8 @@ pub struct UserBar {
     pub acting_for: Option<String>,
     /// Signed in with the official role (the counter is in their menu).
     pub official: bool,
+    /// Unread notices of the store they act for.
+    pub unread: u64,
 }
 
 /// The frame of a page.
@@ -101,12 +103,14 @@ impl FromRequestParts<AppState> for Frame {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, PageError> {
         let mut frame = Frame::new(parts);
         if let Ok(signed_in) = SignedIn::from_request_parts(parts, state).await {
-            let name = shown_name(state, signed_in.session.person).await?;
+            let person = signed_in.session.person;
+            let name = shown_name(state, person).await?;
             frame.csrf = signed_in.session.csrf_token;
             frame.user = Some(UserBar {
                 name,
                 acting_for: None,
                 official: signed_in.session.official,
+                unread: state.notices.unread(person).await?,
             });
         }
         Ok(frame)
@@ -141,6 +145,7 @@ impl FromRequestParts<AppState> for Citizen {
             name,
             acting_for,
             official: session.official,
+            unread: state.notices.unread(session.owner).await?,
         });
         Ok(Self { frame, session })
     }

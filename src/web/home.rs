@@ -90,18 +90,23 @@ pub async fn switch_language(
 ) -> Result<Response, PageError> {
     check_same_origin(&headers, &state.settings)?;
     let lang = Lang::from_code(&form.lang).unwrap_or_default();
-    let cookie = Cookie::build((LANG_COOKIE, lang.code()))
-        .path("/")
-        .same_site(SameSite::Lax)
-        .secure(state.settings.is_production())
-        .max_age(cookie::time::Duration::days(365))
-        .build();
+    let cookie = language_cookie(&state, lang);
     let back = if is_local_path(&form.back) {
         form.back.as_str()
     } else {
         "/"
     };
     Ok(redirect_with_cookies(back, &[cookie]))
+}
+
+/// The cookie that remembers the language switch for a year.
+pub fn language_cookie(state: &AppState, lang: Lang) -> Cookie<'static> {
+    Cookie::build((LANG_COOKIE, lang.code()))
+        .path("/")
+        .same_site(SameSite::Lax)
+        .secure(state.settings.is_production())
+        .max_age(cookie::time::Duration::days(365))
+        .build()
 }
 
 /// `GET /dev/sign-in`: the front page, whose dev form posts here.

@@ -15,11 +15,14 @@ mod frame;
 mod home;
 pub mod i18n;
 mod my_data;
+mod notices;
 mod render;
 mod security_headers;
+mod settings;
 mod verify_page;
 
 pub use home::{dev_sign_in, dev_sign_in_page};
+pub use notices::notice_mail;
 pub use security_headers::{csp_with_form_target, security_headers};
 
 use axum::Router;
@@ -93,6 +96,16 @@ pub fn routes(state: &AppState) -> Router<AppState> {
         )
         .route("/counter/checked", post(counter::mark_checked))
         .route("/acting", get(acting::page).post(acting::switch))
+        .route("/notices", get(notices::page))
+        .route("/notices/read", post(notices::mark_read))
+        .route("/settings", get(settings::page))
+        .route("/settings/language", post(settings::language))
+        .route("/settings/email", post(settings::email))
+        .route("/settings/email/remove", post(settings::remove_email))
+        .route(
+            "/settings/email/confirm",
+            get(settings::confirm_page).post(settings::confirm),
+        )
         .route("/my-data", get(my_data::page))
         .route("/my-data/export", get(my_data::export))
         .route(

@@ -119,6 +119,11 @@ async fn a_scheduled_revocation_can_be_brought_forward_but_not_postponed(app: Te
     );
     let owner = app.sign_in(OWNER).await;
     assert_eq!(owner.list("").await["items"][0]["status"], "revoked");
+    assert_eq!(
+        crate::notices::told(&app, OWNER).await,
+        ["result_revoked", "result_revoked", "result_issued"],
+        "the owner is told of the result, of its scheduled revocation and of the one brought forward"
+    );
 }
 
 async fn a_new_version_supersedes_a_result_whose_revocation_is_only_scheduled(app: TestApp) {

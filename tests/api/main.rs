@@ -25,6 +25,7 @@ mod issued;
 mod issued_status;
 mod login;
 mod mandates;
+mod notices;
 mod oauth_client_library;
 mod rotation;
 mod seals;

@@ -292,6 +292,12 @@ async fn an_official_names_a_case_and_the_owner_sees_the_look_up(app: TestApp) {
     assert_eq!(entries[0]["actor"]["kind"], "official");
     assert_eq!(entries[0]["actor"]["person"], "001099000001");
     assert_eq!(entries[0]["case"], "HS-2026-001");
+    let told = crate::notices::told(&app, "035199000123").await;
+    assert_eq!(
+        told.iter().filter(|k| **k == "official_lookup").count(),
+        2,
+        "the owner is told of the look-up and of the check: {told:?}"
+    );
 }
 
 on_both_backends!(spawn = spawn_app_with_provider; an_official_names_a_case_and_the_owner_sees_the_look_up);

@@ -4,10 +4,12 @@
 //! portal whether someone has used Kho.
 
 use chrono::Duration;
+use sea_orm::TransactionTrait;
 
 use super::AuthServer;
 use crate::clients::Authenticated;
 use crate::consents::{self, NewConsent};
+use crate::notices;
 use crate::oauth::OAuthError;
 use crate::oauth::handles::{self, NewGrant};
 use crate::oauth::requests::CibaRequest;
@@ -44,18 +46,27 @@ impl AuthServer {
                 "this owner already has {MAX_PENDING_PER_OWNER} requests from you waiting for an answer"
             )));
         }
+        // The request and the owner's notice of it commit together.
+        let txn = self.db.begin().await?;
         let consent = self
             .consents
-            .create(NewConsent {
-                owner: owner.id,
-                client_id: &client.client_id,
-                agency_code: &client.agency_code,
-                flow: "ciba",
-                asked: &request.asked,
-                binding_message: Some(request.binding_message.as_str()),
-                pending_until: now + Duration::seconds(REQUEST_LIFETIME_SECS),
-            })
+            .create_in(
+                &txn,
+                NewConsent {
+                    owner: owner.id,
+                    client_id: &client.client_id,
+                    agency_code: &client.agency_code,
+                    flow: "ciba",
+                    asked: &request.asked,
+                    binding_message: Some(request.binding_message.as_str()),
+                    pending_until: now + Duration::seconds(REQUEST_LIFETIME_SECS),
+                },
+            )
             .await?;
+        let event = consent.to_string();
+        let kind = notices::Kind::ConsentRequested;
+        notices::record(&txn, owner.id, kind, Some(consent), &event, now).await?;
+        txn.commit().await?;
         let auth_req_id = handles::new_grant(
             &self.db,
             NewGrant {

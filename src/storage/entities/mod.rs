@@ -13,6 +13,8 @@ pub mod dpop_proofs;
 pub mod grants;
 pub mod login_flows;
 pub mod mandates;
+pub mod notices;
+pub mod owner_contacts;
 pub mod owner_keys;
 pub mod owners;
 pub mod par_requests;

@@ -364,3 +364,68 @@ log-reason-other = not allowed
 log-bundle-title = Download the log to check it yourself
 log-bundle-what = One file with the whole log and Kho's latest signature. Anyone can check it, without a network, with:
 log-bundle-download = Download the log (.json)
+nav-notices = Notices
+nav-notices-unread = unread
+nav-settings = Settings
+notices-title = Notices
+notices-lead = Kho tells you when something needs you to know or decide.
+notices-by-email = Get notices by e-mail
+notices-none = No notices yet.
+notices-new = New
+notices-mark-read = Mark all as read
+notice-consent-requested = A public-service portal asks to use your documents and is waiting for your answer.
+notice-consent-requested-subject = Kho: a request is waiting for your answer
+notice-consent-ending = A consent you gave ends soon.
+notice-consent-ending-subject = Kho: a consent ends soon
+notice-result-issued = An agency put a new result of a procedure into your store.
+notice-result-issued-subject = Kho: a new result in your store
+notice-result-revoked = The issuing agency revoked a document in your store.
+notice-result-revoked-subject = Kho: a document was revoked
+notice-official-lookup = An official looked up or checked one of your documents while handling a case.
+notice-official-lookup-subject = Kho: your document was looked up
+notice-mandate-ending = A mandate over your store ends soon.
+notice-mandate-ending-subject = Kho: a mandate ends soon
+mail-notice-body =
+    Hello,
+
+    { $what }
+
+    See the details in Kho: { $link }
+
+    You get this e-mail because you confirmed this address in Kho. To stop, go to { $settings }
+mail-confirm-subject = Kho: confirm your e-mail address
+mail-confirm-body =
+    Hello,
+
+    Someone (probably you) entered this address to get Kho's notices. To confirm it, open this link within 24 hours and press "Confirm":
+
+    { $link }
+
+    If it was not you, ignore this e-mail: the address will not be used.
+settings-title = Settings
+settings-own = These are your own settings, not those of the person you act for.
+settings-language = Language
+settings-language-legend = The language of pages and notice e-mails
+settings-save-language = Save language
+settings-language-saved = Language saved.
+settings-email = Notices by e-mail
+settings-email-off = This Kho is not set up to send e-mail; notices show in the app only.
+settings-email-what = Kho e-mails you when something needs you. An e-mail never holds a document's content or your personal ID. The address is encrypted with your own key.
+settings-email-confirmed = Notices go to
+settings-email-waiting = Waiting for you to confirm
+settings-email-remove = Stop e-mails
+settings-email-label = E-mail address
+settings-email-other = Use another address
+settings-email-hint = We will send a link for you to confirm. Notices go to this address only once it is confirmed.
+settings-email-send = Send confirmation link
+settings-email-sent = Confirmation link sent. Open the e-mail and follow the link within 24 hours.
+settings-email-removed = Address removed. Kho will not e-mail you any more.
+error-email-address = Enter an e-mail address, like name@example.com
+error-email-not-sent = The confirmation e-mail could not be sent. Try again in a few minutes.
+confirm-email-title = Confirm your e-mail address
+confirm-email-ask = Press the button below to get Kho's notices at this address.
+confirm-email-button = Confirm
+confirm-email-done = Confirmed. Kho will send notices to this address from now on.
+confirm-email-to-notices = See your notices
+confirm-email-unusable = This link cannot be used: it may be older than 24 hours or already used. Enter the address again in Settings to get a new link.
+confirm-email-to-settings = Go to Settings

@@ -355,3 +355,68 @@ log-reason-other = không đủ điều kiện
 log-bundle-title = Tải nhật ký để tự kiểm tra
 log-bundle-what = Tệp gồm toàn bộ nhật ký và chữ ký mới nhất của Kho. Bất kỳ ai cũng kiểm tra được, không cần mạng, bằng lệnh:
 log-bundle-download = Tải nhật ký (.json)
+nav-notices = Thông báo
+nav-notices-unread = chưa đọc
+nav-settings = Cài đặt
+notices-title = Thông báo
+notices-lead = Kho báo cho bạn khi có việc cần bạn biết hoặc quyết định.
+notices-by-email = Nhận thông báo qua thư điện tử
+notices-none = Chưa có thông báo nào.
+notices-new = Mới
+notices-mark-read = Đánh dấu tất cả đã đọc
+notice-consent-requested = Một cổng dịch vụ công xin dùng giấy tờ của bạn và đang chờ bạn trả lời.
+notice-consent-requested-subject = Kho: có yêu cầu đang chờ bạn trả lời
+notice-consent-ending = Một sự đồng ý bạn đã cho sắp hết hạn.
+notice-consent-ending-subject = Kho: một sự đồng ý sắp hết hạn
+notice-result-issued = Một cơ quan đã gửi kết quả giải quyết thủ tục mới vào kho của bạn.
+notice-result-issued-subject = Kho: có kết quả mới trong kho của bạn
+notice-result-revoked = Cơ quan cấp đã thu hồi một giấy tờ trong kho của bạn.
+notice-result-revoked-subject = Kho: một giấy tờ đã bị thu hồi
+notice-official-lookup = Một cán bộ đã tra cứu hoặc đối chiếu giấy tờ của bạn khi giải quyết hồ sơ.
+notice-official-lookup-subject = Kho: giấy tờ của bạn vừa được tra cứu
+notice-mandate-ending = Một uỷ quyền đối với kho của bạn sắp hết hạn.
+notice-mandate-ending-subject = Kho: một uỷ quyền sắp hết hạn
+mail-notice-body =
+    Xin chào,
+
+    { $what }
+
+    Xem chi tiết tại Kho: { $link }
+
+    Bạn nhận thư này vì đã xác nhận địa chỉ thư điện tử trong Kho. Để thôi nhận, vào { $settings }
+mail-confirm-subject = Kho: xác nhận địa chỉ thư điện tử
+mail-confirm-body =
+    Xin chào,
+
+    Ai đó (có thể là bạn) đã nhập địa chỉ này để nhận thông báo của Kho. Để xác nhận, mở liên kết sau trong 24 giờ và bấm nút "Xác nhận":
+
+    { $link }
+
+    Nếu không phải bạn, hãy bỏ qua thư này: địa chỉ sẽ không được dùng.
+settings-title = Cài đặt
+settings-own = Đây là cài đặt của chính bạn, không phải của người bạn đang thao tác thay.
+settings-language = Ngôn ngữ
+settings-language-legend = Ngôn ngữ của các trang và thư thông báo
+settings-save-language = Lưu ngôn ngữ
+settings-language-saved = Đã lưu ngôn ngữ.
+settings-email = Thông báo qua thư điện tử
+settings-email-off = Kho này chưa được cấu hình gửi thư điện tử; thông báo chỉ hiện trong ứng dụng.
+settings-email-what = Kho gửi thư khi có việc cần bạn biết. Thư không bao giờ chứa nội dung giấy tờ hay số định danh của bạn. Địa chỉ được mã hoá bằng khoá của riêng bạn.
+settings-email-confirmed = Thông báo được gửi tới
+settings-email-waiting = Đang chờ bạn xác nhận địa chỉ
+settings-email-remove = Thôi nhận thư
+settings-email-label = Địa chỉ thư điện tử
+settings-email-other = Dùng địa chỉ khác
+settings-email-hint = Chúng tôi sẽ gửi một liên kết để bạn xác nhận. Chỉ sau khi xác nhận, thông báo mới được gửi tới địa chỉ này.
+settings-email-send = Gửi liên kết xác nhận
+settings-email-sent = Đã gửi liên kết xác nhận. Hãy mở thư và bấm vào liên kết trong 24 giờ.
+settings-email-removed = Đã xoá địa chỉ. Kho sẽ không gửi thư cho bạn nữa.
+error-email-address = Nhập một địa chỉ thư điện tử, ví dụ ten@example.vn
+error-email-not-sent = Chưa gửi được thư xác nhận. Hãy thử lại sau ít phút.
+confirm-email-title = Xác nhận địa chỉ thư điện tử
+confirm-email-ask = Bấm nút dưới đây để nhận thông báo của Kho tại địa chỉ này.
+confirm-email-button = Xác nhận
+confirm-email-done = Đã xác nhận. Từ nay Kho sẽ gửi thông báo tới địa chỉ này.
+confirm-email-to-notices = Xem thông báo
+confirm-email-unusable = Liên kết này không dùng được: có thể đã quá 24 giờ hoặc đã được dùng. Hãy nhập lại địa chỉ trong phần Cài đặt để nhận liên kết mới.
+confirm-email-to-settings = Đến phần Cài đặt

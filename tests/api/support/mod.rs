@@ -9,6 +9,7 @@ mod owner_client;
 pub mod portal;
 mod postgres;
 pub mod provider;
+pub mod smtp;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -67,6 +68,8 @@ pub struct TestApp {
     pub database_url: String,
     /// The OpenID Provider, for apps started with [`spawn_app_with_provider`].
     pub provider: Option<OpenIdProvider>,
+    /// The SMTP server notices are mailed to, for apps started with [`spawn_app_with_mail`].
+    pub smtp: Option<smtp::SmtpSink>,
     pg: Option<postgres::TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -97,6 +100,19 @@ pub async fn spawn_app_requiring_dpop_nonce(backend: Backend) -> Option<TestApp>
     spawn_with(backend, false, |s| s.dpop_require_nonce = true).await
 }
 
+/// Starts the app mailing notices to a real SMTP server (aiosmtpd), with the OpenID Provider.
+pub async fn spawn_app_with_mail(backend: Backend) -> Option<TestApp> {
+    let sink = smtp::SmtpSink::start()?;
+    let url = sink.url();
+    let mut app = spawn_configured(backend, true, move |s| {
+        s.smtp_url = Some(SecretString::from(url));
+        s.smtp_from = Some("Kho <no-reply@kho.test>".into());
+    })
+    .await?;
+    app.smtp = Some(sink);
+    Some(app)
+}
+
 async fn spawn(backend: Backend, with_provider: bool) -> Option<TestApp> {
     spawn_with(backend, with_provider, |_| {}).await
 }
@@ -105,6 +121,14 @@ async fn spawn_with(
     backend: Backend,
     with_provider: bool,
     configure: fn(&mut Settings),
+) -> Option<TestApp> {
+    spawn_configured(backend, with_provider, configure).await
+}
+
+async fn spawn_configured(
+    backend: Backend,
+    with_provider: bool,
+    configure: impl FnOnce(&mut Settings),
 ) -> Option<TestApp> {
     let dir = tempfile::tempdir().expect("temp dir");
     copy_dir(
@@ -145,6 +169,7 @@ async fn spawn_with(
         backend,
         database_url,
         provider,
+        smtp: None,
         pg,
         shutdown: Some(shutdown),
     })
@@ -198,6 +223,8 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         verify_per_minute: 30,
         session_idle_minutes: 30,
         session_absolute_hours: 12,
+        smtp_url: None,
+        smtp_from: None,
     }
 }
 

@@ -238,7 +238,12 @@ impl Portal {
     }
 
     pub async fn ciba(&self, login_hint: &str, details: &str) -> Response {
-        self.post(&self.issuer, "/oauth/bc-authorize")
+        self.ciba_at(&self.issuer, login_hint, details).await
+    }
+
+    /// [`Portal::ciba`] at the process listening at `base`.
+    pub async fn ciba_at(&self, base: &str, login_hint: &str, details: &str) -> Response {
+        self.post(base, "/oauth/bc-authorize")
             .form(&[
                 ("login_hint", login_hint),
                 ("binding_message", "Hồ sơ 0001"),

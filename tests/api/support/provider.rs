@@ -48,7 +48,7 @@ pub fn provider_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/oidc-provider")
 }
 
-fn required() -> bool {
+pub fn required() -> bool {
     std::env::var("KHO_TEST_REQUIRE_ALL").is_ok_and(|v| v == "1" || v == "true")
 }
 

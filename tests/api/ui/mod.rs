@@ -9,6 +9,7 @@ mod counter;
 mod documents;
 mod keyboard;
 mod my_data;
+mod notices;
 mod screenshots;
 mod sign_in;
 

@@ -10,7 +10,7 @@ use crate::on_both_backends;
 use crate::support::portal::{Portal, details};
 use crate::support::{TestApp, pdf_of_len};
 
-on_both_backends!(every_main_page_renders_on_a_phone_and_a_desktop);
+on_both_backends!(spawn = spawn_app_with_mail; every_main_page_renders_on_a_phone_and_a_desktop);
 
 async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
     let issued = issued_result(&app, "shots").await;
@@ -85,6 +85,10 @@ async fn every_main_page_renders_on_a_phone_and_a_desktop(app: TestApp) {
         shot(&b, "consent-request").await;
         b.visit("/access-log").await;
         shot(&b, "access-log").await;
+        b.visit("/notices").await;
+        shot(&b, "notices").await;
+        b.visit("/settings").await;
+        shot(&b, "settings").await;
         b.visit("/my-data").await;
         shot(&b, "my-data").await;
         b.visit("/my-data/erase").await;
