@@ -8,7 +8,7 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::frame::{Frame, here, language_of};
+use super::frame::{Frame, here, language_from, language_of};
 use super::i18n::Tr;
 use super::{assets, csp_with_form_target, render};
 use crate::app::AppState;
@@ -147,14 +147,43 @@ pub async fn render_failures(
         return redirect_with_cookies("/", &[return_cookie(&state, back)]);
     }
     let page = ErrorPage {
-        f: Frame {
-            tr: Tr::new(lang),
-            here: path,
-            user: None,
-            csrf: String::new(),
-            stylesheet: assets::stylesheet_url(),
-        },
+        f: bare_frame(Tr::new(lang), path),
         message: failure.message,
     };
     render::page(failure.status, &page)
+}
+
+/// The frame of a page shown to nobody in particular.
+fn bare_frame(tr: Tr, here: String) -> Frame {
+    Frame {
+        tr,
+        here,
+        user: None,
+        csrf: String::new(),
+        stylesheet: assets::stylesheet_url(),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "web/sign_in_failed.html")]
+struct SignInFailed {
+    f: Frame,
+    message: &'static str,
+    detail: String,
+}
+
+/// The page of a sign-in that failed, in the visitor's language: why in plain words (catalogue
+/// `message`), and the technical `detail` for support (never a token or a secret).
+pub fn sign_in_failed(
+    headers: &axum::http::HeaderMap,
+    status: StatusCode,
+    message: &'static str,
+    detail: String,
+) -> Response {
+    let page = SignInFailed {
+        f: bare_frame(Tr::new(language_from(headers)), "/".into()),
+        message,
+        detail,
+    };
+    render::page(status, &page)
 }

@@ -68,9 +68,13 @@ impl Frame {
 
 /// The page's language: the switch's cookie, then `Accept-Language`, then Vietnamese.
 pub fn language_of(parts: &Parts) -> Lang {
-    let jar = CookieJar::from_headers(&parts.headers);
-    let accept = parts
-        .headers
+    language_from(&parts.headers)
+}
+
+/// [`language_of`] from the request's headers.
+pub fn language_from(headers: &axum::http::HeaderMap) -> Lang {
+    let jar = CookieJar::from_headers(headers);
+    let accept = headers
         .get(header::ACCEPT_LANGUAGE)
         .and_then(|v| v.to_str().ok());
     Lang::negotiate(jar.get(LANG_COOKIE).map(|c| c.value()), accept)

@@ -21,6 +21,7 @@ mod security_headers;
 mod settings;
 mod verify_page;
 
+pub use failure::sign_in_failed;
 pub use home::{dev_sign_in, dev_sign_in_page};
 pub use notices::notice_mail;
 pub use security_headers::{csp_with_form_target, security_headers};

@@ -147,7 +147,7 @@ async fn a_tampered_nonce_is_refused(app: TestApp) {
     assert_refused_with_page(
         finish_login(&b, callback).await,
         StatusCode::BAD_REQUEST,
-        "did not pass verification",
+        "không qua được bước xác minh",
     )
     .await;
     assert_eq!(me(&app, &b).await.0, StatusCode::UNAUTHORIZED);
@@ -179,7 +179,7 @@ async fn an_expired_id_token_is_refused(mut app: TestApp) {
     assert_refused_with_page(
         login(&app, &b, "citizen").await,
         StatusCode::BAD_REQUEST,
-        "did not pass verification",
+        "không qua được bước xác minh",
     )
     .await;
     assert_eq!(me(&app, &b).await.0, StatusCode::UNAUTHORIZED);
@@ -194,7 +194,7 @@ async fn an_id_token_signed_by_an_unknown_key_is_refused(mut app: TestApp) {
     assert_refused_with_page(
         login(&app, &b, "citizen").await,
         StatusCode::BAD_REQUEST,
-        "did not pass verification",
+        "không qua được bước xác minh",
     )
     .await;
     assert_eq!(me(&app, &b).await.0, StatusCode::UNAUTHORIZED);
@@ -221,7 +221,7 @@ async fn a_missing_or_malformed_identifier_is_refused_with_a_page_that_says_why(
         assert_refused_with_page(
             login(&app, &b, account).await,
             StatusCode::FORBIDDEN,
-            "personal ID",
+            "số định danh cá nhân",
         )
         .await;
         assert_eq!(me(&app, &b).await.0, StatusCode::UNAUTHORIZED);

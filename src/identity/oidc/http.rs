@@ -1,10 +1,9 @@
 //! `/auth/login`, `/auth/callback`, `/auth/logout`: the browser side of OpenID Connect login.
 
-use askama::Template;
 use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::Deserialize;
@@ -19,11 +18,14 @@ use crate::ids::{OwnerIdentifier, Text};
 const LOGIN_COOKIE: &str = "kho_login";
 
 /// `GET /auth/login`: sends the browser to the OpenID Provider.
-pub async fn login(State(state): State<AppState>) -> Result<Response, ApiError> {
+pub async fn login(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
     let oidc = state.oidc.as_ref().ok_or(ApiError::NotFound)?;
     let (url, browser) = match flow::start(&state.db, oidc, state.clock.now()).await {
         Ok(started) => started,
-        Err(e) => return Ok(failure_page(&e)),
+        Err(e) => return Ok(failure_page(&headers, &e)),
     };
     let cookie = Cookie::build((LOGIN_COOKIE, browser))
         .http_only(true)
@@ -39,6 +41,7 @@ pub async fn login(State(state): State<AppState>) -> Result<Response, ApiError> 
 pub async fn callback(
     State(state): State<AppState>,
     jar: CookieJar,
+    headers: HeaderMap,
     Query(callback): Query<Callback>,
 ) -> Result<Response, ApiError> {
     let oidc = state.oidc.as_ref().ok_or(ApiError::NotFound)?;
@@ -54,7 +57,7 @@ pub async fn callback(
     .await
     {
         Ok(person) => person,
-        Err(e) => return Ok(failure_page(&e)),
+        Err(e) => return Ok(failure_page(&headers, &e)),
     };
     let who = &person.identifier;
     let token = start_session(&state, who, person.name.as_ref(), person.official).await?;
@@ -179,52 +182,22 @@ fn time_minutes(minutes: i64) -> cookie::time::Duration {
     cookie::time::Duration::minutes(minutes)
 }
 
-#[derive(Template)]
-#[template(path = "sign_in_failed.html")]
-struct SignInFailed {
-    reason_vi: &'static str,
-    reason_en: String,
-}
-
-/// A page in plain words; the precise cause goes to the log only.
-fn failure_page(error: &LoginError) -> Response {
+/// A page in the visitor's language; the precise cause goes to the log, and to the page as a
+/// technical detail (the error's own words, which never hold a token).
+fn failure_page(headers: &HeaderMap, error: &LoginError) -> Response {
     tracing::warn!(error = %error, "sign-in failed");
-    let (status, reason_vi, reason_en) = match error {
-        LoginError::Refused(refusal) => (
-            StatusCode::FORBIDDEN,
-            "Tài khoản định danh không cung cấp số định danh cá nhân hoặc mã số thuế hợp lệ, nên không thể mở kho dữ liệu.",
-            format!(
-                "Your identity account did not provide a valid personal ID or tax code, so no store can be opened ({refusal})."
-            ),
-        ),
-        LoginError::Oidc(OidcError::IdToken(_) | OidcError::NoIdToken) => (
-            StatusCode::BAD_REQUEST,
-            "Không xác minh được phản hồi của hệ thống định danh, nên không thể đăng nhập.",
-            "The identity provider's answer did not pass verification, so you cannot be signed in."
-                .to_owned(),
-        ),
-        LoginError::Oidc(_) => (
-            StatusCode::BAD_GATEWAY,
-            "Không xác minh được phản hồi của hệ thống định danh. Vui lòng thử lại.",
-            "The identity provider's answer could not be verified. Please try again.".to_owned(),
-        ),
-        LoginError::Store(_) => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Đã xảy ra lỗi. Vui lòng thử lại.",
-            "Something went wrong on our side. Please try again.".to_owned(),
-        ),
-        other => (
-            StatusCode::BAD_REQUEST,
-            "Phiên đăng nhập không hợp lệ hoặc đã hết hạn. Vui lòng đăng nhập lại.",
-            format!("This sign-in is not valid or has expired ({other}). Please sign in again."),
-        ),
+    let (status, message) = match error {
+        LoginError::Refused(_) => (StatusCode::FORBIDDEN, "sign-in-failed-refused"),
+        LoginError::Oidc(OidcError::IdToken(_) | OidcError::NoIdToken) => {
+            (StatusCode::BAD_REQUEST, "sign-in-failed-unverified")
+        }
+        LoginError::Oidc(_) => (StatusCode::BAD_GATEWAY, "sign-in-failed-provider"),
+        LoginError::Store(_) => (StatusCode::INTERNAL_SERVER_ERROR, "sign-in-failed-ours"),
+        _ => (StatusCode::BAD_REQUEST, "sign-in-failed-stale"),
     };
-    let page = SignInFailed {
-        reason_vi,
-        reason_en,
+    let detail = match error {
+        LoginError::Store(_) => String::new(),
+        other => other.to_string(),
     };
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(_) => status.into_response(),
-    }
+    crate::web::sign_in_failed(headers, status, message, detail)
 }
