@@ -17,9 +17,8 @@ use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
 
-use super::consents::ConsentShown;
+use super::consents::{ConsentShown, Missing, missing};
 use super::documents::Shown;
-use super::documents::type_name;
 use super::failure::PageError;
 use super::form::FormErrors;
 use super::frame::Frame;
@@ -48,7 +47,7 @@ struct ScreenPage {
     request_uri: String,
     documents: Vec<Shown>,
     chosen: Vec<String>,
-    missing: Vec<String>,
+    missing: Vec<Missing>,
     errors: FormErrors,
     for_owner: bool,
 }
@@ -135,12 +134,16 @@ async fn screen(
         .usable_of_types(session.owner, &asked.document_types)
         .await?;
     let tr = f.tr;
-    let missing = asked
-        .document_types
-        .iter()
-        .filter(|t| !matching.iter().any(|d| &d.type_code == *t))
-        .map(|t| type_name(tr, t))
-        .collect();
+    let query: String = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("client_id", &client.client_id)
+        .append_pair("request_uri", request_uri)
+        .finish();
+    let missing = missing(
+        tr,
+        &asked.document_types,
+        &matching,
+        &format!("/authorize?{query}"),
+    );
     let now = state.clock.now();
     let consent = Consent {
         id: Uuid::nil(),

@@ -4,7 +4,8 @@
 //
 // Protocol (JSON lines): reads a config line on stdin; prints {"authorize": url} and reads the
 // callback URL (redirect flow), or prints {"auth_req_id": id} and polls (CIBA); ends with
-// {"result": {...}} or {"error": "..."}.
+// {"result": {...}} or {"error": "..."}. With "again" in the config it then reads one more line
+// and fetches the same document again, printing {"again": {"status": N}}.
 import * as oauth from 'oauth4webapi';
 import { createHash } from 'node:crypto';
 import { createInterface } from 'node:readline';
@@ -91,6 +92,17 @@ async function main() {
       content_sha256: createHash('sha256').update(content).digest('hex'),
     },
   });
+  if (config.again) {
+    // Told to fetch again (after the owner withdrew, say): reports the status Kho answered.
+    await readLine();
+    let status;
+    try {
+      status = (await fetchShared(`/v1/shared/documents/${id}/content`)).status;
+    } catch (err) {
+      status = err?.response?.status ?? err?.status ?? 0;
+    }
+    say({ again: { status } });
+  }
 }
 
 main().then(() => process.exit(0), (err) => {

@@ -11,21 +11,15 @@ use sea_orm::DatabaseConnection;
 use serde::Deserialize;
 use uuid::Uuid;
 
-use super::{ConsentShown, consent_id, portal_name};
+use super::{ConsentShown, Missing, consent_id, missing, portal_name};
 use crate::access::{AccessPolicy, Action, Subject};
 use crate::consents::{ConsentError, Consents};
 use crate::documents::Documents;
-use crate::web::documents::{Shown, type_name};
+use crate::web::documents::Shown;
 use crate::web::failure::PageError;
 use crate::web::form::FormErrors;
 use crate::web::frame::{Citizen, Frame};
 use crate::web::render;
-
-/// An asked-for type the owner has no usable document of.
-pub struct Missing {
-    pub code: String,
-    pub name: String,
-}
 
 #[derive(Template)]
 #[template(path = "web/consents/show.html")]
@@ -80,16 +74,8 @@ async fn load(
     let usable = documents
         .usable_of_types(session.owner, &c.consent.document_types)
         .await?;
-    let missing = c
-        .consent
-        .document_types
-        .iter()
-        .filter(|t| !usable.iter().any(|d| &d.type_code == *t))
-        .map(|t| Missing {
-            code: t.clone(),
-            name: type_name(citizen.tr(), t),
-        })
-        .collect();
+    let back = format!("/consents/{}", c.consent.id);
+    let missing = missing(citizen.tr(), &c.consent.document_types, &usable, &back);
     let documents = usable
         .into_iter()
         .map(|v| Shown::new(citizen.tr(), v))

@@ -17,6 +17,33 @@ use crate::web::failure::PageError;
 use crate::web::i18n::Tr;
 
 /// A consent id in the address; anything else is a page that does not exist.
+/// An asked-for type the owner has no usable document of, with the link that uploads one and
+/// comes back to the request.
+pub struct Missing {
+    pub code: String,
+    pub name: String,
+    pub add: String,
+}
+
+/// The types of `asked` that none of `usable` is of; their upload links return to `back`.
+pub fn missing(
+    tr: Tr,
+    asked: &[String],
+    usable: &[crate::documents::DocumentView],
+    back: &str,
+) -> Vec<Missing> {
+    let back: String = url::form_urlencoded::byte_serialize(back.as_bytes()).collect();
+    asked
+        .iter()
+        .filter(|t| !usable.iter().any(|d| &d.type_code == *t))
+        .map(|t| Missing {
+            add: format!("/documents/new?type={t}&back={back}"),
+            name: type_name(tr, t),
+            code: t.clone(),
+        })
+        .collect()
+}
+
 pub fn consent_id(raw: &str) -> Result<Uuid, PageError> {
     Uuid::parse_str(raw).map_err(|_| PageError::not_found())
 }

@@ -88,8 +88,13 @@ pub async fn form(
 
 /// A page an upload may return to: a consent request of this site, nothing else.
 fn returns_to(back: &str) -> Option<&str> {
-    let rest = back.strip_prefix("/consents/")?;
-    uuid::Uuid::parse_str(rest).ok().map(|_| back)
+    if let Some(rest) = back.strip_prefix("/consents/") {
+        return uuid::Uuid::parse_str(rest).ok().map(|_| back);
+    }
+    // The consent screen of a redirect request: only its own query, in URL-safe characters.
+    let query = back.strip_prefix("/authorize?client_id=")?;
+    let safe = |b: u8| b.is_ascii_alphanumeric() || b"-._~%=&+".contains(&b);
+    (query.contains("&request_uri=") && query.bytes().all(safe)).then_some(back)
 }
 
 /// Stores the upload, or shows the form again with what is wrong.

@@ -12,6 +12,7 @@ mod my_data;
 mod notices;
 mod screenshots;
 mod sign_in;
+mod whole_story;
 
 use std::path::PathBuf;
 use std::time::Duration;
