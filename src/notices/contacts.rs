@@ -142,7 +142,7 @@ impl Notices {
             language: Set(language.to_owned()),
             updated_at: Set(now),
         };
-        upsert(&self.db, row).await?;
+        upsert(&self.db, row, &ALL_COLUMNS).await?;
         // Sent now, to the unconfirmed address, outside the outbox: the person is waiting for it,
         // and can ask again if it does not come.
         let message_id = format!("confirm-{}", uuid::Uuid::now_v7());
@@ -203,37 +203,34 @@ impl Notices {
             language: Set(language.to_owned()),
             updated_at: Set(now),
         };
-        owner_contacts::Entity::insert(row)
-            .on_conflict(
-                OnConflict::column(owner_contacts::Column::OwnerId)
-                    .update_columns([
-                        owner_contacts::Column::Language,
-                        owner_contacts::Column::UpdatedAt,
-                    ])
-                    .to_owned(),
-            )
-            .exec_without_returning(&self.db)
-            .await?;
-        Ok(())
+        let language_only = [
+            owner_contacts::Column::Language,
+            owner_contacts::Column::UpdatedAt,
+        ];
+        upsert(&self.db, row, &language_only).await
     }
 }
 
-/// Writes the whole row, replacing an earlier one.
+/// Every column an address change writes.
+const ALL_COLUMNS: [owner_contacts::Column; 6] = [
+    owner_contacts::Column::EmailSealed,
+    owner_contacts::Column::EmailConfirmedAt,
+    owner_contacts::Column::ConfirmTokenHash,
+    owner_contacts::Column::ConfirmExpiresAt,
+    owner_contacts::Column::Language,
+    owner_contacts::Column::UpdatedAt,
+];
+
+/// Inserts the owner's row, or updates `columns` of the one they have.
 async fn upsert(
     db: &sea_orm::DatabaseConnection,
     row: owner_contacts::ActiveModel,
+    columns: &[owner_contacts::Column],
 ) -> Result<(), StoreError> {
     owner_contacts::Entity::insert(row)
         .on_conflict(
             OnConflict::column(owner_contacts::Column::OwnerId)
-                .update_columns([
-                    owner_contacts::Column::EmailSealed,
-                    owner_contacts::Column::EmailConfirmedAt,
-                    owner_contacts::Column::ConfirmTokenHash,
-                    owner_contacts::Column::ConfirmExpiresAt,
-                    owner_contacts::Column::Language,
-                    owner_contacts::Column::UpdatedAt,
-                ])
+                .update_columns(columns.iter().copied())
                 .to_owned(),
         )
         .exec_without_returning(db)

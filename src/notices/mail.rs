@@ -36,8 +36,6 @@ pub enum MailError {
 pub struct Mailer {
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    /// The host part of Message-IDs.
-    domain: String,
 }
 
 impl std::fmt::Debug for Mailer {
@@ -64,12 +62,7 @@ impl Mailer {
             .ok_or(MailError::From)?
             .parse()
             .map_err(|_| MailError::From)?;
-        let domain = from.email.domain().to_owned();
-        Ok(Some(Self {
-            transport,
-            from,
-            domain,
-        }))
+        Ok(Some(Self { transport, from }))
     }
 
     /// Sends `letter` to `to`. `id` makes the Message-ID: the same notice sent again (after a
@@ -79,7 +72,7 @@ impl Mailer {
             .from(self.from.clone())
             .to(Mailbox::new(None, to))
             .subject(letter.subject)
-            .message_id(Some(format!("<{id}@{}>", self.domain)))
+            .message_id(Some(format!("<{id}@{}>", self.from.email.domain())))
             .header(ContentType::TEXT_PLAIN)
             .body(letter.body)
             .map_err(|_| MailError::Build)?;
