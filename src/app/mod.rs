@@ -22,6 +22,7 @@ use crate::{
     seals, verify, web,
 };
 
+mod repeated_headers;
 mod state;
 
 pub use state::{AppState, StartError};
@@ -75,9 +76,15 @@ pub fn router(state: AppState) -> Router {
     }
     let request_id = HeaderName::from_static("x-request-id");
     router
-        .with_state(state)
+        .with_state(state.clone())
+        .layer(axum::middleware::from_fn(
+            repeated_headers::refuse_repeated_headers,
+        ))
         .layer(axum::middleware::from_fn(error::problem_for_bare_errors))
-        .layer(axum::middleware::from_fn(web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            web::security_headers,
+        ))
         .layer(
             TraceLayer::new_for_http()
                 .on_response(DefaultOnResponse::new().level(tracing::Level::INFO))

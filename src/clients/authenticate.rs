@@ -30,6 +30,9 @@ pub enum ClientAuthError {
     /// 400 `invalid_request`: no or several methods, or a malformed one.
     #[error("{0}")]
     Malformed(&'static str),
+    /// 503: too many secret checks are waiting; try again shortly.
+    #[error("too many client authentications are waiting")]
+    Busy,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -149,7 +152,10 @@ impl ClientAuth {
                 }
                 let client = registry::find_enabled(&self.db, &client_id).await?;
                 let stored = client.as_ref().and_then(|c| c.secret_hash.clone());
-                if !secrets::verify(secret, stored).await {
+                let matches = secrets::verify(secret, stored)
+                    .await
+                    .map_err(|secrets::Busy| ClientAuthError::Busy)?;
+                if !matches {
                     tracing::warn!(client = %client_id, "client secret refused");
                     return Err(ClientAuthError::Invalid);
                 }

@@ -18,8 +18,9 @@ use crate::error::ApiError;
 use crate::mandates::Scopes;
 use crate::owners::OwnerId;
 
-/// A request with a live session, before any CSRF check.
-#[derive(Debug, Clone)]
+/// A request with a live session, before any CSRF check. Its `Debug` leaves out the session's
+/// token and CSRF token.
+#[derive(Clone)]
 pub struct SignedIn {
     /// The cookie's token, to end the session with.
     pub token: String,
@@ -50,7 +51,7 @@ impl FromRequestParts<AppState> for SignedIn {
 
 /// The owner this request acts on, and who acts: the owner themself, or a person under a
 /// mandate that is checked again on every request (dates, revocation, majority).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct OwnerSession {
     pub owner: OwnerId,
     pub csrf_token: String,
@@ -60,6 +61,27 @@ pub struct OwnerSession {
     /// The mandate acted under, if any.
     pub mandate: Option<uuid::Uuid>,
     pub scopes: Scopes,
+}
+
+impl std::fmt::Debug for SignedIn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignedIn")
+            .field("session", &self.session)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Leaves out the CSRF token.
+impl std::fmt::Debug for OwnerSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OwnerSession")
+            .field("owner", &self.owner)
+            .field("person", &self.person)
+            .field("mandate", &self.mandate)
+            .field("scopes", &self.scopes)
+            .field("official", &self.official)
+            .finish_non_exhaustive()
+    }
 }
 
 impl OwnerSession {
@@ -193,5 +215,40 @@ pub fn check_same_origin(headers: &HeaderMap, settings: &Settings) -> Result<(),
     match fetch_site {
         None | Some(b"same-origin" | b"none") => Ok(()),
         Some(_) => Err(FOREIGN),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_a_session_token_or_csrf_token() {
+        let session = Session {
+            owner: OwnerId(uuid::Uuid::nil()),
+            csrf_token: "csrf-secret-value".into(),
+            official: false,
+            person: OwnerId(uuid::Uuid::nil()),
+            mandate: None,
+        };
+        let signed_in = SignedIn {
+            token: "session-secret-value".into(),
+            session: session.clone(),
+        };
+        let owner_session = OwnerSession {
+            owner: session.owner,
+            csrf_token: session.csrf_token.clone(),
+            official: false,
+            person: session.person,
+            mandate: None,
+            scopes: Scopes::all(),
+        };
+        for shown in [
+            format!("{signed_in:?}"),
+            format!("{session:?}"),
+            format!("{owner_session:?}"),
+        ] {
+            assert!(!shown.contains("secret-value"), "{shown}");
+        }
     }
 }

@@ -16,8 +16,8 @@ use crate::storage::entities::sessions;
 /// How stale `last_seen_at` may get before a request refreshes it (saves a write per request).
 const TOUCH_AFTER: Duration = Duration::seconds(60);
 
-/// A live session.
-#[derive(Debug, Clone)]
+/// A live session. Its `Debug` leaves out the CSRF token.
+#[derive(Clone)]
 pub struct Session {
     pub owner: OwnerId,
     pub csrf_token: String,
@@ -27,6 +27,17 @@ pub struct Session {
     pub person: OwnerId,
     /// The mandate the person acts under, if acting for someone else.
     pub mandate: Option<uuid::Uuid>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("owner", &self.owner)
+            .field("person", &self.person)
+            .field("mandate", &self.mandate)
+            .field("official", &self.official)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Browser sessions, holding what they need: the database, the idle and absolute limits, the

@@ -52,6 +52,9 @@ pub enum OAuthError {
     /// 403 `access_denied`: too many requests waiting for one owner.
     #[error("{0}")]
     TooManyWaiting(String),
+    /// 503 `temporarily_unavailable`: too busy to check the client now (with `Retry-After`).
+    #[error("too busy to authenticate the client; try again shortly")]
+    Busy,
     /// 500 `server_error`: a failure below OAuth, logged when it was made, never described.
     #[error("server error")]
     Server,
@@ -82,6 +85,7 @@ impl OAuthError {
             Self::SlowDown(_) => "slow_down",
             Self::ExpiredToken(_) => "expired_token",
             Self::AccessDenied(_) | Self::TooManyWaiting(_) => "access_denied",
+            Self::Busy => "temporarily_unavailable",
             Self::Server => "server_error",
         }
     }
@@ -91,6 +95,7 @@ impl OAuthError {
         match self {
             Self::InvalidClient => 401,
             Self::TooManyWaiting(_) => 403,
+            Self::Busy => 503,
             Self::Server => 500,
             _ => 400,
         }
@@ -123,6 +128,7 @@ impl From<crate::clients::ClientAuthError> for OAuthError {
         match e {
             ClientAuthError::Invalid => Self::InvalidClient,
             ClientAuthError::Malformed(why) => Self::InvalidRequest(why.to_owned()),
+            ClientAuthError::Busy => Self::Busy,
             ClientAuthError::Store(e) => Self::server(e),
         }
     }

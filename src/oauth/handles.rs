@@ -4,14 +4,14 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::ActiveValue::Set;
-use sea_orm::sea_query::Expr;
+use sea_orm::sea_query::{Condition, Expr, Query};
 use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::crypto::random_token;
 use crate::storage::StoreError;
-use crate::storage::entities::{access_tokens, dpop_proofs, grants, par_requests};
+use crate::storage::entities::{access_tokens, consents, dpop_proofs, grants, par_requests};
 
 /// Hex SHA-256: how a handle is stored and looked up.
 pub fn hash(value: &str) -> String {
@@ -274,8 +274,21 @@ pub async fn purge_expired(db: &DatabaseConnection, now: DateTime<Utc>) -> Resul
         .exec(db)
         .await?
         .rows_affected;
+    // A redeemed grant stays while its consent is in force, so that its replay can still revoke
+    // the tokens it gave.
+    let in_force = Query::select()
+        .column(consents::Column::Id)
+        .from(consents::Entity)
+        .and_where(consents::Column::Status.eq(crate::consents::Status::Active.as_str()))
+        .and_where(consents::Column::ExpiresAt.gt(now))
+        .to_owned();
     gone += grants::Entity::delete_many()
         .filter(grants::Column::ExpiresAt.lt(now))
+        .filter(
+            Condition::any()
+                .add(grants::Column::RedeemedAt.is_null())
+                .add(grants::Column::ConsentId.not_in_subquery(in_force)),
+        )
         .exec(db)
         .await?
         .rows_affected;

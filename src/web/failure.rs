@@ -139,12 +139,7 @@ pub async fn render_failures(
     };
     if failure.status == StatusCode::UNAUTHORIZED {
         // Sign in first, then back here (GET pages only: a form's answer cannot be replayed).
-        let back = if path.contains(['\r', '\n', ';', ',', ' ', '"']) {
-            "/"
-        } else {
-            path.as_str()
-        };
-        return redirect_with_cookies("/", &[return_cookie(&state, back)]);
+        return redirect_with_cookies("/", &[return_cookie(&state, &path)]);
     }
     let page = ErrorPage {
         f: bare_frame(Tr::new(lang), path),

@@ -1,10 +1,14 @@
 //! Security headers set on every response (a handler may set a stricter or more specific one
 //! first, as the consent screen does for its `form-action`).
 
-use axum::extract::Request;
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
 use axum::http::{HeaderName, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::Response;
+
+use crate::config::Settings;
 
 /// No inline script or style anywhere, no framing, forms post only to us.
 /// https://developer.mozilla.org/docs/Web/HTTP/CSP
@@ -35,7 +39,22 @@ const HEADERS: [(HeaderName, &str); 5] = [
     ),
 ];
 
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Two years, subdomains too: once a browser has reached Kho over HTTPS it never tries plain
+/// HTTP again (sent whenever the public URL is https, which production requires).
+const HSTS: &str = "max-age=63072000; includeSubDomains";
+
+/// Answers that carry an owner's data, a session's CSRF token or an OAuth secret: never stored
+/// by a browser or a proxy, unless the handler said otherwise (a download revalidates by ETag).
+fn private(path: &str) -> bool {
+    path.starts_with("/v1/me") || (path.starts_with("/oauth/") && path != "/oauth/jwks")
+}
+
+pub async fn security_headers(
+    State(settings): State<Arc<Settings>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let private = private(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     for (name, value) in HEADERS {
@@ -43,5 +62,31 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
             .entry(name)
             .or_insert(HeaderValue::from_static(value));
     }
+    if settings.public_url.scheme() == "https" {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static(HSTS),
+        );
+    }
+    if private {
+        headers
+            .entry(header::CACHE_CONTROL)
+            .or_insert(HeaderValue::from_static("no-store"));
+    }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::private;
+
+    #[test]
+    fn owner_and_oauth_answers_are_private_and_published_keys_are_not() {
+        for path in ["/v1/me", "/v1/me/documents", "/oauth/par", "/oauth/token"] {
+            assert!(private(path), "{path}");
+        }
+        for path in ["/oauth/jwks", "/v1/verify", "/", "/openapi.json"] {
+            assert!(!private(path), "{path}");
+        }
+    }
 }

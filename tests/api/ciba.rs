@@ -184,8 +184,28 @@ async fn bad_backchannel_requests_are_refused(app: TestApp) {
     );
 }
 
+/// Finding 12 of the review: the cap of three waiting requests holds when requests race.
+async fn requests_sent_at_once_are_capped_at_three(app: TestApp) {
+    app.sign_in(OWNER).await;
+    let portal = Portal::register(&app);
+    let asked = details(&["id-card"], "once", 600);
+    let statuses = futures_util::future::join_all(
+        (0..8).map(|_| async { portal.ciba(OWNER, &asked).await.status() }),
+    )
+    .await;
+    let accepted = statuses.iter().filter(|s| **s == StatusCode::OK).count();
+    assert_eq!(accepted, 3, "{statuses:?}");
+    assert!(
+        statuses
+            .iter()
+            .all(|s| *s == StatusCode::OK || *s == StatusCode::FORBIDDEN),
+        "{statuses:?}"
+    );
+}
+
 on_both_backends!(
     the_owner_answers_in_the_inbox_and_the_portal_polls,
     a_denied_request_is_access_denied,
-    bad_backchannel_requests_are_refused
+    bad_backchannel_requests_are_refused,
+    requests_sent_at_once_are_capped_at_three
 );

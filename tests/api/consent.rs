@@ -512,6 +512,66 @@ async fn an_expired_consent_serves_nothing(app: TestApp) {
     assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Finding 18 of the review: a code replayed after its lifetime (and after the hourly purge)
+/// still revokes the token it gave.
+async fn a_code_replayed_after_its_lifetime_still_revokes_its_token(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let (verifier, challenge) = pkce();
+    let pushed: Value = portal
+        .par(&details(&["id-card"], "until_expiry", 3600), &challenge)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let back = decide_in_browser(
+        &app,
+        &owner,
+        &portal.authorize_url(pushed["request_uri"].as_str().unwrap()),
+        &[&id_card],
+    )
+    .await;
+    let code = param(&back, "code").unwrap();
+    let token = token_of(
+        &portal
+            .exchange(&code, &verifier)
+            .await
+            .json()
+            .await
+            .unwrap(),
+    );
+    let path = format!("/v1/shared/documents/{id_card}");
+    assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
+    // The code's lifetime ends (its row says so; the portal's proofs keep their own time), and
+    // the purge of lapsed rows runs.
+    use sea_orm::{EntityTrait, sea_query::Expr};
+    let lapsed = app.state.clock.now() - chrono::Duration::minutes(1);
+    kho::storage::entities::grants::Entity::update_many()
+        .col_expr(
+            kho::storage::entities::grants::Column::ExpiresAt,
+            Expr::value(lapsed),
+        )
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    kho::oauth::handles::purge_expired(&app.state.db, app.state.clock.now())
+        .await
+        .unwrap();
+    let replayed: Value = portal
+        .exchange(&code, &verifier)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(replayed["error"], "invalid_grant");
+    assert_eq!(replayed["error_description"], "the code was already used");
+    assert_eq!(
+        portal.fetch(&path, &token).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the token the replayed code gave is revoked"
+    );
+}
+
 async fn a_token_reaches_no_other_owner(app: TestApp) {
     let (owner, id_card, ..) = owner_with_documents(&app).await;
     let other = app.sign_in(OTHER).await;
@@ -770,6 +830,7 @@ async fn a_consent_granted_through_one_process_is_served_by_the_other(app: TestA
 
 on_both_backends!(
     the_owner_shares_exactly_the_documents_they_pick,
+    a_code_replayed_after_its_lifetime_still_revokes_its_token,
     a_denial_goes_back_with_state_and_iss,
     the_token_endpoint_refuses_what_the_rfcs_refuse,
     the_resource_api_wants_the_bound_key_and_a_fresh_proof,

@@ -84,6 +84,30 @@ async fn every_response_carries_security_headers_and_a_request_id(app: TestApp) 
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert_eq!(headers["x-frame-options"], "DENY");
     assert!(!headers["x-request-id"].is_empty());
+    assert!(
+        headers.get("strict-transport-security").is_none(),
+        "plain HTTP in dev"
+    );
+    // Finding 18: what carries an owner's data or the CSRF token is never stored.
+    let owner = app.sign_in("035199000123").await;
+    for path in ["/v1/me", "/v1/me/documents", "/v1/me/access-log"] {
+        let response = owner.get(path).await;
+        assert_eq!(response.headers()["cache-control"], "no-store", "{path}");
+    }
+}
+
+/// Finding 18: behind its https public URL, every answer tells browsers to keep to HTTPS.
+async fn an_https_deployment_sends_hsts(app: TestApp) {
+    let response = app
+        .anonymous()
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.headers()["strict-transport-security"],
+        "max-age=63072000; includeSubDomains"
+    );
 }
 
 async fn ended_sessions_are_purged(app: TestApp) {
@@ -142,3 +166,4 @@ on_both_backends!(
     ended_sessions_are_purged,
     sign_out_ends_the_session
 );
+on_both_backends!(spawn = spawn_app_behind_https; an_https_deployment_sends_hsts);

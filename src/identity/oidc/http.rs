@@ -6,6 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
+use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::OidcError;
@@ -125,7 +126,9 @@ const RETURN_COOKIE: &str = "kho_return";
 
 /// A cookie that brings the browser back to `path` (a local path) after signing in.
 pub fn return_cookie(state: &AppState, path: &str) -> Cookie<'static> {
-    Cookie::build((RETURN_COOKIE, path.to_owned()))
+    // Percent-encoded: a `;` or `,` in a query must not end the value and add attributes.
+    let value = utf8_percent_encode(path, NON_ALPHANUMERIC).to_string();
+    Cookie::build((RETURN_COOKIE, value))
         .http_only(true)
         .secure(state.settings.is_production())
         .same_site(SameSite::Lax)
@@ -139,8 +142,9 @@ pub fn return_cookie(state: &AppState, path: &str) -> Cookie<'static> {
 pub fn return_target(jar: &CookieJar) -> (String, Cookie<'static>) {
     let target = jar
         .get(RETURN_COOKIE)
+        // The jar has decoded the value already.
         .map(|c| c.value().to_owned())
-        .filter(|p| is_local_path(p))
+        .filter(|p| is_local_path(p) && HeaderValue::from_str(p).is_ok())
         .unwrap_or_else(|| "/".to_owned());
     let spent = Cookie::build((RETURN_COOKIE, ""))
         .path("/")

@@ -38,16 +38,20 @@ impl AuthServer {
     ) -> Result<CibaStarted, OAuthError> {
         let now = self.clock.now();
         let owner = self.owners.find_or_create(&request.who).await?;
+        // The request and the owner's notice of it commit together, under the owner's lock: two
+        // requests at once are counted one after the other, on every process.
+        let txn = self.db.begin().await?;
+        if !crate::audit::lock_owner(&txn, owner.id).await? {
+            return Err(OAuthError::server("the owner's store was erased meanwhile"));
+        }
         // A portal cannot flood a citizen's inbox: a few requests at a time, each answered or
-        // lapsed before the next (counted in the database, so on every process).
-        let waiting = consents::pending_from(&self.db, owner.id, &client.client_id, now).await?;
+        // lapsed before the next.
+        let waiting = consents::pending_from(&txn, owner.id, &client.client_id, now).await?;
         if waiting >= MAX_PENDING_PER_OWNER {
             return Err(OAuthError::TooManyWaiting(format!(
                 "this owner already has {MAX_PENDING_PER_OWNER} requests from you waiting for an answer"
             )));
         }
-        // The request and the owner's notice of it commit together.
-        let txn = self.db.begin().await?;
         let consent = self
             .consents
             .create_in(

@@ -113,12 +113,13 @@ impl AuthServer {
             .await?
             .ok_or_else(|| invalid("the code is unknown or was issued to another client"))?;
         let now = self.clock.now();
-        if grant.expires_at <= now {
-            return Err(invalid("the code has expired"));
-        }
+        // A used code is a stolen one however late it comes back: what it gave is revoked.
         if grant.redeemed_at.is_some() {
             handles::revoke_consent_tokens(&self.db, grant.consent_id, now).await?;
             return Err(invalid("the code was already used"));
+        }
+        if grant.expires_at <= now {
+            return Err(invalid("the code has expired"));
         }
         if redirect_uri != grant.redirect_uri.as_deref() {
             return Err(invalid(

@@ -11,8 +11,11 @@ use serde_json::json;
 
 /// Starts chromedriver on a free port; its child process and the port it says it listens on.
 fn spawn_driver(driver_bin: &str) -> Result<(Child, u16), String> {
+    use std::os::unix::process::CommandExt;
     let mut driver = Command::new(driver_bin)
         .arg("--port=0")
+        // Its own process group, which the browser it starts joins: ended as one.
+        .process_group(0)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -52,6 +55,8 @@ fn spawn_driver(driver_bin: &str) -> Result<(Child, u16), String> {
 pub struct Chromium {
     pub client: Client,
     driver: Child,
+    /// The browser's profile: every one of its processes names it.
+    profile: tempfile::TempDir,
 }
 
 fn unavailable<T>(why: &str) -> Option<T> {
@@ -90,8 +95,10 @@ impl Chromium {
             return unavailable(&last_failure);
         };
         let primary = accept_language.split(',').next().unwrap_or("en");
+        let profile = tempfile::tempdir().expect("a browser profile directory");
         let mut options = json!({"args": ["--headless=new", "--no-sandbox", "--disable-gpu",
-            "--disable-dev-shm-usage", format!("--window-size={width},900"), format!("--lang={primary}")],
+            "--disable-dev-shm-usage", format!("--window-size={width},900"), format!("--lang={primary}"),
+            format!("--user-data-dir={}", profile.path().display())],
             "prefs": {"intl.accept_languages": accept_language}});
         if width < 600 {
             // A phone: its viewport, pixel ratio and touch (a desktop window has a minimum width).
@@ -110,9 +117,13 @@ impl Chromium {
                 .connect(&format!("http://127.0.0.1:{port}"))
                 .await;
         match connected {
-            Ok(client) => Some(Self { client, driver }),
+            Ok(client) => Some(Self {
+                client,
+                driver,
+                profile,
+            }),
             Err(e) => {
-                let _ = driver.kill();
+                end_processes(&mut driver, &profile);
                 unavailable(&format!("no browser session: {e}"))
             }
         }
@@ -143,15 +154,31 @@ impl Chromium {
     }
 
     /// Ends the session (and its browser), then chromedriver.
-    pub async fn quit(mut self) {
+    pub async fn quit(self) {
         let _ = self.client.clone().close().await;
-        let _ = self.driver.kill();
-        let _ = self.driver.wait();
+        // Drop ends what is left.
     }
+
+    /// The browser's profile directory, which each of its processes names.
+    pub fn profile(&self) -> &std::path::Path {
+        self.profile.path()
+    }
+}
+
+/// Ends chromedriver and every browser process it started: its process group, then any process
+/// still naming the profile (a browser that left the group). A failing test's browser goes too.
+fn end_processes(driver: &mut Child, profile: &tempfile::TempDir) {
+    let group = format!("-{}", driver.id());
+    let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+    let _ = driver.kill();
+    let _ = driver.wait();
+    let _ = Command::new("pkill")
+        .args(["-KILL", "-f", &profile.path().display().to_string()])
+        .status();
 }
 
 impl Drop for Chromium {
     fn drop(&mut self) {
-        let _ = self.driver.kill();
+        end_processes(&mut self.driver, &self.profile);
     }
 }

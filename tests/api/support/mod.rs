@@ -100,6 +100,14 @@ pub async fn spawn_app_requiring_dpop_nonce(backend: Backend) -> Option<TestApp>
     spawn_with(backend, false, |s| s.dpop_require_nonce = true).await
 }
 
+/// Starts the app with an https public URL, as production has (the test talks plain HTTP to it).
+pub async fn spawn_app_behind_https(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, false, |s| {
+        s.public_url = "https://kho.example".parse().expect("url")
+    })
+    .await
+}
+
 /// Starts the app mailing notices to a real SMTP server (aiosmtpd), with the OpenID Provider.
 pub async fn spawn_app_with_mail(backend: Backend) -> Option<TestApp> {
     let sink = smtp::SmtpSink::start()?;

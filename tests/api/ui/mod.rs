@@ -241,3 +241,33 @@ pub fn file_with(app: &TestApp, name: &str, bytes: &[u8]) -> String {
     std::fs::write(&path, bytes).unwrap();
     path.display().to_string()
 }
+
+/// Finding 19 of the review: a browser dropped without quitting — as a failing test drops it —
+/// leaves no process behind.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dropped_browser_leaves_no_process_behind() {
+    let Some(chromium) = Chromium::start().await else {
+        return;
+    };
+    let profile = chromium.profile().display().to_string();
+    chromium.client.goto("about:blank").await.unwrap();
+    let running = || {
+        std::process::Command::new("pgrep")
+            .args(["-f", &profile])
+            .output()
+            .expect("pgrep")
+            .stdout
+    };
+    assert!(!running().is_empty(), "the browser runs");
+    drop(chromium);
+    for _ in 0..50 {
+        if running().is_empty() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!(
+        "browser processes left behind: {}",
+        String::from_utf8_lossy(&running())
+    );
+}
