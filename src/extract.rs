@@ -27,8 +27,15 @@ impl From<PathRejection> for ApiError {
 pub struct ApiJson<T>(pub T);
 
 /// A page size from a query: `default` when absent, refused outside `1..=max`.
-pub fn page_limit(requested: Option<u64>, default: u64, max: u64) -> Result<u64, ApiError> {
-    let limit = requested.unwrap_or(default);
+pub fn page_limit(requested: Option<&str>, default: u64, max: u64) -> Result<u64, ApiError> {
+    // Digits only: `str::parse` would also take `+5`.
+    let limit = match requested {
+        None => default,
+        Some(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            s.parse().unwrap_or(u64::MAX)
+        }
+        Some(_) => 0,
+    };
     if (1..=max).contains(&limit) {
         Ok(limit)
     } else {

@@ -61,24 +61,31 @@ impl Action {
         }
     }
 
-    /// The mandate scope a representative needs for it.
-    pub fn scope(self) -> Scope {
+    /// The mandate scopes a representative needs for it, all of them.
+    pub fn scopes(self) -> &'static [Scope] {
         match self {
-            Self::UploadDocument | Self::CorrectDocument | Self::DeleteDocument => Scope::Manage,
+            // A correction answers with the whole metadata: reading it takes `read` too.
+            Self::CorrectDocument => &[Scope::Manage, Scope::Read],
+            Self::UploadDocument | Self::DeleteDocument => &[Scope::Manage],
             Self::ListConsents
             | Self::ReadConsent
             | Self::ReadConsentReceipt
             | Self::OpenConsentRequest
             | Self::ApproveConsent
             | Self::DenyConsent
-            | Self::WithdrawConsent => Scope::Consent,
-            _ => Scope::Read,
+            | Self::WithdrawConsent => &[Scope::Consent],
+            _ => &[Scope::Read],
         }
     }
 
-    /// Why a representative whose mandate lacks the scope is refused, as the log says it.
-    pub fn refusal(self) -> &'static str {
-        match self.scope() {
+    /// The first of [`Action::scopes`] that `granted` lacks.
+    pub fn missing(self, granted: &crate::mandates::Scopes) -> Option<Scope> {
+        self.scopes().iter().copied().find(|s| !granted.allows(*s))
+    }
+
+    /// Why a representative whose mandate lacks `scope` is refused, as the log says it.
+    pub fn refusal(scope: Scope) -> &'static str {
+        match scope {
             Scope::Read => "the mandate does not allow reading",
             Scope::Manage => "the mandate does not allow managing documents",
             Scope::Consent => "the mandate does not allow answering consent requests",

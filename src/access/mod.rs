@@ -102,7 +102,8 @@ pub fn decide(
     action: Action,
     subject: Subject,
 ) -> (Option<Access>, Result<(), Denied>) {
-    let allowed = who.require(action.scope());
+    let missing = action.missing(&who.scopes);
+    let allowed = missing.map_or(Ok(()), |scope| who.require(scope));
     let Some(mandate) = who.mandate else {
         return (None, allowed);
     };
@@ -119,7 +120,7 @@ pub fn decide(
         } else {
             Outcome::Denied
         },
-        detail: allowed.is_err().then(|| action.refusal()),
+        detail: missing.map(Action::refusal),
         context: Context {
             consent: subject.consent,
             ..Context::default()

@@ -66,7 +66,7 @@ fn a_representative_is_logged_whatever_the_answer_and_held_to_the_mandates_scope
         for action in ALL {
             let (entry, decision) = decide(&who, action, Subject::document(Uuid::from_u128(9)));
             let entry = entry.expect("every act under a mandate is logged");
-            let allowed = scopes.contains(&action.scope());
+            let allowed = action.scopes().iter().all(|s| scopes.contains(s));
             assert_eq!(decision.is_ok(), allowed, "{action:?} under {scopes:?}");
             assert_eq!(
                 entry.outcome == Outcome::Allowed,
@@ -75,20 +75,35 @@ fn a_representative_is_logged_whatever_the_answer_and_held_to_the_mandates_scope
             );
             assert_eq!(entry.action, action.as_str());
             assert_eq!(entry.document, Some(Uuid::from_u128(9)));
-            assert_eq!(entry.detail, (!allowed).then(|| action.refusal()));
+            let missing = action.scopes().iter().find(|s| !scopes.contains(s));
+            assert_eq!(entry.detail, missing.map(|s| Action::refusal(*s)));
         }
     }
 }
 
 #[test]
 fn changing_documents_needs_manage_and_answering_consents_needs_consent() {
-    assert_eq!(Action::DeleteDocument.scope(), Scope::Manage);
-    assert_eq!(Action::ApproveConsent.scope(), Scope::Consent);
-    assert_eq!(Action::DownloadDocument.scope(), Scope::Read);
+    assert_eq!(Action::DeleteDocument.scopes(), [Scope::Manage]);
+    assert_eq!(Action::ApproveConsent.scopes(), [Scope::Consent]);
+    assert_eq!(Action::DownloadDocument.scopes(), [Scope::Read]);
     assert_eq!(
-        Action::ApproveConsent.refusal(),
+        Action::refusal(Scope::Consent),
         "the mandate does not allow answering consent requests"
     );
+}
+
+/// Finding 15 of the review: a correction answers with the whole metadata, so a manage-only
+/// representative is refused — and the log says so, rather than "allowed" before a 403.
+#[test]
+fn a_manage_only_correction_is_refused_and_logged_as_refused() {
+    let who = representative(&[Scope::Manage]);
+    let (entry, decision) = decide(&who, Action::CorrectDocument, Subject::default());
+    assert!(decision.is_err());
+    let entry = entry.unwrap();
+    assert_eq!(entry.outcome, Outcome::Denied);
+    assert_eq!(entry.detail, Some("the mandate does not allow reading"));
+    let (_, upload) = decide(&who, Action::UploadDocument, Subject::default());
+    assert!(upload.is_ok());
 }
 
 #[test]

@@ -133,7 +133,12 @@ impl AppState {
                 clock.clone(),
             ),
             sessions: Sessions::new(db.clone(), &settings, clock.clone()),
-            mandates: Mandates::new(db.clone(), base.keys.clone(), clock.clone()),
+            mandates: Mandates::new(
+                db.clone(),
+                base.keys.clone(),
+                base.blobs.clone(),
+                clock.clone(),
+            ),
             notices: Notices::new(db.clone(), base.keys.clone(), clock.clone(), mailer),
             seals: Seals::new(db.clone(), base.signer.clone(), clock.clone()),
             access: AccessPolicy::new(base.access_log.clone()),

@@ -29,7 +29,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 struct Params {
     /// Page size, 1 to 500 (default 100).
-    limit: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    limit: Option<String>,
     /// The `next_before` of the previous page.
     before: Option<i64>,
 }
@@ -82,7 +83,7 @@ async fn access_log(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<Params>,
 ) -> Result<Json<AccessLogPage>, ApiError> {
-    let limit = page_limit(params.limit, 100, 500)?;
+    let limit = page_limit(params.limit.as_deref(), 100, 500)?;
     session
         .may(&state.access, Action::ReadAccessLog, Subject::default())
         .await?;

@@ -78,8 +78,9 @@ pub async fn run(
                 valid_until: until.map(start_of),
                 child_born,
             };
-            let id =
-                mandates::add(&db, &ring, mandate, crate::clock::Clock::system().now()).await?;
+            let blobs = crate::storage::blobs::Blobs::open(&settings.blob_url)?;
+            let now = crate::clock::Clock::system().now();
+            let id = mandates::add(&db, &ring, &blobs, mandate, now).await?;
             println!("{}", serde_json::json!({ "mandate_id": id }));
         }
         MandateCommand::List { owner } => {

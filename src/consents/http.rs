@@ -51,7 +51,8 @@ struct ListParams {
     /// Only consents in this state (`pending` is the inbox).
     status: Option<Status>,
     /// 1 to 200 (default 50).
-    limit: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    limit: Option<String>,
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -69,7 +70,7 @@ async fn list(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<ConsentList>, ApiError> {
-    let limit = page_limit(params.limit, 50, 200)?;
+    let limit = page_limit(params.limit.as_deref(), 50, 200)?;
     session
         .may(&access, Action::ListConsents, Subject::default())
         .await?;

@@ -59,6 +59,7 @@ pub fn sniff(head: &[u8]) -> Option<ContentType> {
     let text = &text[start..];
     match text.first()? {
         b'{' | b'[' => Some(ContentType::Json),
+        b'<' if looks_like_html(text) => None,
         b'<' if text.starts_with(b"<?xml")
             || text.get(1).is_some_and(|b| b.is_ascii_alphabetic()) =>
         {
@@ -66,6 +67,38 @@ pub fn sniff(head: &[u8]) -> Option<ContentType> {
         }
         _ => None,
     }
+}
+
+/// Elements that begin an HTML page, or that run or embed something, never a document's XML.
+const HTML_ELEMENTS: [&str; 15] = [
+    "html", "head", "body", "title", "meta", "link", "base", "style", "script", "iframe",
+    "frameset", "object", "embed", "form", "img",
+];
+
+/// An HTML doctype, or a first element of HTML's, after an optional XML declaration: stored as
+/// `application/xml`, such a page would be served as a document (and rendered by a browser).
+fn looks_like_html(text: &[u8]) -> bool {
+    let lower = text.to_ascii_lowercase();
+    let mut rest = lower.as_slice();
+    if rest.starts_with(b"<?xml") {
+        let Some(end) = rest.windows(2).position(|w| w == b"?>") else {
+            return false;
+        };
+        rest = &rest[end + 2..];
+        let start = rest.iter().position(|b| !b.is_ascii_whitespace());
+        rest = start.map_or(&[][..], |s| &rest[s..]);
+    }
+    if rest.starts_with(b"<!doctype html") {
+        return true;
+    }
+    let Some(name) = rest.strip_prefix(b"<") else {
+        return false;
+    };
+    let end = name
+        .iter()
+        .position(|b| !b.is_ascii_alphanumeric())
+        .unwrap_or(name.len());
+    HTML_ELEMENTS.iter().any(|e| e.as_bytes() == &name[..end])
 }
 
 #[cfg(test)]
@@ -97,6 +130,30 @@ mod tests {
             b"%PD",
         ] {
             assert_eq!(sniff(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn an_html_page_is_not_xml() {
+        for page in [
+            &b"<!DOCTYPE html><html><body>x</body></html>"[..],
+            b"<html lang=\"vi\"><head>",
+            b"  <HTML>",
+            b"<?xml version=\"1.0\"?>\n<html xmlns=\"http://www.w3.org/1999/xhtml\">",
+            b"<script>alert(1)</script>",
+            b"<body onload=x>",
+            b"<img src=x onerror=alert(1)>",
+        ] {
+            assert_eq!(sniff(page), None, "{page:?}");
+        }
+        for xml in [
+            &b"<hoSo><p1/></hoSo>"[..],
+            b"<?xml version=\"1.0\"?><giayKhaiSinh/>",
+            b"<pkg:document>",
+            b"<bodyPart/>",
+            b"<a/>",
+        ] {
+            assert_eq!(sniff(xml), Some(ContentType::Xml), "{xml:?}");
         }
     }
 }

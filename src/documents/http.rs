@@ -6,6 +6,7 @@ use axum::extract::multipart::{Field, MultipartError};
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use headers::{ETag, HeaderMapExt, IfNoneMatch};
 
 use futures_util::TryStreamExt;
 use serde::Deserialize;
@@ -25,7 +26,6 @@ use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
 use crate::ids::parse_date;
 use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
-use crate::mandates::Scope;
 use crate::storage::StoreError;
 
 /// Room for the metadata fields and multipart framing on top of the document itself.
@@ -83,7 +83,8 @@ struct ListParams {
     /// The `next_cursor` of the previous page.
     cursor: Option<Uuid>,
     /// Page size, 1 to 200 (default 50).
-    limit: Option<u64>,
+    #[param(value_type = Option<u64>)]
+    limit: Option<String>,
 }
 
 /// List the signed-in owner's documents, newest first.
@@ -95,7 +96,7 @@ async fn list_documents(
     session: OwnerSession,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<DocumentList>, ApiError> {
-    let limit = page_limit(params.limit, 50, 200)?;
+    let limit = page_limit(params.limit.as_deref(), 50, 200)?;
     let type_code = params
         .type_code
         .as_deref()
@@ -279,11 +280,16 @@ impl UploadFields {
 }
 
 /// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
-pub(crate) async fn small_text(mut field: Field<'_>) -> Result<String, ApiError> {
+pub(crate) async fn small_text(field: Field<'_>) -> Result<String, ApiError> {
+    text_field(field, MAX_FIELD_BYTES).await
+}
+
+/// Reads a text field of at most `max` bytes, refusing a longer one without buffering it.
+pub(crate) async fn text_field(mut field: Field<'_>, max: usize) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         bytes.extend_from_slice(&chunk);
-        if bytes.len() > MAX_FIELD_BYTES {
+        if bytes.len() > max {
             return Err(ApiError::BadRequest("a metadata field is too long".into()));
         }
     }
@@ -348,7 +354,6 @@ async fn correct_document(
     session
         .may(&access, Action::CorrectDocument, Subject::document(id))
         .await?;
-    session.principal().require(Scope::Read)?; // the answer shows the whole metadata
     let changes = body.parse()?;
     Ok(Json(documents.correct(session.owner, id, changes).await?))
 }
@@ -396,11 +401,13 @@ pub(crate) async fn send_content(
         .may(access, Action::DownloadDocument, Subject::document(id))
         .await?;
     let view = documents.get(session.owner, id).await?;
-    let etag = format!("\"{}\"", view.sha256);
+    let tag = format!("\"{}\"", view.sha256);
+    let held = tag.parse::<ETag>().map_err(ApiError::internal)?;
+    // A list of tags, weak ones and `*` too (RFC 9110 §13.1.2).
     let matches = headers
-        .get(header::IF_NONE_MATCH)
-        .is_some_and(|v| v.as_bytes() == etag.as_bytes() || v.as_bytes() == b"*");
-    let etag = HeaderValue::from_str(&etag).map_err(ApiError::internal)?;
+        .typed_get::<IfNoneMatch>()
+        .is_some_and(|tags| !tags.precondition_passes(&held));
+    let etag = HeaderValue::from_str(&tag).map_err(ApiError::internal)?;
     if matches {
         return Ok((StatusCode::NOT_MODIFIED, [(header::ETAG, etag)]).into_response());
     }

@@ -20,8 +20,11 @@ impl Text {
         if s.chars().count() > max_chars {
             return Err(ParseError::new(what, "is too long"));
         }
-        if s.chars().any(char::is_control) {
-            return Err(ParseError::new(what, "must not contain control characters"));
+        if s.chars().any(is_invisible_control) {
+            return Err(ParseError::new(
+                what,
+                "must not contain control, format or direction-changing characters",
+            ));
         }
         Ok(Self(s))
     }
@@ -39,6 +42,20 @@ impl fmt::Display for Text {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.0)
     }
+}
+
+/// Characters that do not show, or that change how the rest shows: controls (Cc), format
+/// characters (Cf: zero-width spaces and joiners, bidi overrides and isolates, soft hyphen) and the
+/// line and paragraph separators — with them a title can look like another one.
+fn is_invisible_control(c: char) -> bool {
+    use unicode_properties::{GeneralCategory, UnicodeGeneralCategory};
+    matches!(
+        c.general_category(),
+        GeneralCategory::Control
+            | GeneralCategory::Format
+            | GeneralCategory::LineSeparator
+            | GeneralCategory::ParagraphSeparator
+    )
 }
 
 /// Free text may be personal (titles, names): `Debug` shows only its length.
@@ -64,5 +81,19 @@ mod tests {
         assert!(Text::parse("   ", "title", 10).is_err());
         assert!(Text::parse("abcdefghijk", "title", 10).is_err());
         assert!(Text::parse("a\u{0}b", "title", 10).is_err());
+    }
+
+    #[test]
+    fn invisible_and_direction_changing_text_is_refused() {
+        for spoof in [
+            "\u{200b}\u{200b}",
+            "Giấy khai sinh\u{202e}fdp.exe",
+            "dòng một\u{2028}dòng hai",
+            "a\u{2066}b\u{2069}",
+            "\u{feff}Căn cước",
+        ] {
+            assert!(Text::parse(spoof, "title", 100).is_err(), "{spoof:?}");
+        }
+        assert!(Text::parse("Bằng tốt nghiệp – 2024 (bản sao)", "title", 100).is_ok());
     }
 }

@@ -11,6 +11,11 @@ use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::issued::IssuedResults;
 
+/// The largest statement a push may carry: the longest fields the metadata allows (a 500-character
+/// title, 200-character name, 100-character number, each up to 4 bytes a character), in
+/// base64url, with a header and an RSA-4096 signature, fit well within it.
+const MAX_SIGNED_BYTES: usize = 16 * 1024;
+
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let limit = usize::try_from(max_upload_bytes.saturating_add(64 * 1024)).unwrap_or(usize::MAX);
     OpenApiRouter::new()
@@ -64,7 +69,7 @@ async fn push_document(
     while let Some(field) = multipart.next_field().await? {
         match field.name().unwrap_or_default() {
             "signed" if signed.is_none() => {
-                signed = Some(crate::documents::http::small_text(field).await?);
+                signed = Some(crate::documents::http::text_field(field, MAX_SIGNED_BYTES).await?);
             }
             "file" => {
                 let jws = signed.ok_or_else(|| {

@@ -12,6 +12,7 @@ use crate::crypto::KeyRing;
 use crate::ids::OwnerIdentifier;
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
+use crate::storage::blobs::Blobs;
 use crate::storage::entities::mandates;
 
 /// Mandates: who may act for whom, with which scopes, until when.
@@ -19,17 +20,24 @@ use crate::storage::entities::mandates;
 pub struct Mandates {
     db: DatabaseConnection,
     keys: Arc<KeyRing>,
+    /// To finish an interrupted erasure of the owner a mandate is added for.
+    blobs: Blobs,
     clock: Clock,
 }
 
 impl Mandates {
-    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, clock: Clock) -> Self {
-        Self { db, keys, clock }
+    pub fn new(db: DatabaseConnection, keys: Arc<KeyRing>, blobs: Blobs, clock: Clock) -> Self {
+        Self {
+            db,
+            keys,
+            blobs,
+            clock,
+        }
     }
 
     /// Records a mandate (see [`super::add`]).
     pub async fn add(&self, mandate: NewMandate) -> Result<Uuid, MandateError> {
-        super::add(&self.db, &self.keys, mandate, self.clock.now()).await
+        super::add(&self.db, &self.keys, &self.blobs, mandate, self.clock.now()).await
     }
 
     /// Every mandate of an owner, newest first.

@@ -13,6 +13,7 @@ use crate::crypto::{KeyRing, open_field, seal_field};
 use crate::ids::{OwnerIdentifier, PersonalId};
 use crate::owners::{self, OwnerId};
 use crate::storage::StoreError;
+use crate::storage::blobs::Blobs;
 use crate::storage::entities::{mandates, owners as owner_rows};
 
 /// A mandate to record, parsed at the edge.
@@ -64,12 +65,13 @@ impl From<sea_orm::DbErr> for MandateError {
 pub async fn add(
     db: &DatabaseConnection,
     ring: &KeyRing,
+    blobs: &Blobs,
     mandate: NewMandate,
     now: DateTime<Utc>,
 ) -> Result<Uuid, MandateError> {
     let until = checked_end(&mandate, now)?;
     let representative = OwnerIdentifier::Citizen(mandate.representative.clone());
-    let owner = owners::find_or_create(db, ring, &mandate.owner, now).await?;
+    let owner = owners::find_or_create(db, ring, blobs, &mandate.owner, now).await?;
     let key = owners::data_key(db, ring, owner.id)
         .await?
         .ok_or(StoreError::Integrity(crate::crypto::IntegrityError))?;

@@ -38,7 +38,7 @@ impl Owners {
 
     /// The owner with this identifier, creating an empty store the first time.
     pub async fn find_or_create(&self, who: &OwnerIdentifier) -> Result<Owner, StoreError> {
-        super::find_or_create(&self.db, &self.keys, who, self.clock.now()).await
+        super::find_or_create(&self.db, &self.keys, &self.blobs, who, self.clock.now()).await
     }
 
     /// A new store for `who`, made in memory, to be written with its first document.

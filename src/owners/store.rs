@@ -12,6 +12,7 @@ use super::{OwnerId, keys};
 use crate::crypto::{DataKey, KeyRing, open_field, seal_field};
 use crate::ids::{OwnerIdentifier, OwnerKind};
 use crate::storage::StoreError;
+use crate::storage::blobs::Blobs;
 use crate::storage::entities::{owner_keys, owners};
 
 const INDEX_DOMAIN: &str = "owner";
@@ -60,6 +61,7 @@ pub async fn find(
 pub async fn find_or_create(
     db: &DatabaseConnection,
     ring: &KeyRing,
+    blobs: &Blobs,
     who: &OwnerIdentifier,
     now: DateTime<Utc>,
 ) -> Result<Owner, StoreError> {
@@ -72,9 +74,10 @@ pub async fn find_or_create(
             return Ok(owner);
         }
         // An erasure stopped after destroying the key: what is left can never be read again.
-        // Finish it, so that the person gets a fresh store instead of a locked one.
-        tracing::warn!(owner = %owner.id.0, "finishing an interrupted erasure at sign-in");
-        owners::Entity::delete_by_id(owner.id.0).exec(db).await?;
+        // Finish it — blobs, log, consents and rows, as erasure does — so that the person gets a
+        // fresh store instead of a locked one, and nothing of the old one stays behind.
+        tracing::warn!(owner = %owner.id.0, "finishing an interrupted erasure");
+        super::erase(db, blobs, owner.id).await?;
     }
     let new = prepare(ring, who, now)?;
     let txn = db.begin().await?;

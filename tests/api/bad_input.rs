@@ -93,6 +93,9 @@ async fn a_disallowed_content_type_is_refused_whatever_the_client_claims(app: Te
         b"GIF89a-------------------------------------------------------------------".to_vec(),
         b"MZ\x90\x00 executable".to_vec(),
         vec![0u8; 200_000],
+        // Finding 23: an HTML page is not XML.
+        b"<!DOCTYPE html><html><body><script>alert(1)</script></body></html>".to_vec(),
+        b"<html><body>x</body></html>".to_vec(),
     ] {
         let response = post_form(
             &owner,
@@ -193,6 +196,35 @@ async fn malformed_metadata_is_refused_before_any_content_is_stored(app: TestApp
         .unwrap();
     assert_problem(not_multipart, StatusCode::BAD_REQUEST, "bad-request").await;
     assert_nothing_stored(&app, &owner).await;
+}
+
+/// Finding 24 of the review: what only looks like a date, a number or a title is refused.
+async fn lenient_dates_numbers_and_spoofable_titles_are_refused(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let doc = || Some(pdf_of_len(100));
+    let cases: [(&str, &str); 6] = [
+        ("issue_date", "2024-1-1"),
+        ("issue_date", "+002024-01-01"),
+        ("title", "\u{200b}\u{200b}\u{200b}"),
+        ("title", "Giấy khai sinh\u{202e}fdp.exe"),
+        ("title", "dòng một\u{2028}dòng hai"),
+        ("number", "12\u{200d}34"),
+    ];
+    for (field, value) in cases {
+        let mut fields = vec![("type", "other"), (field, value)];
+        if field != "title" {
+            fields.push(("title", "x"));
+        }
+        let response = post_form(&owner, form(&fields, doc())).await;
+        assert_problem(response, StatusCode::BAD_REQUEST, "invalid-field").await;
+    }
+    assert_nothing_stored(&app, &owner).await;
+    for path in ["/v1/me/documents", "/v1/me/consents", "/v1/me/access-log"] {
+        let signed = owner.get(&format!("{path}?limit=+5")).await;
+        assert_problem(signed, StatusCode::BAD_REQUEST, "bad-request").await;
+        let plain = owner.get(&format!("{path}?limit=5")).await;
+        assert_eq!(plain.status(), StatusCode::OK, "{path}");
+    }
 }
 
 async fn malformed_json_is_refused_and_changes_nothing(app: TestApp) {
@@ -304,6 +336,28 @@ async fn a_change_without_the_csrf_token_is_refused(app: TestApp) {
         .await
         .unwrap();
     assert_problem(erase, StatusCode::FORBIDDEN, "csrf-rejected").await;
+    // Finding 22: a good token or origin followed by a bad one is not the good one.
+    let twice = |header: &'static str, good: String, bad: &'static str| {
+        owner
+            .client
+            .post(owner.url("/v1/me/documents"))
+            .header("x-csrf-token", &owner.csrf)
+            .header(header, good)
+            .header(header, bad)
+            .multipart(form(
+                &[("type", "other"), ("title", "x")],
+                Some(pdf_of_len(100)),
+            ))
+            .send()
+    };
+    let tokens = twice("x-csrf-token", owner.csrf.clone(), "wrong")
+        .await
+        .unwrap();
+    assert_problem(tokens, StatusCode::BAD_REQUEST, "bad-request").await;
+    let origins = twice("origin", app.base.clone(), "https://evil.example")
+        .await
+        .unwrap();
+    assert_problem(origins, StatusCode::BAD_REQUEST, "bad-request").await;
     assert_nothing_stored(&app, &owner).await;
     assert_eq!(
         owner.get("/v1/me").await.status(),
@@ -335,6 +389,7 @@ on_both_backends!(
     an_oversize_document_is_refused_with_413,
     a_disallowed_content_type_is_refused_whatever_the_client_claims,
     malformed_metadata_is_refused_before_any_content_is_stored,
+    lenient_dates_numbers_and_spoofable_titles_are_refused,
     malformed_json_is_refused_and_changes_nothing,
     a_malformed_identifier_cannot_sign_in_or_create_a_store,
     a_change_without_the_csrf_token_is_refused,

@@ -82,14 +82,26 @@ async fn metadata_is_kept_normalised_and_the_etag_is_the_sha256(app: TestApp) {
     let content = owner.get(&format!("/v1/me/documents/{id}/content")).await;
     assert_eq!(content.headers()["content-type"], "application/pdf");
     assert_eq!(content.headers()["etag"], format!("\"{sha}\"").as_str());
-    let again = owner
-        .client
-        .get(owner.url(&format!("/v1/me/documents/{id}/content")))
-        .header("if-none-match", format!("\"{sha}\""))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(again.status(), StatusCode::NOT_MODIFIED);
+    // RFC 9110 §13.1.2: a list of tags, and weak comparison, all name the content held.
+    let revalidate = async |tags: &str| {
+        owner
+            .client
+            .get(owner.url(&format!("/v1/me/documents/{id}/content")))
+            .header("if-none-match", tags)
+            .send()
+            .await
+            .unwrap()
+            .status()
+    };
+    for held in [
+        format!("\"{sha}\""),
+        format!("\"other\", \"{sha}\""),
+        format!("W/\"{sha}\""),
+        "*".to_owned(),
+    ] {
+        assert_eq!(revalidate(&held).await, StatusCode::NOT_MODIFIED, "{held}");
+    }
+    assert_eq!(revalidate("\"other\"").await, StatusCode::OK);
 }
 
 async fn a_past_valid_until_date_reads_as_expired(app: TestApp) {

@@ -202,7 +202,56 @@ async fn the_operator_erases_an_owner_with_the_cli(app: TestApp) {
     assert_eq!(report["key_destroyed"], false);
 }
 
+/// Finding 16 of the review: an erasure stopped right after the key was destroyed is finished
+/// at the next sign-in — blobs, consents and log too, not only the owner row.
+async fn an_erasure_stopped_after_the_key_is_finished_at_the_next_sign_in(app: TestApp) {
+    use kho::storage::entities::consents;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let owner = app.sign_in("035199000123").await;
+    let id = owner
+        .upload_ok("id-card", "Căn cước", pdf_of_len(1000))
+        .await;
+    let blob = app.blob_of(&id);
+    let portal = crate::support::portal::Portal::register(&app);
+    let asked = portal
+        .ciba(
+            "035199000123",
+            &crate::support::portal::details(&["id-card"], "once", 3600),
+        )
+        .await;
+    assert_eq!(asked.status(), StatusCode::OK);
+    let who = kho::ids::OwnerIdentifier::parse("035199000123").unwrap();
+    let old = kho::owners::find(&app.state.db, &app.state.keys, &who)
+        .await
+        .unwrap()
+        .unwrap()
+        .id;
+    // The erasure's first step, and then a crash.
+    owner_keys::Entity::delete_by_id(old.0)
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+
+    let again = app.sign_in("035199000123").await;
+    assert_eq!(again.list("").await["items"].as_array().unwrap().len(), 0);
+    assert!(!blob.exists(), "the old store's blobs are gone");
+    let left = consents::Entity::find()
+        .filter(consents::Column::OwnerId.eq(old.0))
+        .count(&app.state.db)
+        .await
+        .unwrap();
+    assert_eq!(left, 0, "the old store's consents are gone");
+    assert!(
+        owners::Entity::find_by_id(old.0)
+            .one(&app.state.db)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
 on_both_backends!(
     after_erase_nothing_of_the_owner_can_be_decrypted,
-    the_operator_erases_an_owner_with_the_cli
+    the_operator_erases_an_owner_with_the_cli,
+    an_erasure_stopped_after_the_key_is_finished_at_the_next_sign_in
 );

@@ -188,6 +188,25 @@ async fn a_pushed_result_waits_for_an_owner_who_never_signed_in(app: TestApp) {
     );
 }
 
+/// Finding 17 of the review: a statement with the longest fields the metadata allows is taken.
+async fn a_push_with_the_longest_fields_allowed_is_stored(app: TestApp) {
+    let issuer = register_issuer(&app, "tuphap-1", AGENCY);
+    let content = pdf_of_len(700);
+    let mut long = metadata(RESULT);
+    // 4-byte characters: the largest a field of these lengths can be.
+    long["title"] = json!("𝔸".repeat(500));
+    long["owner_name"] = json!("𝔹".repeat(200));
+    long["number"] = json!("𝟙".repeat(100));
+    let signed = sign(&app, &issuer, &issuer.client_id, &long, &content);
+    assert!(
+        signed.len() > 4096,
+        "longer than the old cap: {}",
+        signed.len()
+    );
+    let (status, pushed) = push(&app, &signed, content).await;
+    assert_eq!(status, StatusCode::CREATED, "{pushed}");
+}
+
 async fn the_same_push_twice_is_one_document_and_other_content_is_a_conflict(app: TestApp) {
     let issuer = register_issuer(&app, "tuphap-1", AGENCY);
     let content = pdf_of_len(3000);
@@ -427,6 +446,7 @@ async fn a_new_version_supersedes_the_old_which_stays_visible(app: TestApp) {
 
 on_both_backends!(
     a_pushed_result_waits_for_an_owner_who_never_signed_in,
+    a_push_with_the_longest_fields_allowed_is_stored,
     the_same_push_twice_is_one_document_and_other_content_is_a_conflict,
     a_push_not_signed_by_the_issuer_over_this_content_stores_nothing,
     a_revoked_result_stays_visible_and_its_content_stops_reaching_portals,
