@@ -6,7 +6,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
-use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde::Deserialize;
 
 use super::OidcError;
@@ -17,6 +17,16 @@ use crate::identity::{SignedIn, check_csrf, check_same_origin};
 use crate::ids::{OwnerIdentifier, Text};
 
 const LOGIN_COOKIE: &str = "kho_login";
+
+/// What a cookie value cannot hold as it is (RFC 6265 §4.1.1), and `%` itself; the cookie jar
+/// decodes what is read back.
+const COOKIE_UNSAFE: &AsciiSet = &CONTROLS
+    .add(b' ')
+    .add(b'"')
+    .add(b',')
+    .add(b';')
+    .add(b'\\')
+    .add(b'%');
 
 /// `GET /auth/login`: sends the browser to the OpenID Provider.
 pub async fn login(
@@ -127,7 +137,7 @@ const RETURN_COOKIE: &str = "kho_return";
 /// A cookie that brings the browser back to `path` (a local path) after signing in.
 pub fn return_cookie(state: &AppState, path: &str) -> Cookie<'static> {
     // Percent-encoded: a `;` or `,` in a query must not end the value and add attributes.
-    let value = utf8_percent_encode(path, NON_ALPHANUMERIC).to_string();
+    let value = utf8_percent_encode(path, COOKIE_UNSAFE).to_string();
     Cookie::build((RETURN_COOKIE, value))
         .http_only(true)
         .secure(state.settings.is_production())
