@@ -20,7 +20,8 @@ pub mod mandates; // acting for someone else: representatives, guardians, author
 pub mod notices; // what owners are told, in the app and by e-mail through an outbox
 pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
-pub mod portal_api; // the portal resource API, under a DPoP-bound consent token
+pub mod portal_api;
+pub mod queue; // costly work a few at a time, behind a bounded queue // the portal resource API, under a DPoP-bound consent token
 pub mod seals; // QR seals: signed tokens anyone can check offline, and online for the status
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging

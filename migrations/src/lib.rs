@@ -16,6 +16,7 @@ mod m20261123_000011_access_log_v2;
 mod m20261123_000012_issued_documents;
 mod m20261123_000013_seals_and_statements;
 mod m20261202_000014_notices;
+mod m20261202_000015_forget_checking_officials;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000012_issued_documents::Migration),
             Box::new(m20261123_000013_seals_and_statements::Migration),
             Box::new(m20261202_000014_notices::Migration),
+            Box::new(m20261202_000015_forget_checking_officials::Migration),
         ]
     }
 }

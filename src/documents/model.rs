@@ -107,15 +107,14 @@ pub struct DocumentView {
     /// Hex SHA-256 of the content.
     pub sha256: String,
     pub created_at: DateTime<Utc>,
-    /// For an uploaded document an official checked against its original: who, when, how.
+    /// For an uploaded document an official checked against its original: when and how.
     pub provenance: Option<Provenance>,
 }
 
-/// An official's check of a document against its original.
+/// An official's check of a document against its original. Which official is told only to the
+/// owner, in their access log — never to a portal with the document.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Provenance {
-    /// The official's personal ID.
-    pub verified_by: String,
     pub verified_at: DateTime<Utc>,
     /// How, in the official's words (e.g. "checked against the original at the counter").
     pub method: String,

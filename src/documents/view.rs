@@ -38,13 +38,8 @@ pub(super) fn view(
         size: u64::try_from(row.size).map_err(|_| IntegrityError)?,
         sha256: row.sha256.clone(),
         created_at: row.created_at,
-        provenance: match (
-            &row.verified_by_sealed,
-            row.verified_at,
-            &row.verification_method,
-        ) {
-            (Some(by), Some(at), Some(method)) => Some(Provenance {
-                verified_by: open("verified_by", by)?,
+        provenance: match (row.verified_at, &row.verification_method) {
+            (Some(at), Some(method)) => Some(Provenance {
                 verified_at: at,
                 method: method.clone(),
             }),

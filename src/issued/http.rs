@@ -3,6 +3,7 @@
 use axum::Json;
 use axum::extract::{DefaultBodyLimit, Multipart, State};
 use axum::http::StatusCode;
+use futures_util::StreamExt;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{PushError, Pushed, StatusView};
@@ -75,8 +76,12 @@ async fn push_document(
                 let jws = signed.ok_or_else(|| {
                     ApiError::BadRequest("the `signed` field must come before `file`".into())
                 })?;
-                let body = crate::documents::http::body_of(field);
-                let pushed = issued.push(jws.trim(), body).await?;
+                let mut body = crate::documents::http::body_of(field);
+                let pushed = issued.push(jws.trim(), &mut body).await;
+                // Whatever the answer, read what the issuer is still sending (the body limit
+                // bounds it), so that it gets the answer rather than a reset connection.
+                while let Some(Ok(_)) = body.next().await {}
+                let pushed = pushed?;
                 let status = if pushed.created {
                     StatusCode::CREATED
                 } else {

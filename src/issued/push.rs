@@ -126,6 +126,14 @@ fn check(client: &client_rows::Model, claims: Claims) -> Result<Checked, PushErr
             "the result code must be the dossier code followed by -KQ<n>".into(),
         ));
     }
+    // Result codes are unique store-wide, first come first served: an issuer may take only codes
+    // of dossiers its own agency received, or it could claim — and shadow — another's results.
+    if result_code.dossier().agency().as_str() != client.agency_code {
+        return Err(PushError::WrongAgency {
+            client: client.client_id.clone(),
+            agency: client.agency_code.clone(),
+        });
+    }
     ProcedureCode::parse(&meta.procedure)?;
     let owner = OwnerIdentifier::parse(&meta.owner)?;
     let optional = |value: Option<&str>, what: &'static str, max: usize| {

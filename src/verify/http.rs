@@ -26,7 +26,6 @@ impl From<OfficialError> for ApiError {
             OfficialError::InvalidField(e) => e.into(),
             OfficialError::NoCase => ApiError::BadRequest(e.to_string()),
             OfficialError::NotFound => ApiError::NotFound,
-            OfficialError::NoOfficial => ApiError::Unauthenticated,
             OfficialError::Document(e) => e.into(),
             OfficialError::Store(e) => e.into(),
         }

@@ -174,7 +174,6 @@ fn official_error(e: OfficialError) -> PageError {
             "error-officials-only",
         ),
         OfficialError::NotFound => PageError::not_found(),
-        OfficialError::NoOfficial => ApiError::Unauthenticated.into(),
         OfficialError::InvalidField(e) => ApiError::InvalidField(e).into(),
         OfficialError::NoCase => ApiError::BadRequest("a case reference is required".into()).into(),
         OfficialError::Document(e) => e.into(),

@@ -20,6 +20,7 @@ use super::render;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::ResultCode;
+use crate::queue::{BoundedQueue, Busy};
 use crate::seals::{CheckError, SealClaims, SealKind, SealVerification, read};
 use crate::verify::Verdict;
 
@@ -127,12 +128,12 @@ pub async fn submit(
     let (pasted, image) = match fields(form).await {
         Ok(sent) => sent,
         Err(key) => {
-            return Ok(VerifyPage::refused(
-                f,
-                StatusCode::BAD_REQUEST,
-                key,
-                String::new(),
-            ));
+            let status = if key == "verify-error-busy" {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            return Ok(VerifyPage::refused(f, status, key, String::new()));
         }
     };
     let token = match image {
@@ -274,19 +275,26 @@ fn offline_view(tr: Tr, claims: &SealClaims, signed_by: String) -> OfflineView {
     }
 }
 
-/// At most this many images are read at once in this process: reading one takes a core and
-/// tens of megabytes, and anyone may send one.
-static READING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+/// At most two images are taken in and read at once in this process — reading one takes a core
+/// and tens of megabytes, and anyone may send one — with at most eight more waiting, before their
+/// bytes are read; past that, the page says to try again.
+static READING: BoundedQueue = BoundedQueue::new(2, 8);
+
+/// An uploaded image, read while it holds one of [`READING`]'s slots.
+struct Image {
+    bytes: Vec<u8>,
+    _slot: tokio::sync::SemaphorePermit<'static>,
+}
 
 async fn read_seal_image(
-    image: Vec<u8>,
+    image: Image,
 ) -> Result<Result<String, crate::seals::ReadError>, tokio::task::JoinError> {
-    let _permit = READING.acquire().await;
-    tokio::task::spawn_blocking(move || read(&image)).await
+    let Image { bytes, _slot } = image;
+    tokio::task::spawn_blocking(move || read(&bytes)).await
 }
 
 /// The pasted text, and the uploaded image if one was chosen; else the catalogue key of why not.
-async fn fields(mut form: Multipart) -> Result<(String, Option<Vec<u8>>), &'static str> {
+async fn fields(mut form: Multipart) -> Result<(String, Option<Image>), &'static str> {
     let mut pasted = String::new();
     let mut image = None;
     while let Some(field) = form
@@ -300,9 +308,14 @@ async fn fields(mut form: Multipart) -> Result<(String, Option<Vec<u8>>), &'stat
                 pasted = text.chars().take(4096).collect();
             }
             "image" => {
+                // The slot first: bytes are held in memory only by the few being read.
+                let slot = READING.enter().await.map_err(|Busy| "verify-error-busy")?;
                 let bytes = field.bytes().await.map_err(|_| "verify-error-too-large")?;
                 if !bytes.is_empty() {
-                    image = Some(bytes.to_vec());
+                    image = Some(Image {
+                        bytes: bytes.to_vec(),
+                        _slot: slot,
+                    });
                 }
             }
             _ => return Err("verify-error-empty"),

@@ -250,6 +250,7 @@ verify-refused = This seal could not be checked
 verify-error-rate = Too many checks from this address. Please wait a minute.
 verify-error-empty = Paste a seal's text or choose an image.
 verify-error-too-large = The image is too large: 8 MB at most.
+verify-error-busy = Many people are checking seals from photos right now. Try again in a moment, or paste the seal's text.
 verify-error-image = No QR code could be read in the image. Take a clearer photo, or paste the seal's text.
 verify-error-seal = The seal's signature is not valid, or its text was altered or copied incompletely.
 verify-error-other-store = This seal was not made by this Kho: check it where it was issued.

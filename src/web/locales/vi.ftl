@@ -241,6 +241,7 @@ verify-refused = Không kiểm tra được con dấu này
 verify-error-rate = Quá nhiều lượt kiểm tra từ địa chỉ này. Vui lòng chờ một phút.
 verify-error-empty = Hãy dán mã con dấu hoặc chọn một ảnh.
 verify-error-too-large = Ảnh quá lớn: tối đa 8 MB.
+verify-error-busy = Đang có nhiều người kiểm tra con dấu bằng ảnh. Hãy thử lại sau giây lát, hoặc dán nội dung của con dấu.
 verify-error-image = Không đọc được mã QR trong ảnh. Hãy chụp lại rõ hơn, hoặc dán mã con dấu.
 verify-error-seal = Chữ ký của con dấu không hợp lệ, hoặc mã đã bị sửa hay chép thiếu.
 verify-error-other-store = Con dấu này không do Kho này tạo ra: hãy kiểm tra tại nơi đã cấp.
