@@ -22,6 +22,7 @@ use crate::{
     seals, verify, web,
 };
 
+mod openapi;
 mod repeated_headers;
 mod state;
 
@@ -55,7 +56,8 @@ fn api(state: &AppState) -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 /// The whole router with its layers.
 pub fn router(state: AppState) -> Router {
-    let (api, openapi) = api(&state);
+    let (api, mut openapi) = api(&state);
+    openapi::complete(&mut openapi);
     let openapi = Arc::new(openapi);
     let mut router = Router::new()
         .merge(api)

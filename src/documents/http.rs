@@ -376,7 +376,9 @@ async fn delete_document(
 
 /// Download the content, decrypted as it streams. `ETag` is the content's SHA-256.
 #[utoipa::path(get, path = "/v1/me/documents/{id}/content", tag = "documents", params(("id" = Uuid, Path)),
-    responses((status = 200, description = "the document's bytes", content_type = "application/octet-stream"),
+    responses((status = 200, description = "the document's bytes, with the type decided from them", content(
+            (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"),
+            (Vec<u8> = "application/xml"), (Vec<u8> = "application/json"))),
         (status = 304), (status = 404, body = Problem), (status = 500, body = Problem)))]
 async fn download_content(
     State(access): State<AccessPolicy>,

@@ -145,7 +145,9 @@ async fn one(
 /// One consented document's content, decrypted as it streams. Under a `once` consent, each
 /// document can be fetched completely once.
 #[utoipa::path(get, path = "/v1/shared/documents/{id}/content", tag = "shared",
-    responses((status = 200, content_type = "application/octet-stream", body = Vec<u8>),
+    responses((status = 200, description = "the document's bytes, with the type decided from them", content(
+            (Vec<u8> = "application/pdf"), (Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"),
+            (Vec<u8> = "application/xml"), (Vec<u8> = "application/json"))),
         (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)))]
 async fn content(
     State(portal): State<Admission>,

@@ -50,9 +50,20 @@ struct ByHash {
     sha256: String,
 }
 
+/// The same question with the file itself, hashed on the server as it streams (never kept).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)] // describes the form for the OpenAPI document only
+struct ByFile {
+    /// `<dossier code>-KQ<n>`, sent before `file`.
+    result_code: String,
+    #[schema(format = Binary, value_type = String)]
+    file: Vec<u8>,
+}
+
 /// Is this document genuine, and valid? Nothing personal is answered. The answer carries a
 /// receipt signed by the store.
-#[utoipa::path(post, path = "/v1/verify", tag = "verify", request_body = ByHash,
+#[utoipa::path(post, path = "/v1/verify", tag = "verify",
+    request_body(content((ByHash = "application/json"), (ByFile = "multipart/form-data"))),
     responses((status = 200, body = Verification), (status = 400, body = Problem), (status = 429, body = Problem)))]
 async fn verify_document(
     State(state): State<AppState>,

@@ -57,6 +57,47 @@ async fn the_openapi_document_describes_every_v1_route(app: TestApp) {
             );
         }
     }
+    // Finding 20: what a client (or schemathesis) needs to call each route from the document.
+    for (path, item) in paths {
+        let names: Vec<&str> = path
+            .split('{')
+            .skip(1)
+            .filter_map(|rest| rest.split_once('}').map(|(name, _)| name))
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            if !["get", "post", "put", "patch", "delete"].contains(&method.as_str()) {
+                continue;
+            }
+            for name in &names {
+                let declared = op["parameters"]
+                    .as_array()
+                    .is_some_and(|ps| ps.iter().any(|p| p["name"] == *name && p["in"] == "path"));
+                assert!(declared, "{method} {path} does not declare {{{name}}}");
+            }
+            for (status, response) in op["responses"].as_object().unwrap() {
+                let json_problem = response["content"]["application/json"]["schema"]["$ref"]
+                    .as_str()
+                    .is_some_and(|r| r.ends_with("/Problem"));
+                assert!(
+                    !json_problem,
+                    "{method} {path} {status}: problems are problem+json"
+                );
+            }
+            if path.starts_with("/v1/me") {
+                assert!(op["responses"]["401"].is_object(), "{method} {path}: 401");
+            }
+        }
+    }
+    for scheme in ["session", "csrf", "dpop"] {
+        assert!(
+            doc["components"]["securitySchemes"][scheme].is_object(),
+            "{scheme}"
+        );
+    }
+    let content = &paths["/v1/shared/documents/{id}/content"]["get"]["responses"]["200"]["content"];
+    assert!(content["application/pdf"].is_object(), "{content}");
+    let verify = &paths["/v1/verify"]["post"]["requestBody"]["content"];
+    assert!(verify["multipart/form-data"].is_object(), "{verify}");
 }
 
 async fn unknown_routes_and_methods_are_problems(app: TestApp) {
