@@ -15,6 +15,8 @@ pub mod export; // "download all my data": the whole store as one ZIP, streamed
 pub mod extract; // extractors whose rejections are problem+json
 pub mod identity; // sessions, CSRF and origin checks, OpenID Connect login, the dev sign-in
 pub mod ids; // Vietnamese identifiers and codes, parsed at the edge
+#[cfg(test)]
+mod input_properties; // property tests of every parser of outside input
 pub mod issued; // issued results: issuers push signed documents into owners' stores
 pub mod mandates; // acting for someone else: representatives, guardians, authorised persons
 pub mod notices; // what owners are told, in the app and by e-mail through an outbox

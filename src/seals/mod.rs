@@ -7,7 +7,7 @@ mod check;
 pub mod http;
 mod render;
 mod store;
-mod token;
+pub(crate) mod token;
 
 pub use check::{CheckError, SealVerification};
 pub use render::{ReadError, png, read, svg};
