@@ -312,3 +312,21 @@ mod tests {
         assert!(!has_private_parts(&format!("{header}.e30.sig")));
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(512))]
+
+        /// A DPoP proof is outside input: whatever it holds, it is answered, never a panic.
+        #[test]
+        fn any_proof_is_answered(proof in prop_oneof![
+            any::<String>(),
+            "eyJ[A-Za-z0-9_\\-]{0,120}\\.eyJ[A-Za-z0-9_\\-]{0,120}\\.[A-Za-z0-9_\\-]{0,90}",
+        ]) {
+            let _ = super::check_signature(&proof);
+        }
+    }
+}
