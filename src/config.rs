@@ -65,9 +65,17 @@ pub struct Settings {
     /// `KHO_DPOP_REQUIRE_NONCE`: every DPoP proof must carry a nonce Kho issued (RFC 9449 §8),
     /// which bounds how long a proof made in advance stays usable.
     pub dpop_require_nonce: bool,
-    /// `KHO_VERIFY_PER_MINUTE`: public verifications one client address may ask for a minute
-    /// (per Kho process).
+    /// `KHO_VERIFY_PER_MINUTE`: public verifications and seal checks one client may ask for a
+    /// minute (per Kho process).
     pub verify_per_minute: u32,
+    /// `KHO_OAUTH_PER_MINUTE`: requests one client may make to `/oauth/*` a minute (per process).
+    pub oauth_per_minute: u32,
+    /// `KHO_SIGN_IN_PER_MINUTE`: requests one client may make to `/auth/*` and `/dev/sign-in` a
+    /// minute (per process).
+    pub sign_in_per_minute: u32,
+    /// `KHO_TRUSTED_PROXIES`: comma-separated addresses or ranges (`10.0.0.0/8, 127.0.0.1`) whose
+    /// `X-Forwarded-For` / `Forwarded` name the client; empty, the TCP peer is the client.
+    pub trusted_proxies: String,
     /// `KHO_SESSION_IDLE_MINUTES`: a session ends after this long without a request.
     pub session_idle_minutes: u32,
     /// `KHO_SESSION_ABSOLUTE_HOURS`: a session ends this long after sign-in, whatever happens.
@@ -95,6 +103,9 @@ struct Defaults {
     clients_require_private_key_jwt: bool,
     dpop_require_nonce: bool,
     verify_per_minute: u32,
+    oauth_per_minute: u32,
+    sign_in_per_minute: u32,
+    trusted_proxies: &'static str,
     session_idle_minutes: u32,
     session_absolute_hours: u32,
 }
@@ -114,6 +125,9 @@ const DEFAULTS: Defaults = Defaults {
     clients_require_private_key_jwt: false,
     dpop_require_nonce: false,
     verify_per_minute: 30,
+    oauth_per_minute: 300,
+    sign_in_per_minute: 20,
+    trusted_proxies: "",
     session_idle_minutes: 30,
     session_absolute_hours: 12,
 };
@@ -192,7 +206,22 @@ impl Settings {
         self.database_url.expose_secret()
     }
 
+    /// The parsed `KHO_TRUSTED_PROXIES` (checked at load: a bad entry refuses to start).
+    pub fn trusted_proxies(&self) -> Vec<ipnet::IpNet> {
+        parse_proxies(&self.trusted_proxies).unwrap_or_default()
+    }
+
     fn check_profile(&self) -> Result<(), ConfigError> {
+        parse_proxies(&self.trusted_proxies)?;
+        for (name, value) in [
+            ("KHO_VERIFY_PER_MINUTE", self.verify_per_minute),
+            ("KHO_OAUTH_PER_MINUTE", self.oauth_per_minute),
+            ("KHO_SIGN_IN_PER_MINUTE", self.sign_in_per_minute),
+        ] {
+            if value == 0 {
+                return Err(ConfigError::Invalid(format!("{name} must be at least 1")));
+            }
+        }
         if self.max_upload_bytes == 0 {
             return Err(ConfigError::Invalid(
                 "KHO_MAX_UPLOAD_BYTES must be at least 1".into(),
@@ -237,10 +266,28 @@ impl Settings {
     }
 }
 
+/// `10.0.0.0/8, 127.0.0.1, ::1`: ranges, or single addresses.
+fn parse_proxies(list: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|entry| !entry.is_empty())
+        .map(|entry| {
+            entry
+                .parse::<ipnet::IpNet>()
+                .or_else(|_| entry.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+                .map_err(|_| {
+                    ConfigError::Invalid(format!(
+                        "KHO_TRUSTED_PROXIES: `{entry}` is not an address or a range"
+                    ))
+                })
+        })
+        .collect()
+}
+
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 22] = [
+    const FIELDS: [&str; 25] = [
         "profile",
         "listen",
         "public_url",
@@ -259,6 +306,9 @@ fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
         "clients_require_private_key_jwt",
         "dpop_require_nonce",
         "verify_per_minute",
+        "oauth_per_minute",
+        "sign_in_per_minute",
+        "trusted_proxies",
         "session_idle_minutes",
         "session_absolute_hours",
         "smtp_url",
@@ -333,6 +383,20 @@ mod tests {
                 load_in(jail).unwrap_err(),
                 ConfigError::Ambiguous { .. }
             ));
+            Ok(())
+        });
+    }
+
+    #[test]
+    fn trusted_proxies_are_ranges_or_addresses_and_anything_else_refuses_to_start() {
+        Jail::expect_with(|jail| {
+            jail.set_env("KHO_TRUSTED_PROXIES", "10.0.0.0/8, 127.0.0.1 ,::1");
+            let (s, _) = load_in(jail).unwrap();
+            assert_eq!(s.trusted_proxies().len(), 3);
+            jail.set_env("KHO_TRUSTED_PROXIES", "10.0.0.0/8, proxy.example");
+            assert!(
+                matches!(load_in(jail).unwrap_err(), ConfigError::Invalid(m) if m.contains("proxy.example"))
+            );
             Ok(())
         });
     }

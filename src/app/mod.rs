@@ -22,10 +22,12 @@ use crate::{
     seals, verify, web,
 };
 
+mod limits;
 mod openapi;
 mod repeated_headers;
 mod state;
 
+pub use limits::Limits;
 pub use state::{AppState, StartError};
 
 #[derive(OpenApi)]
@@ -79,6 +81,10 @@ pub fn router(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     router
         .with_state(state.clone())
+        .layer(axum::middleware::from_fn_with_state(
+            state.limits.clone(),
+            limits::limit_requests,
+        ))
         .layer(axum::middleware::from_fn(
             repeated_headers::refuse_repeated_headers,
         ))

@@ -60,8 +60,8 @@ pub struct AppState {
     pub auth_server: AuthServer,
     /// The OpenID Provider login, when one is configured.
     pub oidc: Option<Arc<OidcClient>>,
-    /// The per-address limit of public verification.
-    pub verify_limit: Arc<crate::verify::RateLimit>,
+    /// The per-client rate limits of this process.
+    pub limits: Arc<super::limits::Limits>,
 }
 
 /// Failure to start: the message says which part and why.
@@ -121,6 +121,7 @@ impl AppState {
     ) -> Self {
         let (db, clock) = (&base.db, &base.clock);
         let require_pkjwt = settings.clients_require_private_key_jwt;
+        let limits = Arc::new(super::limits::Limits::new(&settings));
         Self {
             auth_server: base.auth_server(),
             issued: base.issued_results(),
@@ -159,7 +160,7 @@ impl AppState {
             blobs: base.blobs,
             clock: base.clock,
             oidc,
-            verify_limit: Arc::default(),
+            limits,
         }
     }
 }

@@ -130,9 +130,10 @@ struct SealAsk {
 async fn check_seal(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     ApiJson(asked): ApiJson<SealAsk>,
 ) -> Result<Response, ApiError> {
-    if let Some(refused) = crate::verify::http::rate_limited(&state, peer) {
+    if let Some(refused) = crate::verify::http::rate_limited(&state, peer, &headers) {
         return Ok(refused);
     }
     Ok(Json(state.seals.check(&asked.seal).await?).into_response())

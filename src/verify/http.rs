@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 
 use axum::Json;
 use axum::extract::{ConnectInfo, FromRequest, Multipart, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, header};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
@@ -13,7 +13,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::{OfficialError, OfficialVerification, Verification};
 use crate::app::AppState;
-use crate::error::{ApiError, Problem, problem};
+use crate::error::{ApiError, Problem};
 use crate::extract::ApiJson;
 use crate::identity::OwnerSession;
 use crate::ids::ResultCode;
@@ -70,7 +70,7 @@ async fn verify_document(
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     request: Request,
 ) -> Result<Response, ApiError> {
-    if let Some(refused) = rate_limited(&state, peer) {
+    if let Some(refused) = rate_limited(&state, peer, request.headers()) {
         return Ok(refused);
     }
     let multipart = request
@@ -94,21 +94,10 @@ async fn verify_document(
     Ok(Json(answer).into_response())
 }
 
-/// Counts a verification from `peer`; the 429 to answer when it is over the limit.
-pub fn rate_limited(state: &AppState, peer: SocketAddr) -> Option<Response> {
-    let wait = state
-        .verify_limit
-        .check(peer.ip(), state.settings.verify_per_minute)
-        .err()?;
-    let mut response = problem(
-        StatusCode::TOO_MANY_REQUESTS,
-        "rate-limited",
-        Some("too many verifications from this address: wait a minute".into()),
-    );
-    response
-        .headers_mut()
-        .insert(header::RETRY_AFTER, HeaderValue::from(wait));
-    Some(response)
+/// Counts a verification from the client behind `peer`; the 429 to answer when it is over the
+/// limit.
+pub fn rate_limited(state: &AppState, peer: SocketAddr, headers: &HeaderMap) -> Option<Response> {
+    state.limits.verify_refusal(peer, headers)
 }
 
 /// A SHA-256 as 64 hex digits, lower-cased.

@@ -1,50 +1,41 @@
-//! A per-address rate limit for public endpoints: a fixed one-minute window per client address,
-//! kept in this process (safe per node: behind N nodes, an address gets at most N times the
-//! limit). Old windows are forgotten as the map is used.
+//! A per-client rate limit for public endpoints (GCRA, `governor`): a client is an IPv4 address or
+//! an IPv6 /64, kept in this process — behind N processes a client gets at most N times the limit.
+//! The state of clients not seen for a while is swept as the map grows.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::num::NonZeroU32;
 
-const WINDOW: Duration = Duration::from_secs(60);
-/// Beyond this many addresses, windows that ended are swept.
+use governor::clock::{Clock, DefaultClock};
+use governor::{DefaultKeyedRateLimiter, Quota};
+
+/// Beyond this many clients, those whose state is back to full are forgotten.
 const SWEEP_AT: usize = 10_000;
-/// The most addresses tracked at once: beyond it (a flood from very many addresses) a new
-/// address waits for the windows to end rather than grow the map without bound.
-const MAX_ADDRESSES: usize = 200_000;
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct RateLimit {
-    windows: Mutex<HashMap<IpAddr, (Instant, u32)>>,
+    limiter: DefaultKeyedRateLimiter<IpAddr>,
 }
 
 impl RateLimit {
-    /// Counts a request from `address`; `Err(seconds)` to wait when over `per_minute`.
-    pub fn check(&self, address: IpAddr, per_minute: u32) -> Result<(), u64> {
-        let now = Instant::now();
-        let mut windows = match self.windows.lock() {
-            Ok(guard) => guard,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if windows.len() > SWEEP_AT {
-            windows.retain(|_, (start, _)| now.duration_since(*start) < WINDOW);
+    /// `per_minute` requests a minute per client, in a burst or spread out (at least 1).
+    pub fn per_minute(per_minute: u32) -> Self {
+        let burst = NonZeroU32::new(per_minute).unwrap_or(NonZeroU32::MIN);
+        Self {
+            limiter: DefaultKeyedRateLimiter::keyed(Quota::per_minute(burst)),
         }
-        let address = network_of(address);
-        if windows.len() >= MAX_ADDRESSES && !windows.contains_key(&address) {
-            return Err(WINDOW.as_secs());
+    }
+
+    /// Counts a request from `address`; `Err(seconds)` to wait when over the limit.
+    pub fn check(&self, address: IpAddr) -> Result<(), u64> {
+        if self.limiter.len() > SWEEP_AT {
+            self.limiter.retain_recent();
         }
-        let (start, count) = windows.entry(address).or_insert((now, 0));
-        if now.duration_since(*start) >= WINDOW {
-            *start = now;
-            *count = 0;
-        }
-        if *count >= per_minute {
-            let wait = WINDOW.saturating_sub(now.duration_since(*start));
-            return Err(wait.as_secs().max(1));
-        }
-        *count += 1;
-        Ok(())
+        self.limiter
+            .check_key(&network_of(address))
+            .map_err(|not_until| {
+                let wait = not_until.wait_time_from(DefaultClock::default().now());
+                wait.as_secs().max(1)
+            })
     }
 }
 
@@ -66,23 +57,24 @@ mod tests {
 
     #[test]
     fn an_address_over_its_limit_waits_and_others_do_not() {
-        let limit = RateLimit::default();
+        let limit = RateLimit::per_minute(2);
         let a: IpAddr = "192.0.2.1".parse().unwrap();
         let b: IpAddr = "192.0.2.2".parse().unwrap();
-        assert!(limit.check(a, 2).is_ok());
-        assert!(limit.check(a, 2).is_ok());
-        assert!(limit.check(a, 2).is_err());
-        assert!(limit.check(b, 2).is_ok());
+        assert!(limit.check(a).is_ok());
+        assert!(limit.check(a).is_ok());
+        let wait = limit.check(a).unwrap_err();
+        assert!((1..=60).contains(&wait), "{wait}");
+        assert!(limit.check(b).is_ok());
     }
 
     #[test]
     fn addresses_of_one_ipv6_64_share_a_limit() {
-        let limit = RateLimit::default();
+        let limit = RateLimit::per_minute(1);
         let a: IpAddr = "2001:db8:1:2::1".parse().unwrap();
         let a2: IpAddr = "2001:db8:1:2:ffff::9".parse().unwrap();
         let other: IpAddr = "2001:db8:1:3::1".parse().unwrap();
-        assert!(limit.check(a, 1).is_ok());
-        assert!(limit.check(a2, 1).is_err());
-        assert!(limit.check(other, 1).is_ok());
+        assert!(limit.check(a).is_ok());
+        assert!(limit.check(a2).is_err());
+        assert!(limit.check(other).is_ok());
     }
 }

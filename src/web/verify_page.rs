@@ -104,10 +104,11 @@ pub async fn show(f: Frame) -> Response {
 pub async fn submit(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     f: Frame,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    if crate::verify::http::rate_limited(&state, peer).is_some() {
+    if crate::verify::http::rate_limited(&state, peer, &headers).is_some() {
         let status = StatusCode::TOO_MANY_REQUESTS;
         return Ok(VerifyPage::refused(
             f,
@@ -175,10 +176,11 @@ pub async fn submit(
 pub async fn by_result_code(
     State(state): State<AppState>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    headers: axum::http::HeaderMap,
     f: Frame,
     form: Result<Multipart, MultipartRejection>,
 ) -> Result<Response, PageError> {
-    if crate::verify::http::rate_limited(&state, peer).is_some() {
+    if crate::verify::http::rate_limited(&state, peer, &headers).is_some() {
         let status = StatusCode::TOO_MANY_REQUESTS;
         return Ok(VerifyPage::refused(
             f,

@@ -159,7 +159,75 @@ async fn public_verification_is_limited_per_address(app: TestApp) {
     assert!(limited.headers().contains_key("retry-after"));
 }
 
-on_both_backends!(spawn = spawn_app_with_low_verify_limit; public_verification_is_limited_per_address);
+/// Finding 5 of the review: an address in `X-Forwarded-For` counts only from a trusted proxy.
+async fn forwarded_addresses_are_ignored_from_anyone_but_a_trusted_proxy(app: TestApp) {
+    let sha256 = "0".repeat(64);
+    let from = |client: &'static str| {
+        app.anonymous()
+            .post(app.url("/v1/verify"))
+            .header("x-forwarded-for", client)
+            .json(&json!({"result_code": RESULT, "sha256": sha256}))
+            .send()
+    };
+    for client in ["198.51.100.1", "198.51.100.2", "198.51.100.3"] {
+        assert_eq!(from(client).await.unwrap().status(), StatusCode::OK);
+    }
+    let limited = from("198.51.100.4").await.unwrap();
+    assert_eq!(
+        limited.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "one bucket: the peer's, whatever the header says"
+    );
+}
+
+/// Finding 5: behind a trusted proxy each client has its own limit — on verification, on the
+/// OAuth endpoints and on the sign-in routes — and over it gets 429 with Retry-After.
+async fn behind_a_trusted_proxy_each_client_has_its_own_limit(app: TestApp) {
+    let sha256 = "0".repeat(64);
+    let verify = |client: &'static str| {
+        app.anonymous()
+            .post(app.url("/v1/verify"))
+            .header("x-forwarded-for", format!("{client}, 127.0.0.1"))
+            .json(&json!({"result_code": RESULT, "sha256": sha256}))
+            .send()
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            verify("198.51.100.1").await.unwrap().status(),
+            StatusCode::OK
+        );
+    }
+    let limited = verify("198.51.100.1").await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(limited.headers().contains_key("retry-after"));
+    assert_eq!(
+        verify("198.51.100.2").await.unwrap().status(),
+        StatusCode::OK
+    );
+
+    for (path, over) in [
+        ("/oauth/par", "203.0.113.1"),
+        ("/dev/sign-in", "203.0.113.2"),
+    ] {
+        let ask = || {
+            app.anonymous()
+                .post(app.url(path))
+                .header("forwarded", format!("for={over}"))
+                .form(&[("identifier", "not-an-id")])
+                .send()
+        };
+        for _ in 0..3 {
+            let answered = ask().await.unwrap().status();
+            assert_ne!(answered, StatusCode::TOO_MANY_REQUESTS, "{path}");
+        }
+        let limited = ask().await.unwrap();
+        assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS, "{path}");
+        assert!(limited.headers().contains_key("retry-after"), "{path}");
+    }
+}
+
+on_both_backends!(spawn = spawn_app_with_low_verify_limit; public_verification_is_limited_per_address, forwarded_addresses_are_ignored_from_anyone_but_a_trusted_proxy);
+on_both_backends!(spawn = spawn_app_behind_a_proxy_with_low_limits; behind_a_trusted_proxy_each_client_has_its_own_limit);
 
 async fn an_official_names_a_case_and_the_owner_sees_the_look_up(app: TestApp) {
     let issuer = register_issuer(&app, "tuphap-1", AGENCY);

@@ -95,6 +95,18 @@ pub async fn spawn_app_with_low_verify_limit(backend: Backend) -> Option<TestApp
     spawn_with(backend, false, |s| s.verify_per_minute = 3).await
 }
 
+/// Starts the app behind a trusted proxy (the tests' own address, 127.0.0.1), with low limits:
+/// three verifications, three OAuth requests and three sign-in requests a minute per client.
+pub async fn spawn_app_behind_a_proxy_with_low_limits(backend: Backend) -> Option<TestApp> {
+    spawn_with(backend, false, |s| {
+        s.trusted_proxies = "127.0.0.1, ::1".into();
+        s.verify_per_minute = 3;
+        s.oauth_per_minute = 3;
+        s.sign_in_per_minute = 3;
+    })
+    .await
+}
+
 /// Starts the app requiring a Kho-issued nonce in every DPoP proof (RFC 9449 §8).
 pub async fn spawn_app_requiring_dpop_nonce(backend: Backend) -> Option<TestApp> {
     spawn_with(backend, false, |s| s.dpop_require_nonce = true).await
@@ -229,6 +241,9 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         clients_require_private_key_jwt: false,
         dpop_require_nonce: false,
         verify_per_minute: 30,
+        oauth_per_minute: 300,
+        sign_in_per_minute: 1000,
+        trusted_proxies: String::new(),
         session_idle_minutes: 30,
         session_absolute_hours: 12,
         smtp_url: None,
