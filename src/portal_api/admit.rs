@@ -122,6 +122,12 @@ impl Admission {
             Err(DpopError::Store(e)) => return Err(Refusal::Internal(e)),
             Err(other) => Some(other.to_string()),
         };
+        if let Some(why) = &refused_proof
+            && !self.unproven.log_now(&row.token_hash)
+        {
+            // Told to the owner once already this hour: refused without another log row.
+            return Err(Refusal::Proof(why.clone()));
+        }
         let enabled = crate::clients::find_enabled(&self.db, &row.client_id)
             .await?
             .is_some();
@@ -142,6 +148,33 @@ impl Admission {
             dead_token,
             refused_proof,
         })
+    }
+}
+
+/// Attempts with a real token but without its key's proof can be made by anyone holding the
+/// token, as fast as they like: the owner is told of the first each hour per token (and per
+/// process), the rest are refused without a log row, so such a flood cannot grow the log.
+pub struct UnprovenAttempts {
+    limiter: governor::DefaultKeyedRateLimiter<String>,
+}
+
+impl Default for UnprovenAttempts {
+    fn default() -> Self {
+        Self {
+            limiter: governor::DefaultKeyedRateLimiter::keyed(governor::Quota::per_hour(
+                std::num::NonZeroU32::MIN,
+            )),
+        }
+    }
+}
+
+impl UnprovenAttempts {
+    /// Whether this attempt with the token hashed `token_hash` is one to log.
+    fn log_now(&self, token_hash: &str) -> bool {
+        if self.limiter.len() > 10_000 {
+            self.limiter.retain_recent();
+        }
+        self.limiter.check_key(&token_hash.to_owned()).is_ok()
     }
 }
 
@@ -306,5 +339,19 @@ impl Admission {
             documents: covered,
             once_claim,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::UnprovenAttempts;
+
+    #[test]
+    fn an_unproven_attempt_is_logged_once_an_hour_per_token() {
+        let attempts = UnprovenAttempts::default();
+        assert!(attempts.log_now("token-a"));
+        assert!(!attempts.log_now("token-a"));
+        assert!(!attempts.log_now("token-a"));
+        assert!(attempts.log_now("token-b"));
     }
 }

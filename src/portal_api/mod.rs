@@ -12,6 +12,8 @@ mod stream;
 pub use admit::{Action, Admitted, Caller, Refusal};
 pub use content::Content;
 
+use std::sync::Arc;
+
 use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
@@ -21,14 +23,21 @@ use crate::oauth::dpop::Dpop;
 
 /// Admission to the portal resource API, holding what it needs: the database (tokens, consents,
 /// the access log), DPoP proofs, the owners' documents, the store's signer (the public URL a
-/// proof names) and the clock.
-#[derive(Clone, Debug)]
+/// proof names), the clock, and how often an unproven attempt with a token is logged.
+#[derive(Clone)]
 pub struct Admission {
     db: DatabaseConnection,
     dpop: Dpop,
     documents: Documents,
     signer: Signer,
     clock: Clock,
+    unproven: Arc<admit::UnprovenAttempts>,
+}
+
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Admission").finish_non_exhaustive()
+    }
 }
 
 impl Admission {
@@ -45,6 +54,7 @@ impl Admission {
             documents,
             signer,
             clock,
+            unproven: Arc::default(),
         }
     }
 

@@ -572,6 +572,36 @@ async fn a_code_replayed_after_its_lifetime_still_revokes_its_token(app: TestApp
     );
 }
 
+/// Finding 6 of the review: anyone holding a token but not its key can send it as often as they
+/// like; the owner is told of the attempt, and the log does not grow with the flood.
+async fn a_flood_of_unproven_attempts_is_logged_once(app: TestApp) {
+    let (owner, id_card, ..) = owner_with_documents(&app).await;
+    let portal = Portal::register(&app);
+    let token = token_of(
+        &consent_by_redirect(
+            &app,
+            &portal,
+            &owner,
+            &["id-card"],
+            "until_expiry",
+            &[&id_card],
+        )
+        .await,
+    );
+    let before = log_entries(&owner).await.len();
+    let path = format!("/v1/shared/documents/{id_card}");
+    for _ in 0..50 {
+        let refused = portal.fetch_with(&app.base, &path, &token, None).await;
+        assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    }
+    let after = log_entries(&owner).await;
+    assert_eq!(after.len(), before + 1, "one entry for the whole flood");
+    assert_eq!(after[0]["detail"], "the DPoP proof was refused");
+    // The portal with its key is still served, and logged as ever.
+    assert_eq!(portal.fetch(&path, &token).await.status(), StatusCode::OK);
+    assert_eq!(log_entries(&owner).await.len(), before + 2);
+}
+
 async fn a_token_reaches_no_other_owner(app: TestApp) {
     let (owner, id_card, ..) = owner_with_documents(&app).await;
     let other = app.sign_in(OTHER).await;
@@ -831,6 +861,7 @@ async fn a_consent_granted_through_one_process_is_served_by_the_other(app: TestA
 on_both_backends!(
     the_owner_shares_exactly_the_documents_they_pick,
     a_code_replayed_after_its_lifetime_still_revokes_its_token,
+    a_flood_of_unproven_attempts_is_logged_once,
     a_denial_goes_back_with_state_and_iss,
     the_token_endpoint_refuses_what_the_rfcs_refuse,
     the_resource_api_wants_the_bound_key_and_a_fresh_proof,
