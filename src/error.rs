@@ -50,6 +50,9 @@ pub enum ApiError {
     /// 413: the body is larger than allowed.
     #[error("the document is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    /// 413: a request body larger than the endpoint takes.
+    #[error("the request body is larger than this endpoint takes")]
+    BodyTooLarge,
     /// 415: the content is none of the accepted formats.
     #[error("the content is not an accepted format (PDF, JPEG, PNG, XML or JSON)")]
     UnsupportedContent,
@@ -102,7 +105,9 @@ impl ApiError {
             Self::InvalidSeal(_) => (StatusCode::BAD_REQUEST, "invalid-seal"),
             Self::NotFound => (StatusCode::NOT_FOUND, "not-found"),
             Self::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
-            Self::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+            Self::TooLarge { .. } | Self::BodyTooLarge => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "too-large")
+            }
             Self::UnsupportedContent => (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-content"),
             Self::Integrity => (StatusCode::INTERNAL_SERVER_ERROR, "integrity-check-failed"),
             Self::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
@@ -193,6 +198,9 @@ fn dpop_challenge(error: Option<&str>, description: &str) -> String {
 
 impl From<JsonRejection> for ApiError {
     fn from(rejection: JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return Self::BodyTooLarge;
+        }
         Self::BadRequest(rejection.body_text())
     }
 }
@@ -206,7 +214,7 @@ impl From<QueryRejection> for ApiError {
 impl From<MultipartError> for ApiError {
     fn from(e: MultipartError) -> Self {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            Self::BadRequest("the request body is too large".into())
+            Self::BodyTooLarge
         } else {
             Self::BadRequest(format!("malformed multipart body: {}", e.body_text()))
         }

@@ -73,6 +73,16 @@ async fn verify_document(
     if let Some(refused) = rate_limited(&state, peer, request.headers()) {
         return Ok(refused);
     }
+    // A body declared larger than the limit is refused before a byte of it is read.
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let limit = state.settings.max_upload_bytes.saturating_add(64 * 1024);
+    if declared.is_some_and(|len| len > limit) {
+        return Err(ApiError::BodyTooLarge);
+    }
     let multipart = request
         .headers()
         .get(header::CONTENT_TYPE)

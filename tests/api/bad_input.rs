@@ -227,6 +227,38 @@ async fn lenient_dates_numbers_and_spoofable_titles_are_refused(app: TestApp) {
     }
 }
 
+/// Finding 21 of the review: a body over the limit is a 413 problem, JSON or multipart — and a
+/// multipart body declared over the limit is refused before it is read.
+async fn a_body_over_the_limit_is_413(app: TestApp) {
+    let big_json = format!("{{\"seal\": \"{}\"}}", "A".repeat(3 * 1024 * 1024));
+    let json = app
+        .anonymous()
+        .post(app.url("/v1/verify/seal"))
+        .header("content-type", "application/json")
+        .body(big_json)
+        .send()
+        .await
+        .unwrap();
+    assert_problem(json, StatusCode::PAYLOAD_TOO_LARGE, "too-large").await;
+    // Declared at 30 MiB, and not a byte of it sent: the answer comes from the declaration.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let address = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(address).await.unwrap();
+    let head = format!(
+        "POST /v1/verify HTTP/1.1\r\nHost: {address}\r\nContent-Type: multipart/form-data; boundary=x\r\nContent-Length: {}\r\n\r\n",
+        30 * 1024 * 1024
+    );
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = vec![0u8; 4096];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(10), stream.read(&mut answer))
+        .await
+        .expect("an answer without the body")
+        .unwrap();
+    let answer = String::from_utf8_lossy(&answer[..read]);
+    assert!(answer.starts_with("HTTP/1.1 413"), "{answer}");
+    assert!(answer.contains("application/problem+json"), "{answer}");
+}
+
 async fn malformed_json_is_refused_and_changes_nothing(app: TestApp) {
     let owner = app.sign_in("035199000123").await;
     let id = owner.upload_ok("other", "before", pdf_of_len(100)).await;
@@ -390,6 +422,7 @@ on_both_backends!(
     a_disallowed_content_type_is_refused_whatever_the_client_claims,
     malformed_metadata_is_refused_before_any_content_is_stored,
     lenient_dates_numbers_and_spoofable_titles_are_refused,
+    a_body_over_the_limit_is_413,
     malformed_json_is_refused_and_changes_nothing,
     a_malformed_identifier_cannot_sign_in_or_create_a_store,
     a_change_without_the_csrf_token_is_refused,
