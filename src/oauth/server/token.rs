@@ -76,7 +76,9 @@ impl AuthServer {
                 "the grant was already used".into(),
             ));
         }
-        let consent = consents::find(&self.db, grant.consent_id)
+        // Read in the transaction, not on a second connection: a redemption holds one connection
+        // at a time, so as many at once as the pool has connections cannot wait on each other.
+        let consent = consents::find(&txn, grant.consent_id)
             .await?
             .ok_or_else(|| OAuthError::InvalidGrant("the consent no longer exists".into()))?;
         if Status::effective(&consent.status, consent.expires_at, now) != Status::Active {
