@@ -3,10 +3,10 @@
 //! and never returned.
 
 use axum::Json;
-use axum::extract::multipart::MultipartError;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::multipart::MultipartError;
 use serde::Serialize;
 
 use crate::ids::ParseError;

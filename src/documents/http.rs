@@ -2,13 +2,14 @@
 
 use axum::Json;
 use axum::body::Body;
-use axum::extract::multipart::{Field, MultipartError};
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use axum_extra::extract::Multipart;
+use axum_extra::extract::multipart::{Field, MultipartError};
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -161,18 +162,59 @@ async fn upload_document(
     Ok((StatusCode::CREATED, Json(view)))
 }
 
-/// A file field's content as it arrives; the transport's size limit is told apart from a
-/// broken body.
-pub(crate) fn body_of(
-    field: Field<'_>,
-) -> std::pin::Pin<Box<impl futures_util::Stream<Item = Result<bytes::Bytes, BodyError>> + '_>> {
-    Box::pin(field.map_err(|e| {
+/// The `file` field's content as it arrives, then a check that it was the form's last field:
+/// a `file` given twice, or anything after it, ends the stream with an error, so nothing is
+/// stored. The transport's size limit is told apart from a broken body.
+pub(crate) fn last_file(
+    field: Field,
+    rest: Multipart,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, BodyError>> + Unpin + Send + 'static {
+    fn broken(e: MultipartError) -> BodyError {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             BodyError::TooLarge
         } else {
             BodyError::Interrupted(e.body_text())
         }
-    }))
+    }
+    Box::pin(
+        futures_util::stream::unfold(Some((field, rest)), |state| async move {
+            let (mut field, mut rest) = state?;
+            match field.chunk().await {
+                Ok(Some(chunk)) => Some((Ok(chunk), Some((field, rest)))),
+                Err(e) => Some((Err(broken(e)), None)),
+                Ok(None) => {
+                    drop(field);
+                    match rest.next_field().await {
+                        Ok(None) => None,
+                        Ok(Some(next)) => {
+                            let why = format!(
+                                "the form field `{}` comes after `file`: `file` must be the \
+                                 last field, given once",
+                                next.name().unwrap_or_default()
+                            );
+                            drain(next, rest).await;
+                            Some((Err(BodyError::Interrupted(why)), None))
+                        }
+                        Err(e) => Some((Err(broken(e)), None)),
+                    }
+                }
+            }
+        })
+        // A caller may read on after the end to drain the body: that must not panic.
+        .fuse(),
+    )
+}
+
+/// Reads what the client is still sending (the body limit bounds it), so that it gets the
+/// answer rather than a reset connection.
+pub(crate) async fn drain(mut field: Field, mut rest: Multipart) {
+    loop {
+        while let Ok(Some(_)) = field.chunk().await {}
+        match rest.next_field().await {
+            Ok(Some(next)) => field = next,
+            _ => return,
+        }
+    }
 }
 
 /// Reads the metadata fields, then streams the `file` field into the owner's store.
@@ -190,7 +232,7 @@ async fn store_upload(
         }
     };
     let mut fields = UploadFields::default();
-    while let Some(mut field) = multipart.next_field().await.map_err(too_large)? {
+    while let Some(field) = multipart.next_field().await.map_err(too_large)? {
         let name = field.name().unwrap_or_default().to_owned();
         if name != "file" {
             fields.set(&name, small_text(field).await?)?;
@@ -199,13 +241,13 @@ async fn store_upload(
         let meta = match fields.parse() {
             Ok(meta) => meta,
             Err(refused) => {
-                // Read what the client is still sending, so it gets this answer rather than
-                // a reset connection; the body limit bounds how much.
-                while let Ok(Some(_)) = field.chunk().await {}
+                drain(field, multipart).await;
                 return Err(refused);
             }
         };
-        return Ok(documents.upload(owner, meta, body_of(field)).await?);
+        return Ok(documents
+            .upload(owner, meta, last_file(field, multipart))
+            .await?);
     }
     Err(ApiError::BadRequest("the form has no `file` field".into()))
 }
@@ -280,12 +322,12 @@ impl UploadFields {
 }
 
 /// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
-pub(crate) async fn small_text(field: Field<'_>) -> Result<String, ApiError> {
+pub(crate) async fn small_text(field: Field) -> Result<String, ApiError> {
     text_field(field, MAX_FIELD_BYTES).await
 }
 
 /// Reads a text field of at most `max` bytes, refusing a longer one without buffering it.
-pub(crate) async fn text_field(mut field: Field<'_>, max: usize) -> Result<String, ApiError> {
+pub(crate) async fn text_field(mut field: Field, max: usize) -> Result<String, ApiError> {
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await? {
         bytes.extend_from_slice(&chunk);

@@ -1,8 +1,9 @@
 //! `POST /v1/issuer/documents`: multipart, `signed` (the compact JWS) first, then `file`.
 
 use axum::Json;
-use axum::extract::{DefaultBodyLimit, Multipart, State};
+use axum::extract::{DefaultBodyLimit, State};
 use axum::http::StatusCode;
+use axum_extra::extract::Multipart;
 use futures_util::StreamExt;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
@@ -76,7 +77,7 @@ async fn push_document(
                 let jws = signed.ok_or_else(|| {
                     ApiError::BadRequest("the `signed` field must come before `file`".into())
                 })?;
-                let mut body = crate::documents::http::body_of(field);
+                let mut body = crate::documents::http::last_file(field, multipart);
                 let pushed = issued.push(jws.trim(), &mut body).await;
                 // Whatever the answer, read what the issuer is still sending (the body limit
                 // bounds it), so that it gets the answer rather than a reset connection.

@@ -5,11 +5,12 @@
 //! access log with the case.
 
 use askama::Template;
-use axum::extract::multipart::{Field, MultipartRejection};
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
 use axum_extra::extract::Form;
+use axum_extra::extract::Multipart;
+use axum_extra::extract::multipart::{Field, MultipartRejection};
 use serde::Deserialize;
 
 use super::documents::{status_key, type_name};
@@ -195,7 +196,7 @@ fn answer(tr: Tr, found: OfficialVerification) -> Answer {
     }
 }
 
-async fn text(field: Field<'_>) -> Result<String, PageError> {
+async fn text(field: Field) -> Result<String, PageError> {
     let text = field
         .text()
         .await

@@ -1,7 +1,7 @@
 //! Form handling in the GOV.UK pattern: each refused field gets a message next to it and a
 //! link from the error summary at the top; what the person typed stays in the form.
 
-use axum::extract::multipart::Field;
+use axum_extra::extract::multipart::Field;
 use sha2::{Digest, Sha256};
 
 use super::failure::PageError;
@@ -48,7 +48,7 @@ impl FormErrors {
 }
 
 /// The SHA-256 of an uploaded file, as it streams; `None` when no file was chosen.
-pub async fn sha256_of_file(mut field: Field<'_>) -> Result<Option<String>, PageError> {
+pub async fn sha256_of_file(mut field: Field) -> Result<Option<String>, PageError> {
     let chosen = field.file_name().is_some_and(|n| !n.is_empty());
     let mut hasher = Sha256::new();
     let mut read = 0usize;

@@ -6,10 +6,11 @@
 use std::net::SocketAddr;
 
 use askama::Template;
-use axum::extract::multipart::MultipartRejection;
-use axum::extract::{ConnectInfo, Multipart, State};
+use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum_extra::extract::Multipart;
+use axum_extra::extract::multipart::MultipartRejection;
 
 use super::documents::status_key;
 use super::failure::PageError;

@@ -186,6 +186,19 @@ async fn malformed_metadata_is_refused_before_any_content_is_stored(app: TestApp
     }
     let no_file = post_form(&owner, form(&[("type", "other"), ("title", "x")], None)).await;
     assert_problem(no_file, StatusCode::BAD_REQUEST, "bad-request").await;
+    // Finding 22: `file` is the last field, given once, like every other field.
+    let pdf = || {
+        Part::bytes(pdf_of_len(100))
+            .file_name("x")
+            .mime_str("application/pdf")
+            .unwrap()
+    };
+    let file_twice = form(&[("type", "other"), ("title", "x")], doc()).part("file", pdf());
+    let response = post_form(&owner, file_twice).await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
+    let field_after_file = form(&[("type", "other"), ("title", "x")], doc()).text("number", "1");
+    let response = post_form(&owner, field_after_file).await;
+    assert_problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
     let not_multipart = owner
         .client
         .post(owner.url("/v1/me/documents"))

@@ -325,6 +325,21 @@ async fn a_push_not_signed_by_the_issuer_over_this_content_stores_nothing(app: T
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // Finding 22: a well-signed push whose form gives `file` twice.
+    let signed = sign(&app, &issuer, &issuer.client_id, &meta, &content);
+    let file = || reqwest::multipart::Part::bytes(content.clone()).file_name("kq.pdf");
+    let twice = reqwest::multipart::Form::new()
+        .text("signed", signed)
+        .part("file", file())
+        .part("file", file());
+    let response = app
+        .anonymous()
+        .post(app.url("/v1/issuer/documents"))
+        .multipart(twice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST, "`file` twice");
 
     assert_eq!(stored_under(&app, RESULT).await, 0, "nothing stored");
     assert_eq!(

@@ -3,14 +3,15 @@
 //! comes next (Post/Redirect/Get).
 
 use askama::Template;
-use axum::extract::multipart::{Field, MultipartRejection};
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
+use axum_extra::extract::Multipart;
+use axum_extra::extract::multipart::{Field, MultipartRejection};
 
 use super::list::{TypeOption, type_options};
 use crate::access::{AccessPolicy, Action, Subject};
-use crate::documents::http::body_of;
+use crate::documents::http::{drain, last_file};
 use crate::documents::{DocumentError, Documents, NewDocument};
 use crate::ids::{AgencyCode, DocumentTypeCode, Text, parse_date};
 use crate::web::failure::PageError;
@@ -143,14 +144,14 @@ pub async fn submit(
             .await?;
         // A browser sends an empty, nameless file part when no file was chosen.
         if field.file_name().is_none_or(str::is_empty) {
-            drain(field).await;
+            drain(field, multipart).await;
             errors = input.parse(tr).err().unwrap_or_default();
             errors.add_key(tr, "file", "error-file-missing");
             break;
         }
         match input.parse(tr) {
             Ok(meta) => match documents
-                .upload(citizen.session.owner, meta, body_of(field))
+                .upload(citizen.session.owner, meta, last_file(field, multipart))
                 .await
             {
                 Ok(view) => {
@@ -162,7 +163,7 @@ pub async fn submit(
             },
             Err(refused) => {
                 errors = refused;
-                drain(field).await;
+                drain(field, multipart).await;
             }
         }
         break;
@@ -202,13 +203,8 @@ fn file_error(
     Ok(())
 }
 
-/// Reads what the browser still sends, so it gets the page rather than a reset connection.
-async fn drain(mut field: Field<'_>) {
-    while let Ok(Some(_)) = field.chunk().await {}
-}
-
 /// A short text field; anything past 4 KiB is cut (no field of the form is longer).
-async fn small_text(mut field: Field<'_>) -> Result<String, PageError> {
+async fn small_text(mut field: Field) -> Result<String, PageError> {
     const MAX: usize = 4096;
     let mut bytes = Vec::new();
     while let Some(chunk) = field
