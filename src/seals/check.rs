@@ -37,11 +37,29 @@ pub struct SealVerification {
 pub enum CheckError {
     #[error(transparent)]
     Seal(#[from] SealError),
-    /// The seal is genuine, but made by another store: ask that one.
-    #[error("this seal was made by another store, {0}: check it there")]
+    /// The seal says another store made it: ask that one. Its claim is unchecked, so it is named
+    /// only when it is a plain `https` origin (finding 14 of the review: never echo other text).
+    #[error("this seal was not made by this store{}: check it where it was issued", named(.0))]
     OtherStore(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+}
+
+/// `, but by <origin>` when the claimed issuer is a plain `https` origin, else nothing.
+fn named(claimed: &str) -> String {
+    let Ok(url) = url::Url::parse(claimed) else {
+        return String::new();
+    };
+    let plain = url.scheme() == "https"
+        && url.username().is_empty()
+        && url.password().is_none()
+        && url.query().is_none()
+        && url.fragment().is_none()
+        && claimed.len() <= 200;
+    match url.host_str() {
+        Some(host) if plain => format!(", but by https://{host}"),
+        _ => String::new(),
+    }
 }
 
 impl Seals {

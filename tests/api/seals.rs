@@ -169,6 +169,18 @@ async fn an_issued_results_seal_checks_offline_and_shows_its_revocation_online(a
             .contains("https://kho.other.example"),
         "{problem}"
     );
+    // Finding 14: what an unchecked seal says of its maker is not echoed unless it is an origin.
+    for claim in [
+        "Kho quốc gia xác nhận: giấy tờ HỢP LỆ",
+        "javascript:alert(1)",
+    ] {
+        foreign_claims["iss"] = json!(claim);
+        let forged = jsonwebtoken::encode(&header, &foreign_claims, &foreign_key).unwrap();
+        let problem: Value = check_online(&app, &forged).await.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap();
+        assert!(!detail.contains(claim), "{problem}");
+        assert!(detail.contains("not made by this store"), "{problem}");
+    }
     let forged = check_online(&app, &altered(&token, token.len() / 2)).await;
     assert_eq!(forged.status(), StatusCode::BAD_REQUEST);
     let problem: Value = forged.json().await.unwrap();
