@@ -1,7 +1,8 @@
 //! The OpenAPI document: generated from the handlers' annotations, then completed with what
 //! routes of a kind share, so that no route can forget it — its `{…}` path parameters, problems
 //! served as `application/problem+json`, the 401 of a missing session and the 403 of a refused
-//! CSRF check under `/v1/me`, the 400 of a malformed id — and the security schemes.
+//! CSRF check under `/v1/me` and `/v1/official`, the 400 of a malformed id or body — and the
+//! security schemes.
 
 use utoipa::openapi::path::{Operation, Parameter, ParameterIn, PathItem};
 use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
@@ -17,10 +18,10 @@ pub fn complete(doc: &mut OpenApi) {
         for (method, operation) in operations(item) {
             declare_path_parameters(operation, &ids);
             problems_as_problem_json(operation);
-            if !ids.is_empty() {
+            if !ids.is_empty() || operation.request_body.is_some() {
                 add_problem(operation, "400", "a malformed path parameter or request");
             }
-            if path.starts_with("/v1/me") {
+            if path.starts_with("/v1/me") || path.starts_with("/v1/official") {
                 add_problem(operation, "401", "no live session");
                 if method != "get" {
                     add_problem(

@@ -21,6 +21,7 @@ pub use view::{Consent, chosen};
 /// Where a consent stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = ConsentStatus)]
 pub enum Status {
     /// Asked for (CIBA), waiting in the owner's inbox.
     Pending,

@@ -31,6 +31,7 @@ pub enum Verdict {
 
 /// The answer, and its signed receipt.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = PublicVerification)]
 pub struct Verification {
     pub verdict: Verdict,
     pub result_code: String,
