@@ -156,7 +156,7 @@ impl Consents {
                 Transition::Approve.done(),
             ));
         }
-        self.check_picked(owner, &consent, picked).await?;
+        self.check_picked(txn, owner, &consent, picked).await?;
         let expires_at = now + Duration::seconds(consent.expires_in);
         let decided = consents::Entity::update_many()
             .col_expr(
@@ -198,6 +198,7 @@ impl Consents {
     /// asked for.
     async fn check_picked(
         &self,
+        txn: &DatabaseTransaction,
         owner: OwnerId,
         consent: &consents::Model,
         picked: &[Uuid],
@@ -208,8 +209,11 @@ impl Consents {
             ));
         }
         let types: Vec<String> = serde_json::from_str(&consent.document_types).unwrap_or_default();
-        let usable = self.documents.usable_of_types(owner, &types).await?;
-        if !picked.iter().all(|p| usable.iter().any(|d| d.id == *p)) {
+        let usable = self
+            .documents
+            .usable_among(txn, owner, &types, picked)
+            .await?;
+        if !picked.iter().all(|p| usable.contains(p)) {
             return Err(ConsentError::Invalid(
                 "every chosen document must be one of yours, valid, and of a type that was asked for",
             ));

@@ -131,6 +131,26 @@ impl Documents {
             .collect())
     }
 
+    /// Which of `picked` are the owner's, of one of `types` and valid now — read on `conn`, the
+    /// caller's transaction, so a decision never waits for a second connection.
+    pub async fn usable_among(
+        &self,
+        conn: &impl sea_orm::ConnectionTrait,
+        owner: OwnerId,
+        types: &[String],
+        picked: &[Uuid],
+    ) -> Result<Vec<Uuid>, DocumentError> {
+        let now = self.clock.now();
+        let rows = store::of_types(conn, owner, types, 200).await?;
+        let mut usable = Vec::new();
+        for row in rows.iter().filter(|r| picked.contains(&r.id)) {
+            if super::effective_status(row, now)?.0 == super::Status::Valid {
+                usable.push(row.id);
+            }
+        }
+        Ok(usable)
+    }
+
     /// Corrects the title or number of a document the owner uploaded (issued metadata is the
     /// issuer's to change).
     pub async fn correct(

@@ -108,7 +108,7 @@ pub(super) async fn by_ids(
 
 /// The owner's newest rows of the given types, `limit` at most.
 pub(super) async fn of_types(
-    db: &DatabaseConnection,
+    db: &impl sea_orm::ConnectionTrait,
     owner: OwnerId,
     types: &[String],
     limit: u64,

@@ -203,9 +203,58 @@ async fn requests_sent_at_once_are_capped_at_three(app: TestApp) {
     );
 }
 
+/// Finding 11 of the review, the decision half: more owners approving at once than the pool has
+/// connections (eight on SQLite) all complete, promptly — a decision checks the chosen
+/// documents on its own transaction instead of waiting for a second connection.
+async fn more_decisions_at_once_than_pool_connections_all_complete(app: TestApp) {
+    let portal = Portal::register(&app);
+    let mut decisions = Vec::new();
+    for n in 0..12 {
+        let who = format!("0351990002{n:02}");
+        let owner = app.sign_in(&who).await;
+        let id_card = owner
+            .upload_ok("id-card", "Căn cước", pdf_of_len(1000))
+            .await;
+        let asked = portal
+            .ciba(&who, &details(&["id-card"], "until_expiry", 3600))
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+        let inbox: Value = owner
+            .get("/v1/me/consents?status=pending")
+            .await
+            .json()
+            .await
+            .unwrap();
+        let consent = inbox["items"][0]["id"].as_str().unwrap().to_owned();
+        decisions.push((owner, consent, id_card));
+    }
+    let started = std::time::Instant::now();
+    let answers = futures_util::future::join_all(decisions.iter().map(
+        |(owner, consent, id_card)| async move {
+            owner
+                .client
+                .post(owner.url(&format!("/v1/me/consents/{consent}/approve")))
+                .header("x-csrf-token", &owner.csrf)
+                .json(&json!({"documents": [id_card]}))
+                .send()
+                .await
+                .unwrap()
+                .status()
+        },
+    ))
+    .await;
+    assert!(answers.iter().all(|s| *s == StatusCode::OK), "{answers:?}");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(8),
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
 on_both_backends!(
     the_owner_answers_in_the_inbox_and_the_portal_polls,
     a_denied_request_is_access_denied,
     bad_backchannel_requests_are_refused,
-    requests_sent_at_once_are_capped_at_three
+    requests_sent_at_once_are_capped_at_three,
+    more_decisions_at_once_than_pool_connections_all_complete
 );
