@@ -34,6 +34,11 @@ async fn upkeep(state: AppState) {
             Ok(n) => tracing::info!(owners = n, "signed access-log checkpoints"),
             Err(e) => tracing::warn!(error = %e, "could not sign access-log checkpoints"),
         }
+        match state.owners.forget_unused().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(stores = n, "forgot stores made for requests and never used"),
+            Err(e) => tracing::warn!(error = %e, "could not forget unused stores"),
+        }
         match state.notices.scan_endings().await {
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "could not look for consents and mandates ending"),

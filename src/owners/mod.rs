@@ -6,6 +6,7 @@ pub mod http;
 mod keys;
 mod service;
 mod store;
+mod unused;
 
 pub use erase::{ErasureReport, erase};
 pub use keys::{KekUsage, data_key, kek_usage, rewrap_batch};
@@ -14,6 +15,7 @@ pub use store::{
     NewOwner, Owner, find, find_or_create, identifier, identifier_index, insert_new, name, prepare,
     remember_name,
 };
+pub use unused::UNUSED_GRACE;
 
 /// The opaque id of an owner's store. Never personal: it is random and says nothing of the owner.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]

@@ -36,6 +36,12 @@ impl Owners {
         super::find(&self.db, &self.keys, who).await
     }
 
+    /// Forgets the stores that a day after their making still hold nothing (see
+    /// [`super::unused`]); returns how many.
+    pub async fn forget_unused(&self) -> Result<u64, StoreError> {
+        super::unused::forget_unused(&self.db, self.clock.now()).await
+    }
+
     /// The owner with this identifier, creating an empty store the first time.
     pub async fn find_or_create(&self, who: &OwnerIdentifier) -> Result<Owner, StoreError> {
         super::find_or_create(&self.db, &self.keys, &self.blobs, who, self.clock.now()).await

@@ -251,10 +251,51 @@ async fn more_decisions_at_once_than_pool_connections_all_complete(app: TestApp)
     );
 }
 
+/// Finding 12 of the review, second half: requests naming made-up identifiers cannot fill the
+/// database. A store made for a request is forgotten once the request has lapsed and a day has
+/// passed with nothing in it; a store in use stays, and the identifier still gets a store when
+/// asked for again.
+async fn a_store_made_for_a_request_nobody_answered_is_forgotten_a_day_later(app: TestApp) {
+    use crate::issued::owner_stores;
+    let portal = Portal::register(&app);
+    let owner = app.sign_in(OWNER).await;
+    owner
+        .upload_ok("id-card", "Căn cước", pdf_of_len(1000))
+        .await;
+    for n in 0..5 {
+        let asked = portal
+            .ciba(
+                &format!("0351990003{n:02}"),
+                &details(&["id-card"], "once", 600),
+            )
+            .await;
+        assert_eq!(asked.status(), StatusCode::OK);
+    }
+    assert_eq!(owner_stores(&app).await, 6);
+    assert_eq!(
+        app.state.owners.forget_unused().await.unwrap(),
+        0,
+        "not while the requests wait"
+    );
+    app.state.clock.advance(chrono::Duration::hours(25));
+    assert_eq!(app.state.owners.forget_unused().await.unwrap(), 5);
+    assert_eq!(owner_stores(&app).await, 1, "the store in use stays");
+    let again = portal
+        .ciba("035199000300", &details(&["id-card"], "once", 600))
+        .await;
+    assert_eq!(
+        again.status(),
+        StatusCode::OK,
+        "asked again, it gets a store"
+    );
+    assert_eq!(owner_stores(&app).await, 2);
+}
+
 on_both_backends!(
     the_owner_answers_in_the_inbox_and_the_portal_polls,
     a_denied_request_is_access_denied,
     bad_backchannel_requests_are_refused,
     requests_sent_at_once_are_capped_at_three,
-    more_decisions_at_once_than_pool_connections_all_complete
+    more_decisions_at_once_than_pool_connections_all_complete,
+    a_store_made_for_a_request_nobody_answered_is_forgotten_a_day_later
 );
