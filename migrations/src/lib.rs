@@ -17,6 +17,7 @@ mod m20261123_000012_issued_documents;
 mod m20261123_000013_seals_and_statements;
 mod m20261202_000014_notices;
 mod m20261202_000015_forget_checking_officials;
+mod m20261202_000016_sealed_at_rest;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261123_000013_seals_and_statements::Migration),
             Box::new(m20261202_000014_notices::Migration),
             Box::new(m20261202_000015_forget_checking_officials::Migration),
+            Box::new(m20261202_000016_sealed_at_rest::Migration),
         ]
     }
 }

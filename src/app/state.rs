@@ -141,7 +141,12 @@ impl AppState {
                 clock.clone(),
             ),
             notices: Notices::new(db.clone(), base.keys.clone(), clock.clone(), mailer),
-            seals: Seals::new(db.clone(), base.signer.clone(), clock.clone()),
+            seals: Seals::new(
+                db.clone(),
+                base.owners.clone(),
+                base.signer.clone(),
+                clock.clone(),
+            ),
             access: AccessPolicy::new(base.access_log.clone()),
             export: crate::export::Export::new(
                 base.documents.clone(),

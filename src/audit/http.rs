@@ -88,11 +88,12 @@ async fn access_log(
         .may(&state.access, Action::ReadAccessLog, Subject::default())
         .await?;
     let rows = entries(&state.db, session.owner, limit, params.before).await?;
+    let key = state.owners.data_key(session.owner).await?;
     let mut people = People::default();
     let mut views = Vec::with_capacity(rows.len());
     for row in rows {
         let person = people.of(&state, session.owner, &row).await?;
-        views.push(entry_view(row, person));
+        views.push(entry_view(super::opened(row, key.as_ref()), person));
     }
     let next_before = (views.len() as u64 == limit)
         .then(|| views.last().map(|e| e.seq))

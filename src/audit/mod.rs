@@ -10,7 +10,8 @@
 //! "consent":…,"procedure":…,"dossier":…,"case":…,"prev":…}`.
 //! Version 1 (earlier entries) is the same without `actor_agency`, `consent`, `procedure`,
 //! `dossier` and `case`. `hash` = lower-case hex SHA-256 of those bytes; `prev` is the previous
-//! entry's `hash`, or 64 zeros for the first entry (`seq` 1).
+//! entry's `hash`, or 64 zeros for the first entry (`seq` 1). An official's `case` is stored, and
+//! hashed, sealed with the owner's key (`sealed:` and base64; see `case.rs`).
 //!
 //! Checkpoints: the store signs (ES256, a key published at `jwks_uri`) a statement of the
 //! chain's head — `{"iss","owner","seq","hash","iat"}`, JWS `typ` `kho-log-checkpoint+jwt` —
@@ -18,11 +19,13 @@
 //! latest checkpoint) is verified offline by `kho audit verify`.
 
 mod canonical;
+mod case;
 mod chain;
 mod checkpoint;
 pub mod http;
 mod service;
 
+pub use case::{looks_sealed, opened, seal_case};
 pub use chain::{
     Access, Actor, BrokenLink, Context, Outcome, append, append_in, append_locked, by_official,
     entries, lock_owner, tail, verify_chain,

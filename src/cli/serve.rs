@@ -48,6 +48,11 @@ async fn upkeep(state: AppState) {
             Ok(n) => tracing::info!(results = n, "sealed issuers' statements stored in plain"),
             Err(e) => tracing::warn!(error = %e, "could not seal issuers' legacy statements"),
         }
+        match state.documents.seal_plain_fields().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(documents = n, "sealed plain personal fields of older rows"),
+            Err(e) => tracing::warn!(error = %e, "could not seal older rows' plain fields"),
+        }
         match crate::oauth::handles::purge_expired(&state.db, state.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

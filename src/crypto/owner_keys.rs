@@ -21,6 +21,17 @@ impl DataKey {
         Ok(Self(Zeroizing::new(random_bytes()?)))
     }
 
+    /// A key derived from a secret of at least 256 bits that only its holder presents (a
+    /// `request_uri`'s handle, stored only as its hash), for `purpose`: what it seals opens only
+    /// for whoever presents the secret again.
+    pub fn from_secret(secret: &str, purpose: &[u8]) -> Result<Self, IntegrityError> {
+        let hk = Hkdf::<Sha256>::new(Some(purpose), secret.as_bytes());
+        let mut okm = Zeroizing::new([0u8; 32]);
+        hk.expand(b"kho/secret-key/v1", okm.as_mut_slice())
+            .map_err(|_| IntegrityError)?;
+        Ok(Self(okm))
+    }
+
     /// A sub-key for one purpose (`info` names the purpose and binds the object it protects).
     pub(crate) fn derive(&self, info: &[&[u8]]) -> Result<Zeroizing<[u8; 32]>, IntegrityError> {
         let hk = Hkdf::<Sha256>::new(None, self.0.as_slice());

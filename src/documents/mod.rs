@@ -4,6 +4,7 @@
 mod content_type;
 mod download;
 pub mod http;
+mod legacy;
 mod model;
 mod results;
 mod service;
@@ -20,7 +21,10 @@ pub use model::{
 pub use service::{DocumentError, rows_by_ids};
 pub use store::ListFilter;
 pub use upload::{BodyError, Destination};
-pub use view::{effective_status, is_legacy_plain, issuer_signature, seal_issuer_signature};
+pub use view::{
+    STATUS_REASON_FIELD, content_sha256, effective_status, is_legacy_plain, issuer_signature,
+    seal_issuer_signature,
+};
 
 use sea_orm::DatabaseConnection;
 

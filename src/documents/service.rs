@@ -215,7 +215,14 @@ impl Documents {
         change.verification = Set(super::Verification::Verified.as_str().to_owned());
         change.verified_by_sealed = Set(None);
         change.verified_at = Set(Some(self.clock.now()));
-        change.verification_method = Set(Some(method.to_owned()));
+        change.verification_method = Set(None);
+        change.verification_method_sealed = Set(Some(seal_field(
+            &key,
+            owner.0,
+            id,
+            super::view::VERIFICATION_METHOD_FIELD,
+            method,
+        )?));
         let updated = change.update(&self.db).await?;
         view(&key, &updated, self.clock.now())
     }

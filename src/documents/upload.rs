@@ -237,7 +237,13 @@ fn new_row(
         status_changed_at: Set(stored.at),
         content_type: Set(stored.sealed.content_type.to_owned()),
         size: Set(stored.size),
-        sha256: Set(stored.sealed.sha256),
+        sha256: Set(super::view::stored_sha256(
+            key,
+            owner,
+            id,
+            source,
+            stored.sealed.sha256,
+        )?),
         blob_key: Set(stored.blob_key),
         created_at: Set(stored.at),
         issuer_client: Set(issued.map(|i| i.client_id.clone())),
@@ -248,6 +254,8 @@ fn new_row(
         verified_by_sealed: Set(None),
         verified_at: Set(None),
         verification_method: Set(None),
+        verification_method_sealed: Set(None),
+        status_reason_sealed: Set(None),
         status_signed_at: Set(None),
     })
 }

@@ -36,16 +36,80 @@ pub(super) fn view(
         status_changed_at,
         content_type: row.content_type.clone(),
         size: u64::try_from(row.size).map_err(|_| IntegrityError)?,
-        sha256: row.sha256.clone(),
+        sha256: content_sha256(key, row)?,
         created_at: row.created_at,
-        provenance: match (row.verified_at, &row.verification_method) {
+        provenance: match (row.verified_at, verification_method(key, row)?) {
             (Some(at), Some(method)) => Some(Provenance {
                 verified_at: at,
-                method: method.clone(),
+                method,
             }),
             _ => None,
         },
     })
+}
+
+/// An uploaded document's SHA-256 would let whoever holds the database confirm a guess of a
+/// short text document, so it is sealed with the owner's key (`sealed:` and base64). An issued
+/// result's stays plain: public verification finds results by it.
+const SHA256_FIELD: &str = "sha256";
+const SEALED_SHA256: &str = "sealed:";
+
+/// What the `sha256` column of a new row holds.
+pub(crate) fn stored_sha256(
+    key: &DataKey,
+    owner: uuid::Uuid,
+    id: uuid::Uuid,
+    source: Source,
+    hex: String,
+) -> Result<String, IntegrityError> {
+    use base64::Engine;
+    if source == Source::Issued {
+        return Ok(hex);
+    }
+    let sealed = crate::crypto::seal_field(key, owner, id, SHA256_FIELD, &hex)?;
+    Ok(format!(
+        "{SEALED_SHA256}{}",
+        base64::engine::general_purpose::STANDARD.encode(sealed)
+    ))
+}
+
+/// Whether `row` keeps an uploaded document's SHA-256 in plain (written before it was sealed).
+pub(crate) fn plain_upload_sha256(row: &documents::Model) -> bool {
+    row.source == Source::Uploaded.as_str() && !row.sha256.starts_with(SEALED_SHA256)
+}
+
+/// The SHA-256 of `row`'s content, opened with the owner's key when sealed.
+pub fn content_sha256(key: &DataKey, row: &documents::Model) -> Result<String, IntegrityError> {
+    use base64::Engine;
+    let Some(sealed) = row.sha256.strip_prefix(SEALED_SHA256) else {
+        return Ok(row.sha256.clone());
+    };
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(sealed)
+        .map_err(|_| IntegrityError)?;
+    open_field(key, row.owner_id, row.id, SHA256_FIELD, &sealed)
+}
+
+/// How an official checked a document, sealed with the owner's key.
+pub(crate) const VERIFICATION_METHOD_FIELD: &str = "verification_method";
+/// Why an issuer revoked a result, sealed with the owner's key.
+pub const STATUS_REASON_FIELD: &str = "status_reason";
+
+/// How an official checked `row`: sealed, or plain in a row written before it was sealed.
+fn verification_method(
+    key: &DataKey,
+    row: &documents::Model,
+) -> Result<Option<String>, IntegrityError> {
+    match (&row.verification_method_sealed, &row.verification_method) {
+        (Some(sealed), _) => Ok(Some(crate::crypto::open_field(
+            key,
+            row.owner_id,
+            row.id,
+            VERIFICATION_METHOD_FIELD,
+            sealed,
+        )?)),
+        (None, plain) => Ok(plain.clone()),
+    }
 }
 
 /// The issuer's signed push of an issued row, kept sealed with the owner's key (it names the

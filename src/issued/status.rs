@@ -66,7 +66,13 @@ impl IssuedResults {
             // Another issuer's result is as unknown as a missing one.
             .filter(|r| r.issuer_client.as_deref() == Some(client.client_id.as_str()))
             .ok_or(PushError::NotFound)?;
-        let Some(change) = changed(&row, claims.change, now)? else {
+        // The reason is sealed with the owner's key; an erased owner's result is gone.
+        let key = self
+            .owners
+            .data_key(crate::owners::OwnerId(row.owner_id))
+            .await?
+            .ok_or(PushError::NotFound)?;
+        let Some(change) = changed(&key, &row, claims.change, now)? else {
             // Nothing to change (the same statement again, or a revocation that would not bring
             // the one in place forward).
             return view(&code, &row, now);
@@ -98,6 +104,7 @@ fn signed_at(iat: f64, now: DateTime<Utc>) -> Result<DateTime<Utc>, PushError> {
 
 /// The columns `change` sets on `row`; `None` when it would change nothing.
 fn changed(
+    key: &crate::crypto::DataKey,
     row: &document_rows::Model,
     change: Change,
     now: DateTime<Utc>,
@@ -125,7 +132,17 @@ fn changed(
             }
             update.status = Set(Status::Revoked.as_str().to_owned());
             update.status_changed_at = Set(effective_at);
-            update.status_reason = Set(Some(reason.as_str().to_owned()));
+            update.status_reason = Set(None);
+            update.status_reason_sealed = Set(Some(
+                crate::crypto::seal_field(
+                    key,
+                    row.owner_id,
+                    row.id,
+                    crate::documents::STATUS_REASON_FIELD,
+                    reason.as_str(),
+                )
+                .map_err(crate::storage::StoreError::from)?,
+            ));
         }
         Change::ValidUntil { valid_until } => {
             let until = valid_until

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 pub use service::Mandates;
 pub use store::{
-    MandateError, MandateView, NewMandate, active, active_for_person, add, list_for_owner,
-    representative_of, revoke,
+    MandateError, MandateView, NewMandate, active, active_for_person, add, exact_end_of,
+    list_for_owner, representative_of, revoke,
 };
 
 /// What a mandate lets the representative do.

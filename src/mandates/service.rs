@@ -55,7 +55,7 @@ impl Mandates {
 
     /// The mandate `id` if it acts now.
     pub async fn active(&self, id: Uuid) -> Result<Option<mandates::Model>, StoreError> {
-        super::active(&self.db, id, self.clock.now()).await
+        super::active(&self.db, &self.keys, id, self.clock.now()).await
     }
 
     /// The mandates under which `person` may act now.

@@ -2,7 +2,7 @@
 //! on several processes at once: a notice is recorded once per consent or mandate.
 
 use chrono::Duration;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter};
 
 use super::{Kind, Notices, record};
 use crate::owners::OwnerId;
@@ -37,12 +37,28 @@ impl Notices {
             )
             .await?;
         }
-        let ending_mandates = mandates::Entity::find()
+        // A guardianship's plain end is only a bound (the start of the year after its end, which
+        // is sealed): those within a year of it are opened and looked at closer.
+        let sealed_within = Condition::all()
+            .add(mandates::Column::ValidUntilSealed.is_not_null())
+            .add(mandates::Column::ValidUntil.lte(until + Duration::days(366)));
+        let candidates = mandates::Entity::find()
             .filter(mandates::Column::RevokedAt.is_null())
             .filter(mandates::Column::ValidUntil.gt(now))
-            .filter(mandates::Column::ValidUntil.lte(until))
+            .filter(
+                Condition::any()
+                    .add(mandates::Column::ValidUntil.lte(until))
+                    .add(sealed_within),
+            )
             .all(&self.db)
             .await?;
+        let mut ending_mandates = Vec::new();
+        for mandate in candidates {
+            let end = crate::mandates::exact_end_of(&self.db, &self.keys, &mandate).await?;
+            if end.is_some_and(|end| now < end && end <= until) {
+                ending_mandates.push(mandate);
+            }
+        }
         for mandate in &ending_mandates {
             let owner = OwnerId(mandate.owner_id);
             let event = mandate.id.to_string();

@@ -9,7 +9,7 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, Que
 use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
-use crate::crypto::random_token;
+use crate::crypto::{DataKey, IntegrityError, open_field, random_token, seal_field};
 use crate::storage::StoreError;
 use crate::storage::entities::{access_tokens, consents, dpop_proofs, grants, par_requests};
 
@@ -48,7 +48,7 @@ pub async fn push_request(
         state: Set(pushed.state.map(str::to_owned)),
         code_challenge: Set(pushed.code_challenge.to_owned()),
         dpop_jkt: Set(pushed.dpop_jkt.map(str::to_owned)),
-        details: Set(pushed.details),
+        details: Set(seal_details(&handle, &pushed.details)?),
         expires_at: Set(pushed.expires_at),
         used_at: Set(None),
     })
@@ -57,14 +57,51 @@ pub async fn push_request(
     Ok(handle)
 }
 
-/// The pushed request with this handle, answered or not, expired or not (callers decide).
+/// The pushed request with this handle, answered or not, expired or not (callers decide); its
+/// `details` opened.
 pub async fn pushed_request(
     db: &impl ConnectionTrait,
     handle: &str,
 ) -> Result<Option<par_requests::Model>, StoreError> {
-    Ok(par_requests::Entity::find_by_id(hash(handle))
+    let Some(mut request) = par_requests::Entity::find_by_id(hash(handle))
         .one(db)
-        .await?)
+        .await?
+    else {
+        return Ok(None);
+    };
+    request.details = open_details(handle, &request.details)?;
+    Ok(Some(request))
+}
+
+/// A pushed request's `authorization_details` name a procedure, a dossier and a purpose: they are
+/// sealed with a key derived from the handle, which the database does not hold (only its hash),
+/// so they open only for whoever presents the `request_uri`.
+const DETAILS_PURPOSE: &[u8] = b"kho/par-details/v1";
+
+fn seal_details(handle: &str, details: &str) -> Result<String, StoreError> {
+    use base64::Engine;
+    let key = DataKey::from_secret(handle, DETAILS_PURPOSE)?;
+    let sealed = seal_field(&key, Uuid::nil(), Uuid::nil(), "details", details)?;
+    Ok(base64::engine::general_purpose::STANDARD.encode(sealed))
+}
+
+fn open_details(handle: &str, stored: &str) -> Result<String, StoreError> {
+    use base64::Engine;
+    // A request pushed before details were sealed (it lapses within minutes) is plain JSON.
+    if stored.starts_with('[') {
+        return Ok(stored.to_owned());
+    }
+    let sealed = base64::engine::general_purpose::STANDARD
+        .decode(stored)
+        .map_err(|_| IntegrityError)?;
+    let key = DataKey::from_secret(handle, DETAILS_PURPOSE)?;
+    Ok(open_field(
+        &key,
+        Uuid::nil(),
+        Uuid::nil(),
+        "details",
+        &sealed,
+    )?)
 }
 
 /// Marks the pushed request answered; `false` if it already was (single use: whoever marks it

@@ -91,7 +91,7 @@ impl Seals {
             receipt: String::new(),
         };
         if let Some(row) = self.sealed_document(answer.seal.jti).await? {
-            if row.sha256 == answer.seal.sha256 {
+            if self.content_sha256(&row).await? == answer.seal.sha256 {
                 let (status, since) = effective_status(&row, now).map_err(StoreError::from)?;
                 answer.verdict = Verdict::Genuine;
                 answer.status = Some(status);

@@ -18,18 +18,38 @@ use sea_orm::DatabaseConnection;
 
 use crate::clock::Clock;
 use crate::crypto::Signer;
+use crate::owners::Owners;
 
 /// QR seals, holding what they need: the database (seals and the documents they seal), the
-/// store's signer and the clock.
+/// owners' keys (an uploaded document's SHA-256 is sealed), the store's signer and the clock.
 #[derive(Clone, Debug)]
 pub struct Seals {
     db: DatabaseConnection,
+    owners: Owners,
     signer: Signer,
     clock: Clock,
 }
 
 impl Seals {
-    pub fn new(db: DatabaseConnection, signer: Signer, clock: Clock) -> Self {
-        Self { db, signer, clock }
+    pub fn new(db: DatabaseConnection, owners: Owners, signer: Signer, clock: Clock) -> Self {
+        Self {
+            db,
+            owners,
+            signer,
+            clock,
+        }
+    }
+
+    /// The SHA-256 of the content of `row`, a document of a stored seal.
+    async fn content_sha256(
+        &self,
+        row: &crate::storage::entities::documents::Model,
+    ) -> Result<String, crate::storage::StoreError> {
+        let key = self
+            .owners
+            .data_key(crate::owners::OwnerId(row.owner_id))
+            .await?
+            .ok_or(crate::crypto::IntegrityError)?;
+        Ok(crate::documents::content_sha256(&key, row)?)
     }
 }

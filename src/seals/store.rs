@@ -57,7 +57,8 @@ impl Seals {
         }
         let signer = self.signer.key().map_err(StoreError::from)?;
         let now = self.clock.now();
-        let claims = claims_of(&row, kind, self.signer.issuer(), now);
+        let sha256 = self.content_sha256(&row).await?;
+        let claims = claims_of(&row, sha256, kind, self.signer.issuer(), now);
         let seal = seals::Model {
             id: claims.jti,
             document_id: id,
@@ -123,6 +124,7 @@ impl Seals {
 /// agency and dates are what its owner typed, and the official checked the content, not them.
 fn claims_of(
     row: &documents::Model,
+    sha256: String,
     kind: SealKind,
     issuer: &str,
     now: chrono::DateTime<chrono::Utc>,
@@ -134,7 +136,7 @@ fn claims_of(
         iat: now.timestamp(),
         kind,
         result_code: row.result_code.clone().filter(|_| is_issued),
-        sha256: row.sha256.clone(),
+        sha256,
         issuer: row.issuing_agency.clone().filter(|_| is_issued),
         issue_date: row.issue_date.filter(|_| is_issued),
         valid_until: row.valid_until.filter(|_| is_issued),

@@ -49,10 +49,27 @@ pub struct OfficialVerification {
 /// An official acting as themselves, and the case they name (mandatory: it is logged).
 fn official_case(who: &Principal, case_ref: Option<&str>) -> Result<Text, OfficialError> {
     who.require_official()?;
-    case_ref
+    let case = case_ref
         .map(|c| Text::parse(c, "case reference", 128))
         .transpose()?
-        .ok_or(OfficialError::NoCase)
+        .ok_or(OfficialError::NoCase)?;
+    if crate::audit::looks_sealed(case.as_str()) {
+        let why = "it may not begin with `sealed:`";
+        return Err(ParseError::new("case reference", why).into());
+    }
+    Ok(case)
+}
+
+impl Verifier {
+    /// `case`, sealed for `owner`'s log.
+    async fn sealed_case(&self, owner: OwnerId, case: &Text) -> Result<String, OfficialError> {
+        let key = self
+            .owners
+            .data_key(owner)
+            .await?
+            .ok_or(OfficialError::NotFound)?;
+        Ok(crate::audit::seal_case(&key, owner.0, case.as_str()).map_err(StoreError::from)?)
+    }
 }
 
 impl Verifier {
@@ -75,13 +92,9 @@ impl Verifier {
         let (owner, owner_name, document_type) = match &row {
             Some(row) => {
                 let owner = OwnerId(row.owner_id);
-                let entry = Access::by_official(
-                    owner,
-                    who.person,
-                    Action::OfficialVerify,
-                    row.id,
-                    case_ref.as_str(),
-                );
+                let case = self.sealed_case(owner, &case_ref).await?;
+                let entry =
+                    Access::by_official(owner, who.person, Action::OfficialVerify, row.id, &case);
                 self.access_log.append(entry).await?;
                 let who = self.owners.identifier(owner).await?;
                 let name = self.owners.name(owner).await?;
@@ -126,12 +139,13 @@ impl Verifier {
         if view.source != crate::documents::Source::Uploaded {
             return Err(DocumentError::NotEditable.into());
         }
+        let case = self.sealed_case(owner, &case_ref).await?;
         let entry = Access::by_official(
             owner,
             who.person,
             Action::OfficialMarkVerified,
             document,
-            case_ref.as_str(),
+            &case,
         );
         self.access_log.append(entry).await?;
         Ok(self

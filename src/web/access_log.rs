@@ -75,12 +75,14 @@ pub async fn page(
         .then(|| rows.last().map(|r| r.seq))
         .flatten();
     let titles = document_titles(&state, &citizen, &rows).await?;
+    let key = state.owners.data_key(owner).await?;
     let mut people = People::default();
     let mut lines = Vec::new();
-    for row in rows.iter().filter(|r| keep(r, &query)) {
-        let person = people.of(&state, owner, row).await?;
-        let actor = actor_words(&state, tr, row, person).await?;
-        lines.push(line(tr, row, actor, &titles));
+    for row in rows.into_iter().filter(|r| keep(r, &query)) {
+        let row = crate::audit::opened(row, key.as_ref());
+        let person = people.of(&state, owner, &row).await?;
+        let actor = actor_words(&state, tr, &row, person).await?;
+        lines.push(line(tr, &row, actor, &titles));
     }
     Ok(render::ok(&LogPage {
         f: citizen.frame,

@@ -23,6 +23,7 @@ use super::verify_page::verdict_key;
 use crate::app::AppState;
 use crate::error::ApiError;
 use crate::ids::{OwnerIdentifier, ResultCode};
+use crate::owners::OwnerId;
 use crate::verify::{OfficialError, OfficialVerification, Verdict};
 
 /// The answer to a look-up, in words.
@@ -74,17 +75,20 @@ async fn counter_page(
 ) -> Result<CounterPage, PageError> {
     let tr = citizen.tr();
     let rows = crate::audit::by_official(&state.db, citizen.session.person, 20).await?;
-    let history = rows
-        .into_iter()
-        .map(|row| Looked {
+    let mut history = Vec::with_capacity(rows.len());
+    for row in rows {
+        // The case reference is sealed in the owner's log; the official typed it, so sees it.
+        let key = state.owners.data_key(OwnerId(row.owner_id)).await?;
+        let row = crate::audit::opened(row, key.as_ref());
+        history.push(Looked {
             when: tr.logged_at(&row.at),
             what: tr
                 .t(&format!("log-action-{}", row.action))
                 .trim()
                 .to_owned(),
             case_ref: row.case_ref.unwrap_or_default(),
-        })
-        .collect();
+        });
+    }
     Ok(CounterPage {
         f: citizen.frame,
         typed,

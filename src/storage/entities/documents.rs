@@ -30,15 +30,21 @@ pub struct Model {
     /// The issuer's compact JWS over the metadata and the content's SHA-256, kept as provenance:
     /// sealed with the owner's key (it names the owner), base64.
     pub issuer_signature: Option<String>,
-    /// Why the status last changed (a revocation's reason).
+    /// Why the status last changed (a revocation's reason): plain only in rows written before
+    /// it was sealed (`kho serve` seals those).
     pub status_reason: Option<String>,
     /// The official who checked an uploaded document against its original (their identifier,
     /// sealed with the owner's key), when, and how.
     pub verified_by_sealed: Option<Vec<u8>>,
     pub verified_at: Option<DateTimeUtc>,
+    /// Plain only in rows written before it was sealed (`kho serve` seals those).
     pub verification_method: Option<String>,
     /// The `iat` of the last status statement applied: an older one is refused.
     pub status_signed_at: Option<DateTimeUtc>,
+    /// How an official checked the document, sealed with the owner's key.
+    pub verification_method_sealed: Option<Vec<u8>>,
+    /// Why the status last changed (a revocation's reason), sealed with the owner's key.
+    pub status_reason_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

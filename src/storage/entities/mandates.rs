@@ -17,9 +17,14 @@ pub struct Model {
     pub scopes: String,
     pub basis: String,
     pub valid_from: DateTimeUtc,
+    /// When the mandate ends; for a guardianship only a bound no earlier than its end (the
+    /// start of the next year), the end itself being sealed below.
     pub valid_until: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub revoked_at: Option<DateTimeUtc>,
+    /// A guardianship's end — the child's 18th birthday, so their date of birth — sealed with
+    /// the owner's key (RFC 3339).
+    pub valid_until_sealed: Option<Vec<u8>>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
