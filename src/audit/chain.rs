@@ -218,15 +218,38 @@ pub struct BrokenLink {
 /// Checks a whole chain, oldest first: consecutive `seq` from 1, each `prev` the previous
 /// `hash`, each `hash` the hash of its entry.
 pub fn verify_chain(rows: &[Model]) -> Result<(), BrokenLink> {
-    let mut prev = GENESIS.to_owned();
-    let mut seen_v2 = false;
-    for (i, row) in rows.iter().enumerate() {
+    let mut check = ChainCheck::default();
+    rows.iter().try_for_each(|row| check.next(row))
+}
+
+/// A chain checked an entry at a time, oldest first, so that a long log is checked a page at a
+/// time and never held whole.
+#[derive(Debug)]
+pub struct ChainCheck {
+    prev: String,
+    seen_v2: bool,
+    next_seq: i64,
+}
+
+impl Default for ChainCheck {
+    fn default() -> Self {
+        Self {
+            prev: GENESIS.to_owned(),
+            seen_v2: false,
+            next_seq: 1,
+        }
+    }
+}
+
+impl ChainCheck {
+    /// Checks the next entry: it must follow the one before it.
+    pub fn next(&mut self, row: &Model) -> Result<(), BrokenLink> {
         // Version 1 hashes fewer fields: a version 1 entry may not carry the others (they would
         // be unprotected), nor come after version 2 (a downgrade).
         let plausible = match row.version {
-            1 => !seen_v2 && !has_version_2_fields(row),
+            1 => !self.seen_v2 && !has_version_2_fields(row),
             2 => {
-                seen_v2 = true;
+                self.seen_v2 = true;
                 true
             }
             _ => false,
@@ -237,14 +260,13 @@ pub fn verify_chain(rows: &[Model]) -> Result<(), BrokenLink> {
                 reason: "its content was changed",
             });
         }
-        let expected_seq = i64::try_from(i).unwrap_or(i64::MAX) + 1;
-        if row.seq != expected_seq {
+        if row.seq != self.next_seq {
             return Err(BrokenLink {
-                seq: expected_seq,
+                seq: self.next_seq,
                 reason: "an entry is missing or out of order",
             });
         }
-        if row.prev_hash != prev {
+        if row.prev_hash != self.prev {
             return Err(BrokenLink {
                 seq: row.seq,
                 reason: "it does not follow the entry before it",
@@ -256,9 +278,26 @@ pub fn verify_chain(rows: &[Model]) -> Result<(), BrokenLink> {
                 reason: "its content was changed",
             });
         }
-        prev = row.hash.clone();
+        self.prev.clone_from(&row.hash);
+        self.next_seq += 1;
+        Ok(())
     }
-    Ok(())
+}
+
+/// Up to `limit` entries of the owner's chain after `seq`, oldest first.
+pub async fn page_after(
+    db: &impl ConnectionTrait,
+    owner: OwnerId,
+    seq: i64,
+    limit: u64,
+) -> Result<Vec<Model>, StoreError> {
+    Ok(access_log::Entity::find()
+        .filter(access_log::Column::OwnerId.eq(owner.0))
+        .filter(access_log::Column::Seq.gt(seq))
+        .order_by_asc(access_log::Column::Seq)
+        .limit(limit)
+        .all(db)
+        .await?)
 }
 
 fn has_version_2_fields(row: &Model) -> bool {

@@ -12,7 +12,7 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOr
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use super::chain::{BrokenLink, verify_chain};
+use super::chain::{BrokenLink, ChainCheck, page_after, verify_chain};
 use crate::crypto::Signer;
 use crate::owners::OwnerId;
 use crate::storage::StoreError;
@@ -47,18 +47,6 @@ impl From<sea_orm::DbErr> for CheckpointError {
     }
 }
 
-/// The owner's whole chain, oldest first.
-pub async fn whole_chain(
-    db: &DatabaseConnection,
-    owner: OwnerId,
-) -> Result<Vec<Model>, StoreError> {
-    Ok(access_log::Entity::find()
-        .filter(access_log::Column::OwnerId.eq(owner.0))
-        .order_by_asc(access_log::Column::Seq)
-        .all(db)
-        .await?)
-}
-
 async fn latest(
     db: &DatabaseConnection,
     owner: OwnerId,
@@ -78,8 +66,12 @@ pub async fn latest_checkpoint(
     Ok(latest(db, owner).await?.map(|cp| cp.jws))
 }
 
-/// Checks the chain and signs its head (unless the latest checkpoint already covers it).
-/// Returns the latest checkpoint's JWS, or `None` for an empty log.
+/// Entries read at a time when a chain is checked.
+const PAGE: u64 = 1000;
+
+/// Checks the chain — a page at a time, never whole in memory — and signs its head (unless the
+/// latest checkpoint already covers it). Returns the latest checkpoint's JWS, or `None` for an
+/// empty log.
 pub async fn checkpoint(
     db: &DatabaseConnection,
     store: &Signer,
@@ -89,13 +81,49 @@ pub async fn checkpoint(
     // The checkpoint first: a newer one signed meanwhile by another process then only covers
     // fewer entries than read below, never more.
     let previous = latest(db, owner).await?;
-    let rows = whole_chain(db, owner).await?;
-    verify_chain(&rows)?;
-    let signer = store.key().map_err(StoreError::from)?;
-    if let Some(cp) = &previous {
-        check_previous(store, owner, cp, &rows)?;
+    let signed = previous
+        .as_ref()
+        .map(|cp| previous_statement(store, owner, cp))
+        .transpose()?;
+    let mut check = ChainCheck::default();
+    let mut head: Option<Model> = None;
+    let mut at_signed: Option<String> = None;
+    loop {
+        let after = head.as_ref().map_or(0, |h| h.seq);
+        let page = page_after(db, owner, after, PAGE).await?;
+        for row in &page {
+            check.next(row)?;
+            if signed.as_ref().is_some_and(|s| s.seq == row.seq) {
+                at_signed = Some(row.hash.clone());
+            }
+        }
+        match page.into_iter().last() {
+            Some(last) => head = Some(last),
+            None => break,
+        }
     }
-    let Some(head) = rows.last() else {
+    // The latest stored checkpoint must still hold over the chain.
+    if let Some(statement) = &signed {
+        match at_signed {
+            None => {
+                return Err(BrokenLink {
+                    seq: head.as_ref().map_or(0, |h| h.seq) + 1,
+                    reason: "entries the signed checkpoint covers are missing",
+                }
+                .into());
+            }
+            Some(hash) if hash != statement.hash => {
+                return Err(BrokenLink {
+                    seq: statement.seq,
+                    reason: "it does not match the signed checkpoint",
+                }
+                .into());
+            }
+            Some(_) => {}
+        }
+    }
+    let signer = store.key().map_err(StoreError::from)?;
+    let Some(head) = head else {
         return Ok(None);
     };
     // Signed over this very head by the key that signs now: nothing to do. (After a signing
@@ -117,18 +145,17 @@ pub async fn checkpoint(
     let jws = signer
         .sign(CHECKPOINT_TYPE, &statement)
         .map_err(StoreError::from)?;
-    save(db, head, jws.clone(), now).await?;
+    save(db, &head, jws.clone(), now).await?;
     Ok(Some(jws))
 }
 
-/// The latest stored checkpoint `cp` must still hold over `rows`: checked by what the store
-/// signed, not by the row's columns (which anyone with the database can edit).
-fn check_previous(
+/// What the latest stored checkpoint `cp` states, checked by what the store signed, not by the
+/// row's columns (which anyone with the database can edit).
+fn previous_statement(
     store: &Signer,
     owner: OwnerId,
     cp: &audit_checkpoints::Model,
-    rows: &[Model],
-) -> Result<(), CheckpointError> {
+) -> Result<Statement, CheckpointError> {
     let published = store.public_keys().map_err(StoreError::from)?;
     let (statement, _) = verify_statement(&cp.jws, &published).map_err(|_| BrokenLink {
         seq: cp.seq,
@@ -141,7 +168,7 @@ fn check_previous(
         }
         .into());
     }
-    Ok(check_against(rows, statement.seq, &statement.hash)?)
+    Ok(statement)
 }
 
 /// Stores `jws`, the checkpoint of `head`.

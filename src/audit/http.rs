@@ -214,9 +214,14 @@ async fn bundle(
     session
         .may(&access, Action::DownloadAccessLog, Subject::default())
         .await?;
-    let bundle = access_log.bundle(session.owner).await?;
-    let mut response = Json(bundle).into_response();
-    response.headers_mut().insert(
+    let bundle = access_log.bundle_json(session.owner).await?;
+    let mut response = axum::body::Body::from_stream(bundle).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    headers.insert(
         header::CONTENT_DISPOSITION,
         HeaderValue::from_static("attachment; filename=\"kho-access-log.json\""),
     );

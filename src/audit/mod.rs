@@ -32,6 +32,6 @@ pub use chain::{
 };
 pub use checkpoint::{
     BUNDLE_FORMAT, Bundle, BundleError, CHECKPOINT_TYPE, CheckpointError, Verified, checkpoint,
-    checkpoint_all, forget, latest_checkpoint, latest_signed_by, verify_bundle, whole_chain,
+    checkpoint_all, forget, latest_checkpoint, latest_signed_by, verify_bundle,
 };
 pub use service::AccessLog;

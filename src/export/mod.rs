@@ -89,13 +89,13 @@ impl Export {
         if parts.consents {
             self.write_consents(owner, &mut zip).await?;
         }
-        let bundle = self.access_log.bundle(owner).await?;
-        whole(
-            &mut zip,
-            "access-log.json",
-            &serde_json::to_vec_pretty(&bundle)?,
-        )
-        .await?;
+        let mut bundle = self.access_log.bundle_json(owner).await?;
+        let entry = ZipEntryBuilder::new("access-log.json".to_owned().into(), Compression::Stored);
+        let mut writer = zip.write_entry_stream(entry).await?;
+        while let Some(chunk) = bundle.next().await {
+            writer.write_all(&chunk?).await?;
+        }
+        writer.close().await?;
         whole(&mut zip, "README.txt", README.as_bytes()).await?;
         let mut out = zip.close().await?;
         tokio::io::AsyncWriteExt::shutdown(out.get_mut()).await?;

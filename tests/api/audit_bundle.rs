@@ -134,4 +134,59 @@ async fn kho_audit_verify_names_the_first_broken_link(app: TestApp) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("missing"));
 }
 
-on_both_backends!(kho_audit_verify_names_the_first_broken_link);
+/// Finding 6 of the review, second half: a long log is checked, signed and downloaded a page at
+/// a time (1,000 entries to a check, 500 to a bundle's page): 2,600 entries verify across the
+/// pages, and an entry edited on the third page is named.
+async fn a_long_log_is_checked_and_downloaded_page_by_page(app: TestApp) {
+    use kho::audit::{Access, Actor, Context, Outcome};
+    let owner = app.sign_in("035199000123").await;
+    let found = app
+        .state
+        .owners
+        .find(&kho::ids::OwnerIdentifier::parse("035199000123").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    for _ in 0..2600 {
+        let access = Access {
+            owner: found.id,
+            actor: Actor::Portal {
+                client: "portal-x".into(),
+                agency: "000.00.00.H49".into(),
+            },
+            action: "list_documents",
+            document: None,
+            outcome: Outcome::Allowed,
+            detail: None,
+            context: Context::default(),
+        };
+        kho::audit::append(&app.state.db, access, chrono::Utc::now())
+            .await
+            .unwrap();
+    }
+    assert_eq!(app.state.access_log.checkpoint_all().await.unwrap(), 1);
+    let (good, body) = bundle(&app, &owner, "long.json").await;
+    assert_eq!(body["entries"].as_array().unwrap().len(), 2600);
+    let verified = verify(&app, &good).expect("a long log verifies");
+    assert_eq!(verified["summary"]["signed_up_to"], 2600);
+    // An entry on the third page of the check, edited in the database.
+    access_log::Entity::update_many()
+        .col_expr(access_log::Column::Outcome, Expr::value("denied"))
+        .filter(access_log::Column::OwnerId.eq(found.id.0))
+        .filter(access_log::Column::Seq.eq(2345))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    match app.state.access_log.checkpoint(found.id).await {
+        Err(kho::audit::CheckpointError::Broken(broken)) => assert_eq!(broken.seq, 2345),
+        other => panic!("the edit went unnoticed: {other:?}"),
+    }
+    let (edited, _) = bundle(&app, &owner, "long-edited.json").await;
+    let why = verify(&app, &edited).unwrap_err();
+    assert!(why.contains("entry 2345"), "{why}");
+}
+
+on_both_backends!(
+    kho_audit_verify_names_the_first_broken_link,
+    a_long_log_is_checked_and_downloaded_page_by_page
+);
