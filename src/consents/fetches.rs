@@ -14,8 +14,11 @@ use super::store::ConsentError;
 use crate::storage::entities::{consent_documents, consents};
 
 /// A claim this old is from a fetch that never finished nor gave its claim back (a process
-/// stopped mid-stream): the document can be claimed again.
+/// stopped mid-stream): the document can be claimed again. A fetch still streaming renews its
+/// claim well before then ([`RENEW_CLAIM_EVERY`]).
 const STALE_CLAIM_MINUTES: i64 = 10;
+/// How often a fetch still streaming renews its claim.
+pub const RENEW_CLAIM_EVERY: Duration = Duration::minutes(2);
 
 /// Claims the one fetch of `document` under a `once` consent; returns the claim (its time,
 /// which only this fetch holds), or `None` if the document was fetched or a fetch of it is in
@@ -44,6 +47,27 @@ pub async fn try_claim_fetch(
         .exec(db)
         .await?;
     Ok((claimed.rows_affected == 1).then_some(now))
+}
+
+/// Renews the claim `claim` of a fetch still streaming: returns the new claim, or `None` if the
+/// claim is no longer this fetch's (it went stale and another fetch took it).
+pub async fn renew_claim(
+    db: &DatabaseConnection,
+    consent: Uuid,
+    document: Uuid,
+    claim: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, ConsentError> {
+    let now = now.trunc_subsecs(6);
+    let renewed = consent_documents::Entity::update_many()
+        .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
+        .filter(consent_documents::Column::ConsentId.eq(consent))
+        .filter(consent_documents::Column::DocumentId.eq(document))
+        .filter(consent_documents::Column::FetchedAt.is_null())
+        .filter(consent_documents::Column::ClaimedAt.eq(claim))
+        .exec(db)
+        .await?;
+    Ok((renewed.rows_affected == 1).then_some(now))
 }
 
 /// Gives a claimed fetch back when the content did not reach the portal in full — only this

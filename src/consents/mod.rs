@@ -13,7 +13,7 @@ mod view;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use fetches::{mark_fetched, release_fetch, try_claim_fetch};
+pub use fetches::{RENEW_CLAIM_EVERY, mark_fetched, release_fetch, renew_claim, try_claim_fetch};
 pub use receipt::RECEIPT_TYPE;
 pub use store::{ConsentError, NewConsent, find, forget, pending_from};
 pub use view::{Consent, chosen};

@@ -1,7 +1,9 @@
 //! The content of a `once` fetch: when the last byte has been handed to the connection (counted,
 //! since with a known length the server may never ask for the end of the stream), the document
 //! counts as fetched (and the consent as used once every document is); when the stream stops early, the
-//! claim is given back so that the portal can try again.
+//! claim is given back so that the portal can try again. A fetch that streams for long renews
+//! its claim as it goes, so the claim never looks abandoned to a second fetch; should it be lost
+//! all the same, the stream stops rather than deliver a second copy.
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -9,6 +11,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
 use futures_util::Stream;
+use futures_util::future::BoxFuture;
 use futures_util::stream::BoxStream;
 use sea_orm::DatabaseConnection;
 use uuid::Uuid;
@@ -26,6 +29,8 @@ pub struct OnceFetch {
     claim: DateTime<Utc>,
     remaining: u64,
     finished: bool,
+    /// A renewal of the claim under way.
+    renewing: Option<BoxFuture<'static, Result<Option<DateTime<Utc>>, consents::ConsentError>>>,
 }
 
 impl OnceFetch {
@@ -45,6 +50,45 @@ impl OnceFetch {
             claim,
             remaining: size,
             finished: false,
+            renewing: None,
+        }
+    }
+
+    /// Renews the claim when it is due; `Pending` while the renewal runs, an error if the
+    /// claim was lost (the stream must stop), `Ready(Ok)` to go on.
+    fn renew(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), DocumentError>> {
+        if self.renewing.is_none()
+            && !self.finished
+            && self.clock.now() - self.claim >= consents::RENEW_CLAIM_EVERY
+        {
+            let (db, consent, document, claim) =
+                (self.db.clone(), self.consent, self.document, self.claim);
+            let now = self.clock.now();
+            self.renewing = Some(Box::pin(async move {
+                consents::renew_claim(&db, consent, document, claim, now).await
+            }));
+        }
+        let Some(renewing) = self.renewing.as_mut() else {
+            return Poll::Ready(Ok(()));
+        };
+        let renewed = std::task::ready!(renewing.as_mut().poll(cx));
+        self.renewing = None;
+        match renewed {
+            Ok(Some(claim)) => {
+                self.claim = claim;
+                Poll::Ready(Ok(()))
+            }
+            outcome => {
+                if let Err(e) = outcome {
+                    tracing::error!(consent = %self.consent, error = %e, "could not renew a one-time fetch's claim");
+                }
+                // Not ours any more (or unknown): stop, and do not give back a claim that may be
+                // another fetch's.
+                self.finished = true;
+                Poll::Ready(Err(DocumentError::Body(
+                    "the one fetch of this document is no longer this one's".into(),
+                )))
+            }
         }
     }
 }
@@ -53,6 +97,9 @@ impl Stream for OnceFetch {
     type Item = Result<Bytes, DocumentError>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        if let Err(lost) = std::task::ready!(self.renew(cx)) {
+            return Poll::Ready(Some(Err(lost)));
+        }
         let next = self.inner.as_mut().poll_next(cx);
         if let Poll::Ready(Some(Ok(chunk))) = &next {
             let len = chunk.len() as u64;

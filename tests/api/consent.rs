@@ -480,6 +480,74 @@ async fn a_one_time_consent_serves_each_document_once(app: TestApp) {
     assert_eq!(problem_type(after).await, "urn:kho:problem:consent-used");
 }
 
+/// Finding 10 of the review: a fetch under a `once` consent that streams for longer than a
+/// claim lasts (ten minutes) keeps its claim, renewing it as it goes, so a second fetch cannot
+/// take the document over meanwhile and get it a second time.
+async fn a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch(app: TestApp) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    const SIZE: usize = 6 << 20;
+    let owner = app.sign_in(OWNER).await;
+    let big = owner
+        .upload_ok("id-card", "Căn cước", pdf_of_len(SIZE))
+        .await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "once", &[&big]).await;
+    let token = token_of(&granted);
+    let path = format!("/v1/shared/documents/{big}/content");
+    let proof_at = |minutes: i64| {
+        let mut claims = ProofClaims::new("GET", portal.url(&path), Some(&token));
+        claims.iat_offset = minutes * 60;
+        proof(&portal.key, &claims)
+    };
+    // A slow reader: a small receive buffer, so the download cannot finish before it reads.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(4096).unwrap();
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let mut slow = socket.connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: DPoP {token}\r\nDPoP: {}\r\nConnection: close\r\n\r\n",
+        proof_at(0)
+    );
+    slow.write_all(request.as_bytes()).await.unwrap();
+    let mut received = 0_usize;
+    let mut buffer = vec![0_u8; 64 * 1024];
+    let mut read_some = async |slow: &mut tokio::net::TcpStream, at_least: usize| {
+        let mut got = 0;
+        while got < at_least {
+            let n = slow.read(&mut buffer).await.unwrap();
+            assert!(n > 0, "the download stopped early");
+            got += n;
+        }
+        got
+    };
+    received += read_some(&mut slow, 256 * 1024).await;
+    // Twelve minutes pass while the slow reader reads on.
+    for _ in 0..4 {
+        app.state.clock.advance(chrono::Duration::minutes(3));
+        received += read_some(&mut slow, 1 << 20).await;
+    }
+    let second = portal
+        .fetch_with(&app.base, &path, &token, Some(proof_at(12)))
+        .await;
+    assert_eq!(
+        second.status(),
+        StatusCode::FORBIDDEN,
+        "a second fetch while the first still streams"
+    );
+    // The first one completes.
+    loop {
+        let n = slow.read(&mut buffer).await.unwrap();
+        if n == 0 {
+            break;
+        }
+        received += n;
+    }
+    assert!(
+        received > SIZE,
+        "the whole document (and its head) arrived: {received}"
+    );
+}
+
 async fn an_expired_consent_serves_nothing(app: TestApp) {
     let (owner, id_card, ..) = owner_with_documents(&app).await;
     let portal = Portal::register(&app);
@@ -912,6 +980,7 @@ on_both_backends!(
     the_resource_api_wants_the_bound_key_and_a_fresh_proof,
     withdrawn_consent_stops_the_very_next_fetch,
     a_one_time_consent_serves_each_document_once,
+    a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch,
     an_expired_consent_serves_nothing,
     a_token_reaches_no_other_owner,
     the_pushed_request_is_checked_against_the_catalogue,
