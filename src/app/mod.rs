@@ -24,6 +24,8 @@ use crate::{
 
 mod limits;
 mod openapi;
+mod parse_refusals;
+pub use parse_refusals::Peer;
 mod repeated_headers;
 mod state;
 
@@ -164,8 +166,8 @@ pub async fn launch(
         .map(|outbox| tokio::spawn(outbox.run()));
     let app = router(state);
     let served = axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        parse_refusals::ProblemListener::new(listener),
+        app.into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown)
     .await;

@@ -1,8 +1,6 @@
 //! The owner's seals — `GET /v1/me/documents/{id}/seal` (the token), `/seal.svg` and
 //! `/seal.png` (the QR code) — and `POST /v1/verify/seal`, the public online check.
 
-use std::net::SocketAddr;
-
 use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::header;
@@ -129,7 +127,7 @@ struct SealAsk {
     responses((status = 200, body = SealVerification), (status = 400, body = Problem), (status = 429, body = Problem)))]
 async fn check_seal(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
     headers: axum::http::HeaderMap,
     ApiJson(asked): ApiJson<SealAsk>,
 ) -> Result<Response, ApiError> {

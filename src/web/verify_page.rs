@@ -3,8 +3,6 @@
 //! document's status now. In the visitor's language; a refusal says why in words of the
 //! catalogue (never text taken from the seal itself).
 
-use std::net::SocketAddr;
-
 use askama::Template;
 use axum::extract::{ConnectInfo, State};
 use axum::http::StatusCode;
@@ -104,7 +102,7 @@ pub async fn show(f: Frame) -> Response {
 /// Checks the seal the form sent.
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
     headers: axum::http::HeaderMap,
     f: Frame,
     form: Result<Multipart, MultipartRejection>,
@@ -176,7 +174,7 @@ pub async fn submit(
 /// `POST /verify/result`: a result code and the file (hashed here, never kept).
 pub async fn by_result_code(
     State(state): State<AppState>,
-    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
     headers: axum::http::HeaderMap,
     f: Frame,
     form: Result<Multipart, MultipartRejection>,

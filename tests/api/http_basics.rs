@@ -199,7 +199,76 @@ async fn sign_out_ends_the_session(app: TestApp) {
     assert_eq!(owner.get("/v1/me").await.status(), StatusCode::UNAUTHORIZED);
 }
 
+/// Sends `request` as raw bytes and reads the whole answer (the server closes the connection).
+async fn raw(app: &TestApp, request: &[u8]) -> (u16, String, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = app.base.trim_start_matches("http://");
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let answer = String::from_utf8(answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    let status = head[9..12].parse().unwrap();
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+/// Finding 21 of the review: what the HTTP library refuses itself, before any handler — a path
+/// too long, a `Content-Length` of 2^64, negative or given twice, a raw non-ASCII byte in the
+/// path, head fields too large — is a problem like every other refusal.
+async fn requests_the_http_library_refuses_are_problems_too(app: TestApp) {
+    let long_path = format!(
+        "GET /{} HTTP/1.1\r\nHost: x\r\n\r\n",
+        "a".repeat(100 * 1024)
+    );
+    let many_headers = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\n{}\r\n",
+        "X-A: b\r\n".repeat(200)
+    );
+    let cases: Vec<(Vec<u8>, u16, &str)> = vec![
+        (long_path.into_bytes(), 414, "uri-too-long"),
+        (
+            b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: 18446744073709551616\r\n\r\n"
+                .to_vec(),
+            400,
+            "bad-request",
+        ),
+        (
+            b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n".to_vec(),
+            400,
+            "bad-request",
+        ),
+        (
+            b"POST /v1/verify HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}"
+                .to_vec(),
+            400,
+            "bad-request",
+        ),
+        (b"GET /\xff HTTP/1.1\r\nHost: x\r\n\r\n".to_vec(), 400, "bad-request"),
+        (many_headers.into_bytes(), 431, "headers-too-large"),
+    ];
+    for (request, status, slug) in cases {
+        let (got, head, body) = raw(&app, &request).await;
+        assert_eq!(got, status, "{head}");
+        assert!(
+            head.contains("content-type: application/problem+json"),
+            "{head}"
+        );
+        let problem: Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(problem["type"], format!("urn:kho:problem:{slug}"));
+        assert_eq!(problem["status"], status);
+    }
+    // A good request on a connection of its own is served as ever.
+    let (ok, _, body) = raw(
+        &app,
+        b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert_eq!(ok, 200, "{body}");
+}
+
 on_both_backends!(
+    requests_the_http_library_refuses_are_problems_too,
     health_and_readiness_answer,
     the_openapi_document_describes_every_v1_route,
     unknown_routes_and_methods_are_problems,
