@@ -27,7 +27,10 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             o.foreign_keys(true)
                 .busy_timeout(Duration::from_secs(10))
                 .pragma("journal_mode", "WAL")
-                .pragma("synchronous", "NORMAL")
+                // Every commit flushed: a portal's read is answered only after its access-log
+                // row is committed, and that row must survive a power loss ("no log row, no
+                // data"); NORMAL in WAL mode may lose the last commits.
+                .pragma("synchronous", "FULL")
                 // Deleted rows are overwritten with zeros, not left in free pages: erasing an
                 // owner must not leave their wrapped key readable in the file.
                 .pragma("secure_delete", "ON")

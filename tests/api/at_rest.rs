@@ -291,10 +291,32 @@ async fn older_rows_plain_fields_are_sealed_by_the_upkeep(app: TestApp) {
     assert_eq!(after["sha256"], sha256.as_str());
 }
 
+/// What SQLite acknowledged is on disk: every commit is flushed (`synchronous=FULL`), so an
+/// access-log row committed before a read was answered survives a power loss.
+async fn every_sqlite_commit_is_flushed_to_disk(app: TestApp) {
+    if app.backend != Backend::Sqlite {
+        return;
+    }
+    for _ in 0..3 {
+        let row = app
+            .state
+            .db
+            .query_one_raw(Statement::from_string(
+                app.state.db.get_database_backend(),
+                "PRAGMA synchronous",
+            ))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(row.try_get_by_index::<i32>(0).unwrap(), 2, "2 is FULL");
+    }
+}
+
 on_both_backends!(spawn = spawn_app_with_provider; what_others_say_of_a_person_is_not_stored_in_plaintext);
 
 on_both_backends!(
     nothing_is_stored_in_plaintext,
     an_issued_result_and_its_owners_name_are_not_stored_in_plaintext,
-    older_rows_plain_fields_are_sealed_by_the_upkeep
+    older_rows_plain_fields_are_sealed_by_the_upkeep,
+    every_sqlite_commit_is_flushed_to_disk
 );
