@@ -25,6 +25,8 @@ const S3_PART: usize = 5 * 1024 * 1024;
 pub struct Blobs {
     store: Arc<dyn ObjectStore>,
     part_size: usize,
+    /// The directory of a local store (where unfinished blobs are files of their own).
+    local_dir: Option<std::path::PathBuf>,
 }
 
 impl Blobs {
@@ -36,6 +38,7 @@ impl Blobs {
             return Ok(Self {
                 store: Arc::new(store),
                 part_size: S3_PART,
+                local_dir: None,
             });
         }
         let dir = url.strip_prefix("file://").unwrap_or(url);
@@ -47,6 +50,7 @@ impl Blobs {
         Ok(Self {
             store: Arc::new(store),
             part_size: LOCAL_PART,
+            local_dir: Some(std::path::PathBuf::from(dir)),
         })
     }
 
@@ -91,7 +95,11 @@ impl Blobs {
         }
     }
 
-    /// Deletes every blob under `prefix` (an owner's whole store).
+    /// Deletes every blob under `prefix` (an owner's whole store), and in a local store also
+    /// what an upload stopped by a crash left half-written there (`<key>#<n>` files, which
+    /// listing does not show). Returns how many files or blobs it removed. (In S3, an unfinished
+    /// multipart upload is invisible and is removed by the bucket's lifecycle rule; see the
+    /// README.)
     pub async fn delete_prefix(&self, prefix: &str) -> Result<usize, BlobError> {
         let keys: Vec<Path> = self
             .store
@@ -102,7 +110,44 @@ impl Blobs {
         for key in &keys {
             self.delete(key.as_ref()).await?;
         }
-        Ok(keys.len())
+        let Some(dir) = &self.local_dir else {
+            return Ok(keys.len());
+        };
+        let below = dir.join(prefix);
+        let leftovers = tokio::task::spawn_blocking(move || remove_tree(&below))
+            .await
+            .map_err(|e| local_error(std::io::Error::other(e)))?
+            .map_err(local_error)?;
+        Ok(keys.len() + leftovers)
+    }
+}
+
+/// Removes `dir` and everything below it; returns how many files there were (none if `dir` is
+/// already gone).
+fn remove_tree(dir: &std::path::Path) -> std::io::Result<usize> {
+    fn count(dir: &std::path::Path) -> std::io::Result<usize> {
+        let mut files = 0;
+        for entry in std::fs::read_dir(dir)? {
+            let entry = entry?;
+            files += if entry.file_type()?.is_dir() {
+                count(&entry.path())?
+            } else {
+                1
+            };
+        }
+        Ok(files)
+    }
+    match count(dir) {
+        Ok(files) => std::fs::remove_dir_all(dir).map(|()| files),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(0),
+        Err(e) => Err(e),
+    }
+}
+
+fn local_error(source: std::io::Error) -> BlobError {
+    BlobError::Generic {
+        store: "local",
+        source: Box::new(source),
     }
 }
 

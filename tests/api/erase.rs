@@ -88,6 +88,14 @@ async fn after_erase_nothing_of_the_owner_can_be_decrypted(app: TestApp) {
         .unwrap()
         .wrapped;
 
+    // What an upload stopped by a crash leaves behind: a half-written part file (#13).
+    let owners_dir = app.blob_dir().join("owners").join(erased.to_string());
+    let partial = owners_dir
+        .join(uuid::Uuid::now_v7().to_string())
+        .join("v1#3");
+    std::fs::create_dir_all(partial.parent().unwrap()).unwrap();
+    std::fs::write(&partial, vec![7_u8; 4096]).unwrap();
+
     let response = owner
         .client
         .delete(owner.url("/v1/me"))
@@ -98,7 +106,15 @@ async fn after_erase_nothing_of_the_owner_can_be_decrypted(app: TestApp) {
     assert_eq!(response.status(), StatusCode::OK);
     let report: Value = response.json().await.unwrap();
     assert_eq!(report["key_destroyed"], true);
-    assert_eq!(report["blobs_deleted"], 3);
+    assert_eq!(
+        report["blobs_deleted"], 4,
+        "three documents and the partial file"
+    );
+    assert!(
+        !owners_dir.exists(),
+        "nothing of the owner's is left under the blob directory"
+    );
+    assert!(neighbours_blob.exists(), "the neighbour's blob stays");
 
     assert!(
         !any_key_in_the_database_opens(&app, &saved).await,
