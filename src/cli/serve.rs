@@ -22,8 +22,19 @@ pub async fn run(settings: Settings) -> Result<(), Box<dyn std::error::Error>> {
 /// idempotent).
 async fn upkeep(state: AppState) {
     let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+    // Blobs no document refers to are looked for at start and then daily (it lists them all).
+    const SWEEP_EVERY_TICKS: u32 = 144;
+    let mut ticks: u32 = 0;
     loop {
         every.tick().await;
+        if ticks.is_multiple_of(SWEEP_EVERY_TICKS) {
+            match state.documents.sweep_orphans().await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(blobs = n, "removed blobs no document refers to"),
+                Err(e) => tracing::warn!(error = %e, "could not sweep orphan blobs"),
+            }
+        }
+        ticks = ticks.wrapping_add(1);
         match state.sessions.purge_expired().await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "purged ended sessions"),

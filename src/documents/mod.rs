@@ -6,6 +6,7 @@ mod download;
 pub mod http;
 mod legacy;
 mod model;
+mod orphans;
 mod results;
 mod service;
 mod store;
@@ -18,6 +19,7 @@ pub use model::{
     Corrections, DocumentList, DocumentView, IssuedBy, NewDocument, Provenance, Source, Status,
     Verification,
 };
+pub use orphans::ORPHAN_GRACE;
 pub use service::{DocumentError, rows_by_ids};
 pub use store::ListFilter;
 pub use upload::{BodyError, Destination};

@@ -122,6 +122,72 @@ impl Blobs {
     }
 }
 
+impl Blobs {
+    /// The blobs under `prefix` last written before `before`.
+    pub async fn written_before(
+        &self,
+        prefix: &str,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, BlobError> {
+        self.store
+            .list(Some(&Path::from(prefix)))
+            .try_filter(|meta| std::future::ready(meta.last_modified < before))
+            .map_ok(|meta| meta.location.to_string())
+            .try_collect()
+            .await
+    }
+
+    /// In a local store, removes the half-written files of uploads stopped by a crash under
+    /// `prefix` (`<key>#<n>`, which listing does not show) last written before `before`;
+    /// returns their keys. An S3 bucket's lifecycle rule does this there.
+    pub async fn remove_unfinished(
+        &self,
+        prefix: &str,
+        before: chrono::DateTime<chrono::Utc>,
+    ) -> Result<Vec<String>, BlobError> {
+        let Some(dir) = self.local_dir.clone() else {
+            return Ok(Vec::new());
+        };
+        let root = dir.join(prefix);
+        let before = std::time::SystemTime::from(before);
+        tokio::task::spawn_blocking(move || {
+            let mut removed = Vec::new();
+            remove_unfinished_below(&dir, &root, before, &mut removed)?;
+            Ok(removed)
+        })
+        .await
+        .map_err(|e| local_error(std::io::Error::other(e)))?
+        .map_err(local_error)
+    }
+}
+
+fn remove_unfinished_below(
+    base: &std::path::Path,
+    dir: &std::path::Path,
+    before: std::time::SystemTime,
+    removed: &mut Vec<String>,
+) -> std::io::Result<()> {
+    let entries = match std::fs::read_dir(dir) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        other => other?,
+    };
+    for entry in entries {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            remove_unfinished_below(base, &path, before, removed)?;
+            continue;
+        }
+        let unfinished = entry.file_name().to_string_lossy().contains('#');
+        if unfinished && entry.metadata()?.modified()? < before {
+            std::fs::remove_file(&path)?;
+            let key = path.strip_prefix(base).unwrap_or(&path);
+            removed.push(key.to_string_lossy().into_owned());
+        }
+    }
+    Ok(())
+}
+
 /// Removes `dir` and everything below it; returns how many files there were (none if `dir` is
 /// already gone).
 fn remove_tree(dir: &std::path::Path) -> std::io::Result<usize> {

@@ -266,7 +266,35 @@ async fn an_erasure_stopped_after_the_key_is_finished_at_the_next_sign_in(app: T
     );
 }
 
+/// Blobs no document refers to — a row deleted whose blob was not, an upload stopped half-way —
+/// are removed by the periodic sweep once older than any upload takes; documents keep theirs.
+async fn blobs_no_document_refers_to_are_swept_after_a_day(app: TestApp) {
+    let owner = app.sign_in("035199000123").await;
+    let kept = owner.upload_ok("other", "giữ", pdf_of_len(5000)).await;
+    let kept_blob = app.blob_of(&kept);
+    let owner_dir = kept_blob.parent().unwrap().parent().unwrap().to_owned();
+    let orphan = owner_dir.join(uuid::Uuid::now_v7().to_string()).join("v1");
+    let partial = owner_dir
+        .join(uuid::Uuid::now_v7().to_string())
+        .join("v1#2");
+    for file in [&orphan, &partial] {
+        std::fs::create_dir_all(file.parent().unwrap()).unwrap();
+        std::fs::write(file, vec![1_u8; 2048]).unwrap();
+    }
+    assert_eq!(
+        app.state.documents.sweep_orphans().await.unwrap(),
+        0,
+        "not while an upload could still be writing them"
+    );
+    app.state.clock.advance(chrono::Duration::days(2));
+    assert_eq!(app.state.documents.sweep_orphans().await.unwrap(), 2);
+    assert!(!orphan.exists() && !partial.exists());
+    assert!(kept_blob.exists());
+    assert_eq!(app.state.documents.sweep_orphans().await.unwrap(), 0);
+}
+
 on_both_backends!(
+    blobs_no_document_refers_to_are_swept_after_a_day,
     after_erase_nothing_of_the_owner_can_be_decrypted,
     the_operator_erases_an_owner_with_the_cli,
     an_erasure_stopped_after_the_key_is_finished_at_the_next_sign_in
