@@ -84,10 +84,12 @@ impl AccessLog {
         opening.pop();
         opening.push_str(",\"entries\":[");
         let db = self.db.clone();
-        let pages = stream::try_unfold(Some(0_i64), move |after| {
+        // The state: the last entry written (`None` once the closing bracket is out), and whether
+        // an entry was written yet (a broken chain may not start at 1).
+        let pages = stream::try_unfold(Some((0_i64, true)), move |state| {
             let db = db.clone();
             async move {
-                let Some(after) = after else {
+                let Some((after, first)) = state else {
                     return Ok(None);
                 };
                 let page = page_after(&db, owner, after, BUNDLE_PAGE).await?;
@@ -95,15 +97,15 @@ impl AccessLog {
                     return Ok(Some((Bytes::from_static(b"]}"), None)));
                 };
                 let mut bytes = Vec::new();
-                for row in &page {
-                    if row.seq > 1 {
+                for (i, row) in page.iter().enumerate() {
+                    if !(first && i == 0) {
                         bytes.push(b',');
                     }
                     // An entry is strings, numbers and ids: it always serialises.
                     serde_json::to_writer(&mut bytes, row)
                         .map_err(|_| crate::crypto::IntegrityError)?;
                 }
-                Ok(Some((Bytes::from(bytes), Some(last))))
+                Ok(Some((Bytes::from(bytes), Some((last, false)))))
             }
         });
         Ok(stream::once(async move { Ok(Bytes::from(opening)) })

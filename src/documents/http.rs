@@ -210,6 +210,8 @@ pub(crate) fn last_file(
 pub(crate) async fn drain(mut field: Field, mut rest: Multipart) {
     loop {
         while let Ok(Some(_)) = field.chunk().await {}
+        // A field still held makes the next one refused.
+        drop(field);
         match rest.next_field().await {
             Ok(Some(next)) => field = next,
             _ => return,

@@ -35,7 +35,9 @@ pub enum DocumentError {
     HashMismatch,
     #[error("a document with this result code is already stored")]
     DuplicateResult,
-    #[error("the owner's store was created while this document was being read: send it again")]
+    #[error(
+        "the owner's store was created or forgotten while this document was being read: send it again"
+    )]
     OwnerCreatedMeanwhile,
     #[error(transparent)]
     Store(#[from] StoreError),

@@ -149,13 +149,17 @@ impl Documents {
         supersedes: Option<Uuid>,
     ) -> Result<(), DocumentError> {
         let txn = self.db.begin().await?;
-        if let Some(new) = new_owner
-            && !crate::owners::insert_new(&txn, new).await?
-        {
+        let owner = OwnerId(*row.owner_id.as_ref());
+        let store_there = match new_owner {
+            Some(new) => crate::owners::insert_new(&txn, new).await?,
+            // Under the owner's lock: a store forgotten meanwhile (see `owners::unused`) is
+            // told apart from a failure, and the sender asked to send again.
+            None => crate::audit::lock_owner(&txn, owner).await?,
+        };
+        if !store_there {
             txn.rollback().await?;
             return Err(DocumentError::OwnerCreatedMeanwhile);
         }
-        let owner = OwnerId(*row.owner_id.as_ref());
         let now = *row.created_at.as_ref();
         let issued = row.issuer_client.as_ref().is_some();
         let id = *row.id.as_ref();

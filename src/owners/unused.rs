@@ -1,7 +1,8 @@
 //! Stores nobody uses. A portal's request (CIBA) naming an identifier Kho has never seen makes a
 //! store for it, so that the answer never tells the portal whether someone uses Kho. A store
 //! that, a day later, still holds nothing of anyone's — no document, no request waiting or
-//! answered, no mandate either way, no access-log entry, no e-mail address, no session — is
+//! answered, no mandate either way, no access-log entry (of its own, or naming its person), no
+//! e-mail address, no session — is
 //! forgotten, so that requests naming made-up identifiers cannot fill the database.
 
 use chrono::{DateTime, Duration, Utc};
@@ -95,6 +96,12 @@ fn holds_nothing(now: DateTime<Utc>) -> Condition {
         .from(access_log::Entity)
         .and_where(Expr::col((access_log::Entity, access_log::Column::OwnerId)).eq(owner()))
         .to_owned();
+    // An official's store names them in the logs of the citizens whose documents they checked.
+    let named_in_a_log = Query::select()
+        .expr(Expr::val(1))
+        .from(access_log::Entity)
+        .and_where(Expr::col((access_log::Entity, access_log::Column::ActorPerson)).eq(owner()))
+        .to_owned();
     let contact = Query::select()
         .expr(Expr::val(1))
         .from(owner_contacts::Entity)
@@ -115,6 +122,7 @@ fn holds_nothing(now: DateTime<Utc>) -> Condition {
         .add(none_in(mandates_given))
         .add(none_in(mandates_held))
         .add(none_in(logged))
+        .add(none_in(named_in_a_log))
         .add(none_in(contact))
         .add(none_in(session))
 }

@@ -178,11 +178,26 @@ fn remove_unfinished_below(
             remove_unfinished_below(base, &path, before, removed)?;
             continue;
         }
-        let unfinished = entry.file_name().to_string_lossy().contains('#');
-        if unfinished && entry.metadata()?.modified()? < before {
-            std::fs::remove_file(&path)?;
-            let key = path.strip_prefix(base).unwrap_or(&path);
-            removed.push(key.to_string_lossy().into_owned());
+        if !entry.file_name().to_string_lossy().contains('#') {
+            continue;
+        }
+        // Another process sweeping at the same time may have removed it already.
+        let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+        let old = match entry.metadata().and_then(|m| m.modified()) {
+            Ok(modified) => modified < before,
+            Err(e) if gone(&e) => continue,
+            Err(e) => return Err(e),
+        };
+        if !old {
+            continue;
+        }
+        match std::fs::remove_file(&path) {
+            Ok(()) => {
+                let key = path.strip_prefix(base).unwrap_or(&path);
+                removed.push(key.to_string_lossy().into_owned());
+            }
+            Err(e) if gone(&e) => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(())

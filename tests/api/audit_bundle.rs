@@ -184,6 +184,18 @@ async fn a_long_log_is_checked_and_downloaded_page_by_page(app: TestApp) {
     let (edited, _) = bundle(&app, &owner, "long-edited.json").await;
     let why = verify(&app, &edited).unwrap_err();
     assert!(why.contains("entry 2345"), "{why}");
+    // With its first entry deleted, the log still downloads as a bundle (valid JSON) that
+    // names the break.
+    access_log::Entity::delete_many()
+        .filter(access_log::Column::OwnerId.eq(found.id.0))
+        .filter(access_log::Column::Seq.eq(1))
+        .exec(&app.state.db)
+        .await
+        .unwrap();
+    let (headless, body) = bundle(&app, &owner, "long-headless.json").await;
+    assert_eq!(body["entries"].as_array().unwrap().len(), 2599);
+    let why = verify(&app, &headless).unwrap_err();
+    assert!(why.contains("entry 1"), "{why}");
 }
 
 on_both_backends!(

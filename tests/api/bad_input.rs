@@ -196,7 +196,9 @@ async fn malformed_metadata_is_refused_before_any_content_is_stored(app: TestApp
     let file_twice = form(&[("type", "other"), ("title", "x")], doc()).part("file", pdf());
     let response = post_form(&owner, file_twice).await;
     assert_problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
-    let field_after_file = form(&[("type", "other"), ("title", "x")], doc()).text("number", "1");
+    let field_after_file = form(&[("type", "other"), ("title", "x")], doc())
+        .text("number", "1")
+        .text("valid_until", "2030-01-01");
     let response = post_form(&owner, field_after_file).await;
     assert_problem(response, StatusCode::BAD_REQUEST, "bad-request").await;
     let not_multipart = owner

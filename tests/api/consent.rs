@@ -708,7 +708,9 @@ async fn more_redemptions_at_once_than_pool_connections_all_complete(app: TestAp
         "{redeemed:?}"
     );
     assert!(
-        started.elapsed() < std::time::Duration::from_secs(8),
+        // Well under the pool's 30 s acquire timeout, where a stall ends; loose enough for a
+        // busy CI machine (Argon2 and every commit's flush run in a debug build).
+        started.elapsed() < std::time::Duration::from_secs(20),
         "took {:?}",
         started.elapsed()
     );
