@@ -64,6 +64,11 @@ async fn upkeep(state: AppState) {
             Ok(n) => tracing::info!(documents = n, "sealed plain personal fields of older rows"),
             Err(e) => tracing::warn!(error = %e, "could not seal older rows' plain fields"),
         }
+        match state.mandates.seal_plain_ends().await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(mandates = n, "sealed the ends of older guardianships"),
+            Err(e) => tracing::warn!(error = %e, "could not seal older guardianships' ends"),
+        }
         match crate::oauth::handles::purge_expired(&state.db, state.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(

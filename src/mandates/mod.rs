@@ -2,6 +2,7 @@
 //! parent or guardian, anyone through an authorised person. A mandate has scopes, dates and a
 //! basis; it is re-checked on every request, and a guardianship ends by itself at majority.
 
+mod ends;
 pub mod http;
 mod service;
 mod store;
@@ -11,10 +12,11 @@ use std::fmt;
 use chrono::{DateTime, FixedOffset, Months, NaiveDate, TimeZone, Utc};
 use serde::Serialize;
 
+pub use ends::{exact_end_of, seal_plain_guardianship_ends};
 pub use service::Mandates;
 pub use store::{
-    MandateError, MandateView, NewMandate, active, active_for_person, add, exact_end_of,
-    list_for_owner, representative_of, revoke,
+    MandateError, MandateView, NewMandate, active, active_for_person, add, list_for_owner,
+    representative_of, revoke,
 };
 
 /// What a mandate lets the representative do.

@@ -35,6 +35,12 @@ impl Mandates {
         }
     }
 
+    /// Seals the ends of guardianships recorded before their end was sealed (see
+    /// [`super::seal_plain_guardianship_ends`]).
+    pub async fn seal_plain_ends(&self) -> Result<u64, StoreError> {
+        super::seal_plain_guardianship_ends(&self.db, &self.keys).await
+    }
+
     /// Records a mandate (see [`super::add`]).
     pub async fn add(&self, mandate: NewMandate) -> Result<Uuid, MandateError> {
         super::add(&self.db, &self.keys, &self.blobs, mandate, self.clock.now()).await

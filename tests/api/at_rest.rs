@@ -312,11 +312,68 @@ async fn every_sqlite_commit_is_flushed_to_disk(app: TestApp) {
     }
 }
 
+/// A guardianship recorded before its end was sealed gets it sealed by the upkeep.
+async fn an_older_guardianships_end_is_sealed_by_the_upkeep(app: TestApp) {
+    use kho::storage::entities::mandates;
+    use sea_orm::{ActiveValue::Set, EntityTrait};
+    let out = app.kho(&[
+        "mandate",
+        "add",
+        "--owner",
+        "001212000042",
+        "--representative",
+        "035199000123",
+        "--kind",
+        "guardian",
+        "--scope",
+        "read",
+        "--basis",
+        "birth-certificate",
+        "--child-born",
+        "2012-05-17",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let row = mandates::Entity::find()
+        .one(&app.state.db)
+        .await
+        .unwrap()
+        .unwrap();
+    let end: chrono::DateTime<chrono::Utc> = "2030-05-16T17:00:00Z".parse().unwrap();
+    // As an older version wrote it: the exact end in plain, nothing sealed.
+    mandates::Entity::update(mandates::ActiveModel {
+        id: Set(row.id),
+        valid_until: Set(Some(end)),
+        valid_until_sealed: Set(None),
+        ..Default::default()
+    })
+    .exec(&app.state.db)
+    .await
+    .unwrap();
+    assert!(
+        contains(&everything_at_rest(&app).await, b"2030-05-16"),
+        "the scan sees it"
+    );
+    assert_eq!(app.state.mandates.seal_plain_ends().await.unwrap(), 1);
+    assert_eq!(app.state.mandates.seal_plain_ends().await.unwrap(), 0);
+    assert!(!contains(&everything_at_rest(&app).await, b"2030-05-16"));
+    let listed: serde_json::Value = serde_json::from_slice(
+        &app.kho(&["mandate", "list", "--owner", "001212000042"])
+            .stdout,
+    )
+    .unwrap();
+    assert_eq!(listed[0]["valid_until"], "2030-05-16T17:00:00Z");
+}
+
 on_both_backends!(spawn = spawn_app_with_provider; what_others_say_of_a_person_is_not_stored_in_plaintext);
 
 on_both_backends!(
     nothing_is_stored_in_plaintext,
     an_issued_result_and_its_owners_name_are_not_stored_in_plaintext,
     older_rows_plain_fields_are_sealed_by_the_upkeep,
-    every_sqlite_commit_is_flushed_to_disk
+    every_sqlite_commit_is_flushed_to_disk,
+    an_older_guardianships_end_is_sealed_by_the_upkeep
 );
