@@ -65,6 +65,34 @@ async fn everything_at_rest(app: &TestApp) -> Vec<u8> {
     all
 }
 
+/// A guardianship of `CHILD`, born on 17 May 2012: it ends at 00:00 on 17 May 2030 in Vietnam
+/// (`2030-05-16T17:00:00Z`).
+const CHILD: &str = "001212000042";
+
+fn add_guardianship(app: &TestApp) {
+    let out = app.kho(&[
+        "mandate",
+        "add",
+        "--owner",
+        CHILD,
+        "--representative",
+        "035199000123",
+        "--kind",
+        "guardian",
+        "--scope",
+        "read",
+        "--basis",
+        "birth-certificate",
+        "--child-born",
+        "2012-05-17",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
@@ -196,27 +224,7 @@ async fn what_others_say_of_a_person_is_not_stored_in_plaintext(app: TestApp) {
     );
 
     // A guardianship of a child born on 17 May 2012 ends at 00:00 on 17 May 2030 in Vietnam.
-    let out = app.kho(&[
-        "mandate",
-        "add",
-        "--owner",
-        "001212000042",
-        "--representative",
-        "035199000123",
-        "--kind",
-        "guardian",
-        "--scope",
-        "read",
-        "--basis",
-        "birth-certificate",
-        "--child-born",
-        "2012-05-17",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    add_guardianship(&app);
 
     let at_rest = everything_at_rest(&app).await;
     for secret in [METHOD, CASE, REASON, PURPOSE, "2030-05-16", &note_sha256] {
@@ -236,11 +244,8 @@ async fn what_others_say_of_a_person_is_not_stored_in_plaintext(app: TestApp) {
     assert_eq!(mine["provenance"]["method"], METHOD);
     let log: serde_json::Value = owner.get("/v1/me/access-log").await.json().await.unwrap();
     assert_eq!(log["entries"][0]["case"], CASE);
-    let listed: serde_json::Value = serde_json::from_slice(
-        &app.kho(&["mandate", "list", "--owner", "001212000042"])
-            .stdout,
-    )
-    .unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_slice(&app.kho(&["mandate", "list", "--owner", CHILD]).stdout).unwrap();
     assert_eq!(listed[0]["valid_until"], "2030-05-16T17:00:00Z");
 }
 
@@ -316,27 +321,7 @@ async fn every_sqlite_commit_is_flushed_to_disk(app: TestApp) {
 async fn an_older_guardianships_end_is_sealed_by_the_upkeep(app: TestApp) {
     use kho::storage::entities::mandates;
     use sea_orm::{ActiveValue::Set, EntityTrait};
-    let out = app.kho(&[
-        "mandate",
-        "add",
-        "--owner",
-        "001212000042",
-        "--representative",
-        "035199000123",
-        "--kind",
-        "guardian",
-        "--scope",
-        "read",
-        "--basis",
-        "birth-certificate",
-        "--child-born",
-        "2012-05-17",
-    ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    add_guardianship(&app);
     let row = mandates::Entity::find()
         .one(&app.state.db)
         .await
@@ -360,11 +345,8 @@ async fn an_older_guardianships_end_is_sealed_by_the_upkeep(app: TestApp) {
     assert_eq!(app.state.mandates.seal_plain_ends().await.unwrap(), 1);
     assert_eq!(app.state.mandates.seal_plain_ends().await.unwrap(), 0);
     assert!(!contains(&everything_at_rest(&app).await, b"2030-05-16"));
-    let listed: serde_json::Value = serde_json::from_slice(
-        &app.kho(&["mandate", "list", "--owner", "001212000042"])
-            .stdout,
-    )
-    .unwrap();
+    let listed: serde_json::Value =
+        serde_json::from_slice(&app.kho(&["mandate", "list", "--owner", CHILD]).stdout).unwrap();
     assert_eq!(listed[0]["valid_until"], "2030-05-16T17:00:00Z");
 }
 
