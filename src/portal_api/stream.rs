@@ -133,7 +133,19 @@ impl Drop for OnceFetch {
         }
         let (db, consent, document, claim) =
             (self.db.clone(), self.consent, self.document, self.claim);
+        // A renewal under way may move the claim on: give back whichever claim it leaves.
+        let renewing = self.renewing.take();
         tokio::spawn(async move {
+            let claim = match renewing {
+                Some(renewing) => match renewing.await {
+                    Ok(Some(renewed)) => renewed,
+                    // Taken over by another fetch: nothing of this one's to give back.
+                    Ok(None) => return,
+                    // Not renewed: the old claim is still this fetch's, if anything is.
+                    Err(_) => claim,
+                },
+                None => claim,
+            };
             if let Err(e) = consents::release_fetch(&db, consent, document, claim).await {
                 tracing::error!(%consent, error = %e, "could not release an interrupted fetch");
             }
