@@ -29,24 +29,11 @@ pub async fn try_claim_fetch(
     document: Uuid,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ConsentError> {
-    // Microseconds: what every database stores, so the claim compares equal when read back.
-    let now = now.trunc_subsecs(6);
-    let claimed = consent_documents::Entity::update_many()
-        .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
-        .filter(consent_documents::Column::ConsentId.eq(consent))
-        .filter(consent_documents::Column::DocumentId.eq(document))
-        .filter(consent_documents::Column::FetchedAt.is_null())
-        .filter(
-            sea_orm::Condition::any()
-                .add(consent_documents::Column::ClaimedAt.is_null())
-                .add(
-                    consent_documents::Column::ClaimedAt
-                        .lt(now - Duration::minutes(STALE_CLAIM_MINUTES)),
-                ),
-        )
-        .exec(db)
-        .await?;
-    Ok((claimed.rows_affected == 1).then_some(now))
+    let stale = now - Duration::minutes(STALE_CLAIM_MINUTES);
+    let free = sea_orm::Condition::any()
+        .add(consent_documents::Column::ClaimedAt.is_null())
+        .add(consent_documents::Column::ClaimedAt.lt(stale));
+    set_claim(db, consent, document, free, now).await
 }
 
 /// Renews the claim `claim` of a fetch still streaming: returns the new claim, or `None` if the
@@ -58,16 +45,30 @@ pub async fn renew_claim(
     claim: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ConsentError> {
+    let ours = sea_orm::Condition::all().add(consent_documents::Column::ClaimedAt.eq(claim));
+    set_claim(db, consent, document, ours, now).await
+}
+
+/// Sets the claim of an unfetched `document` to `now` where `only_if` holds; returns the claim,
+/// or `None` if nothing matched.
+async fn set_claim(
+    db: &impl ConnectionTrait,
+    consent: Uuid,
+    document: Uuid,
+    only_if: sea_orm::Condition,
+    now: DateTime<Utc>,
+) -> Result<Option<DateTime<Utc>>, ConsentError> {
+    // Microseconds: what every database stores, so the claim compares equal when read back.
     let now = now.trunc_subsecs(6);
-    let renewed = consent_documents::Entity::update_many()
+    let set = consent_documents::Entity::update_many()
         .col_expr(consent_documents::Column::ClaimedAt, Expr::value(now))
         .filter(consent_documents::Column::ConsentId.eq(consent))
         .filter(consent_documents::Column::DocumentId.eq(document))
         .filter(consent_documents::Column::FetchedAt.is_null())
-        .filter(consent_documents::Column::ClaimedAt.eq(claim))
+        .filter(only_if)
         .exec(db)
         .await?;
-    Ok((renewed.rows_affected == 1).then_some(now))
+    Ok((set.rows_affected == 1).then_some(now))
 }
 
 /// Gives a claimed fetch back when the content did not reach the portal in full — only this
