@@ -7,6 +7,7 @@ pub mod cli; // the `kho` command line
 pub mod clients; // OAuth clients (portals, issuers): register, authenticate
 pub mod clock; // the one source of "now", adjustable in tests
 pub mod config; // typed settings from defaults, a TOML file and KHO_* variables
+pub mod connection; // whether a response reached the other end: connections watched until acknowledged
 pub mod consents; // portals ask, owners decide: consent records, receipts, withdrawal
 pub mod crypto; // key ring, per-owner data keys, sealed segments and fields, blind indexes
 pub mod documents; // owners' documents: upload, list, download, delete
@@ -22,8 +23,8 @@ pub mod mandates; // acting for someone else: representatives, guardians, author
 pub mod notices; // what owners are told, in the app and by e-mail through an outbox
 pub mod oauth; // Kho as an OAuth authorization server for portals: PAR, consent, DPoP tokens, CIBA
 pub mod owners; // owners' stores: creation, data keys, rotation, erasure
-pub mod portal_api;
-pub mod queue; // costly work a few at a time, behind a bounded queue // the portal resource API, under a DPoP-bound consent token
+pub mod portal_api; // the portal resource API, under a DPoP-bound consent token
+pub mod queue; // costly work a few at a time, behind a bounded queue
 pub mod seals; // QR seals: signed tokens anyone can check offline, and online for the status
 pub mod storage; // the database and the blob store
 pub mod telemetry; // structured logging

@@ -110,7 +110,7 @@ fn too_many(wait: u64) -> Response {
 /// Limits the OAuth endpoints and the sign-in routes per client.
 pub async fn limit_requests(
     State(limits): State<Arc<Limits>>,
-    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
+    ConnectInfo(crate::app::Peer(peer, _)): ConnectInfo<crate::app::Peer>,
     request: Request,
     next: Next,
 ) -> Response {

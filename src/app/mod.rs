@@ -23,9 +23,10 @@ use crate::{
 };
 
 mod limits;
+mod listener;
 mod openapi;
 mod parse_refusals;
-pub use parse_refusals::Peer;
+pub use listener::Peer;
 mod repeated_headers;
 mod state;
 
@@ -166,7 +167,7 @@ pub async fn launch(
         .map(|outbox| tokio::spawn(outbox.run()));
     let app = router(state);
     let served = axum::serve(
-        parse_refusals::ProblemListener::new(listener),
+        listener::KhoListener::new(listener),
         app.into_make_service_with_connect_info::<Peer>(),
     )
     .with_graceful_shutdown(shutdown)

@@ -11,44 +11,6 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::{TcpListener, TcpStream};
-
-/// The listener Kho serves on: a TCP listener whose connections answer hyper's own refusals
-/// with a problem.
-pub struct ProblemListener(TcpListener);
-
-impl ProblemListener {
-    pub fn new(listener: TcpListener) -> Self {
-        Self(listener)
-    }
-}
-
-impl axum::serve::Listener for ProblemListener {
-    type Io = ProblemIo<TcpStream>;
-    type Addr = std::net::SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        let (io, addr) = axum::serve::Listener::accept(&mut self.0).await;
-        (ProblemIo::new(io), addr)
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        self.0.local_addr()
-    }
-}
-
-/// The address a connection comes from (the TCP peer: a proxy, for a request that came
-/// through one; see `limits.rs`).
-#[derive(Debug, Clone, Copy)]
-pub struct Peer(pub std::net::SocketAddr);
-
-impl axum::extract::connect_info::Connected<axum::serve::IncomingStream<'_, ProblemListener>>
-    for Peer
-{
-    fn connect_info(stream: axum::serve::IncomingStream<'_, ProblemListener>) -> Self {
-        Self(*stream.remote_addr())
-    }
-}
 
 /// A connection whose writes of hyper's bodyless refusals become problems.
 pub struct ProblemIo<IO> {
@@ -60,6 +22,11 @@ pub struct ProblemIo<IO> {
 impl<IO> ProblemIo<IO> {
     pub fn new(io: IO) -> Self {
         Self { io, pending: None }
+    }
+
+    /// The connection underneath.
+    pub fn inner(&self) -> &IO {
+        &self.io
     }
 }
 

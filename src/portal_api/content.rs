@@ -1,5 +1,5 @@
 //! A consented document's content for an admitted download: decrypted as it streams, and under
-//! a `once` consent counted as fetched only when its last byte has been handed over — or the
+//! a `once` consent counted as fetched only when the portal has received its last byte — or the
 //! claim given back when the download cannot start.
 
 use bytes::Bytes;
@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::stream::OnceFetch;
 use super::{Admission, Caller, Refusal};
+use crate::connection::Delivery;
 use crate::consents;
 use crate::documents::{DocumentError, DocumentView};
 
@@ -21,12 +22,13 @@ pub struct Content {
 
 impl Admission {
     /// The content of document `id`, admitted for `caller` with the `once` claim it holds, if
-    /// any.
+    /// any, to stream on the connection watched by `delivery`.
     pub async fn content(
         &self,
         caller: &Caller,
         id: Uuid,
         once: Option<DateTime<Utc>>,
+        delivery: Option<Delivery>,
     ) -> Result<Content, Refusal> {
         let consent = caller.consent.id;
         let download = match self.documents.download(caller.owner, id).await {
@@ -50,7 +52,7 @@ impl Admission {
         let body = match once {
             Some(claim) => {
                 let (db, clock) = (self.db.clone(), self.clock.clone());
-                OnceFetch::new(body, db, clock, (consent, id, claim), view.size).boxed()
+                OnceFetch::new((body, delivery), db, clock, (consent, id, claim), view.size).boxed()
             }
             None => body,
         };

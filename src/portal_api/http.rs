@@ -1,17 +1,18 @@
 //! `GET /v1/shared/documents`, `GET /v1/shared/documents/{id}`,
 //! `GET /v1/shared/documents/{id}/content` — for portals, with a DPoP-bound consent token.
 
+use axum::Extension;
 use axum::Json;
 use axum::body::Body;
-use axum::extract::State;
-use axum::http::{HeaderMap, HeaderValue, Method, Uri, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderMap, HeaderValue, Method, Uri, Version, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{Action, Admission, Caller, Content, Refusal};
-use crate::app::AppState;
+use crate::app::{AppState, Peer};
 use crate::documents::{self, DocumentView};
 use crate::error::{ApiError, Problem};
 use crate::extract::ApiPath;
@@ -153,6 +154,8 @@ async fn content(
     State(portal): State<Admission>,
     method: Method,
     uri: Uri,
+    version: Version,
+    connection: Option<Extension<ConnectInfo<Peer>>>,
     headers: HeaderMap,
     ApiPath(id): ApiPath<Uuid>,
 ) -> Result<Response, Refusal> {
@@ -161,7 +164,12 @@ async fn content(
     let admitted = portal.admit(&caller, Action::Download(id)).await?;
     let once = admitted.once_claim;
     admitted.txn.commit().await?;
-    let content = portal.content(&caller, id, once).await?;
+    // On HTTP/1 the connection carries this response alone: its acknowledgements are this
+    // response's. HTTP/2 interleaves streams and buffers for flow control: not watched.
+    let delivery = connection
+        .filter(|_| version <= Version::HTTP_11)
+        .map(|Extension(ConnectInfo(Peer(_, delivery)))| delivery);
+    let content = portal.content(&caller, id, once, delivery).await?;
     Ok(attachment(content))
 }
 

@@ -1,7 +1,10 @@
 //! The content of a `once` fetch: when the last byte has been handed to the connection (counted,
-//! since with a known length the server may never ask for the end of the stream), the document
-//! counts as fetched (and the consent as used once every document is); when the stream stops early, the
-//! claim is given back so that the portal can try again. A fetch that streams for long renews
+//! since with a known length the server may never ask for the end of the stream), the fetch
+//! waits for the portal's TCP to acknowledge every byte (`crate::connection`); then the document
+//! counts as fetched (and the consent as used once every document is). When the stream stops
+//! early, or the connection is reset with bytes the portal never received, the claim is given
+//! back so that the portal can try again. A portal that keeps its connection open without
+//! acknowledging for [`WAIT_FOR_DELIVERY`] may still receive the bytes: that counts as fetched. A fetch that streams for long renews
 //! its claim as it goes, so the claim never looks abandoned to a second fetch; should it be lost
 //! all the same, the stream stops rather than deliver a second copy.
 
@@ -17,11 +20,20 @@ use sea_orm::DatabaseConnection;
 use uuid::Uuid;
 
 use crate::clock::Clock;
+use crate::connection::{Delivery, Outcome};
 use crate::consents;
 use crate::documents::DocumentError;
 
+/// How long a complete fetch waits for the portal to acknowledge its bytes. Shorter than a claim's
+/// renewal period, so the claim (renewed at most that long before the end) cannot go stale
+/// meanwhile.
+pub const WAIT_FOR_DELIVERY: std::time::Duration = std::time::Duration::from_secs(120);
+
 pub struct OnceFetch {
     inner: BoxStream<'static, Result<Bytes, DocumentError>>,
+    /// The watch of the connection the fetch streams on (HTTP/1); without it, handing the last
+    /// byte over is all there is to go by.
+    delivery: Option<Delivery>,
     db: DatabaseConnection,
     clock: Clock,
     consent: Uuid,
@@ -35,7 +47,10 @@ pub struct OnceFetch {
 
 impl OnceFetch {
     pub fn new(
-        inner: BoxStream<'static, Result<Bytes, DocumentError>>,
+        (inner, delivery): (
+            BoxStream<'static, Result<Bytes, DocumentError>>,
+            Option<Delivery>,
+        ),
         db: DatabaseConnection,
         clock: Clock,
         (consent, document, claim): (Uuid, Uuid, DateTime<Utc>),
@@ -43,6 +58,7 @@ impl OnceFetch {
     ) -> Self {
         Self {
             inner,
+            delivery,
             db,
             clock,
             consent,
@@ -113,12 +129,34 @@ impl Stream for OnceFetch {
         };
         if complete && !self.finished {
             self.finished = true;
-            let (db, consent, document, claim) =
-                (self.db.clone(), self.consent, self.document, self.claim);
-            let now = self.clock.now();
+            // Started before the last chunk goes to the connection, so its flush is seen.
+            let ending = self.delivery.as_ref().map(Delivery::ending);
+            let (db, clock, consent, document, claim) = (
+                self.db.clone(),
+                self.clock.clone(),
+                self.consent,
+                self.document,
+                self.claim,
+            );
             tokio::spawn(async move {
-                if let Err(e) = consents::mark_fetched(&db, consent, document, claim, now).await {
-                    tracing::error!(%consent, error = %e, "could not mark a one-time consent used");
+                let outcome = match ending {
+                    Some(ending) => ending.outcome(WAIT_FOR_DELIVERY).await,
+                    None => Outcome::Unknowable,
+                };
+                let counted = match outcome {
+                    Outcome::Lost => {
+                        tracing::info!(%consent, %document, "a one-time fetch did not reach the portal; it may fetch again");
+                        consents::release_fetch(&db, consent, document, claim).await
+                    }
+                    outcome => {
+                        if outcome == Outcome::Unacknowledged {
+                            tracing::warn!(%consent, %document, "a one-time fetch is still unacknowledged; counted as fetched");
+                        }
+                        consents::mark_fetched(&db, consent, document, claim, clock.now()).await
+                    }
+                };
+                if let Err(e) = counted {
+                    tracing::error!(%consent, error = %e, "could not count a one-time fetch");
                 }
             });
         }

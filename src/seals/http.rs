@@ -127,7 +127,7 @@ struct SealAsk {
     responses((status = 200, body = SealVerification), (status = 400, body = Problem), (status = 429, body = Problem)))]
 async fn check_seal(
     State(state): State<AppState>,
-    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
+    ConnectInfo(crate::app::Peer(peer, _)): ConnectInfo<crate::app::Peer>,
     headers: axum::http::HeaderMap,
     ApiJson(asked): ApiJson<SealAsk>,
 ) -> Result<Response, ApiError> {

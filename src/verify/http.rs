@@ -68,7 +68,7 @@ struct ByFile {
     responses((status = 200, body = Verification), (status = 400, body = Problem), (status = 429, body = Problem)))]
 async fn verify_document(
     State(state): State<AppState>,
-    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
+    ConnectInfo(crate::app::Peer(peer, _)): ConnectInfo<crate::app::Peer>,
     request: Request,
 ) -> Result<Response, ApiError> {
     if let Some(refused) = rate_limited(&state, peer, request.headers()) {

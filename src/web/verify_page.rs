@@ -102,7 +102,7 @@ pub async fn show(f: Frame) -> Response {
 /// Checks the seal the form sent.
 pub async fn submit(
     State(state): State<AppState>,
-    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
+    ConnectInfo(crate::app::Peer(peer, _)): ConnectInfo<crate::app::Peer>,
     headers: axum::http::HeaderMap,
     f: Frame,
     form: Result<Multipart, MultipartRejection>,
@@ -174,7 +174,7 @@ pub async fn submit(
 /// `POST /verify/result`: a result code and the file (hashed here, never kept).
 pub async fn by_result_code(
     State(state): State<AppState>,
-    ConnectInfo(crate::app::Peer(peer)): ConnectInfo<crate::app::Peer>,
+    ConnectInfo(crate::app::Peer(peer, _)): ConnectInfo<crate::app::Peer>,
     headers: axum::http::HeaderMap,
     f: Frame,
     form: Result<Multipart, MultipartRejection>,

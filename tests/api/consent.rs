@@ -431,6 +431,26 @@ async fn withdrawn_consent_stops_the_very_next_fetch(app: TestApp) {
     assert_eq!(last["consent"], consent.as_str());
 }
 
+/// The consent's status as its owner sees it, once it is `expected` or a few seconds have passed
+/// (a fetch is counted just after the portal has received it).
+async fn status_once_settled(owner: &OwnerClient, consent: &str, expected: &str) -> String {
+    let mut status = String::new();
+    for _ in 0..50 {
+        let c: Value = owner
+            .get(&format!("/v1/me/consents/{consent}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        status = c["consent"]["status"].as_str().unwrap().to_owned();
+        if status == expected {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    status
+}
+
 async fn a_one_time_consent_serves_each_document_once(app: TestApp) {
     let (owner, id_card, marriage, _) = owner_with_documents(&app).await;
     let portal = Portal::register(&app);
@@ -460,31 +480,38 @@ async fn a_one_time_consent_serves_each_document_once(app: TestApp) {
     let other = portal.fetch(&content(&marriage), &token).await;
     assert_eq!(other.bytes().await.unwrap().len(), 3000);
     // Every document fetched: the consent is used, and the token dead.
-    let mut status = String::new();
-    for _ in 0..50 {
-        let c: Value = owner
-            .get(&format!("/v1/me/consents/{consent}"))
-            .await
-            .json()
-            .await
-            .unwrap();
-        status = c["consent"]["status"].as_str().unwrap().to_owned();
-        if status == "used" {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    assert_eq!(status, "used");
+    assert_eq!(status_once_settled(&owner, &consent, "used").await, "used");
     let after = portal.fetch("/v1/shared/documents", &token).await;
     assert_eq!(after.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(problem_type(after).await, "urn:kho:problem:consent-used");
+}
+
+/// A portal's fetch of `path` sent on a raw socket whose receive buffer is `receive` bytes, as
+/// one request on a connection to be closed after it.
+async fn fetch_on_a_socket(
+    app: &TestApp,
+    path: &str,
+    token: &str,
+    proof: &str,
+    receive: u32,
+) -> tokio::net::TcpStream {
+    use tokio::io::AsyncWriteExt;
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.set_recv_buffer_size(receive).unwrap();
+    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
+    let mut stream = socket.connect(addr).await.unwrap();
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: DPoP {token}\r\nDPoP: {proof}\r\nConnection: close\r\n\r\n"
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    stream
 }
 
 /// Finding 10 of the review: a fetch under a `once` consent that streams for longer than a
 /// claim lasts (ten minutes) keeps its claim, renewing it as it goes, so a second fetch cannot
 /// take the document over meanwhile and get it a second time.
 async fn a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch(app: TestApp) {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::io::AsyncReadExt;
     const SIZE: usize = 6 << 20;
     let owner = app.sign_in(OWNER).await;
     let big = owner
@@ -500,15 +527,7 @@ async fn a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch(app: TestA
         proof(&portal.key, &claims)
     };
     // A slow reader: a small receive buffer, so the download cannot finish before it reads.
-    let socket = tokio::net::TcpSocket::new_v4().unwrap();
-    socket.set_recv_buffer_size(4096).unwrap();
-    let addr: std::net::SocketAddr = app.base.trim_start_matches("http://").parse().unwrap();
-    let mut slow = socket.connect(addr).await.unwrap();
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: DPoP {token}\r\nDPoP: {}\r\nConnection: close\r\n\r\n",
-        proof_at(0)
-    );
-    slow.write_all(request.as_bytes()).await.unwrap();
+    let mut slow = fetch_on_a_socket(&app, &path, &token, &proof_at(0), 4096).await;
     let mut received = 0_usize;
     let mut buffer = vec![0_u8; 64 * 1024];
     let mut read_some = async |slow: &mut tokio::net::TcpStream, at_least: usize| {
@@ -546,6 +565,56 @@ async fn a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch(app: TestA
         received > SIZE,
         "the whole document (and its head) arrived: {received}"
     );
+}
+
+/// Finding 10 of the review, second half: a `once` fetch counts when the portal's side of the
+/// connection has acknowledged every byte, not when the last byte was handed to the connection.
+/// A portal that asks, reads nothing and goes away leaves the document in Kho's send buffer: it
+/// was never received, so it can be fetched again — completely, and then only once.
+async fn a_one_time_fetch_the_portal_never_received_can_be_fetched_again(app: TestApp) {
+    const SIZE: usize = 16 * 1024;
+    let owner = app.sign_in(OWNER).await;
+    let doc = owner
+        .upload_ok("id-card", "Căn cước", pdf_of_len(SIZE))
+        .await;
+    let portal = Portal::register(&app);
+    let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "once", &[&doc]).await;
+    let token = token_of(&granted);
+    let consent = granted["authorization_details"][0]["consent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let path = format!("/v1/shared/documents/{doc}/content");
+    // A receive buffer far smaller than the document: what it cannot take stays with Kho.
+    let proof_now = proof(
+        &portal.key,
+        &ProofClaims::new("GET", portal.url(&path), Some(&token)),
+    );
+    let gone = fetch_on_a_socket(&app, &path, &token, &proof_now, 2048).await;
+    // Kho hands the whole response to the connection; the portal reads none of it and resets
+    // the connection (closing with unread bytes sends a reset).
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    gone.set_zero_linger().unwrap();
+    drop(gone);
+    let mut again = None;
+    for _ in 0..50 {
+        let response = portal.fetch(&path, &token).await;
+        if response.status() == StatusCode::OK {
+            again = Some(response);
+            break;
+        }
+        assert_eq!(
+            problem_type(response).await,
+            "urn:kho:problem:already-fetched"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let again = again.expect("the document the portal never received can be fetched again");
+    assert_eq!(again.bytes().await.unwrap().len(), SIZE);
+    // Received this time: used, and no third copy.
+    assert_eq!(status_once_settled(&owner, &consent, "used").await, "used");
+    let third = portal.fetch(&path, &token).await;
+    assert_eq!(third.status(), StatusCode::UNAUTHORIZED);
 }
 
 async fn an_expired_consent_serves_nothing(app: TestApp) {
@@ -983,6 +1052,7 @@ on_both_backends!(
     withdrawn_consent_stops_the_very_next_fetch,
     a_one_time_consent_serves_each_document_once,
     a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch,
+    a_one_time_fetch_the_portal_never_received_can_be_fetched_again,
     an_expired_consent_serves_nothing,
     a_token_reaches_no_other_owner,
     the_pushed_request_is_checked_against_the_catalogue,

@@ -1,0 +1,171 @@
+//! Whether a response reached the other end. TCP tells a server nothing when its bytes arrive:
+//! a write returns once the bytes are in the kernel's send buffer, and a client that stops
+//! reading and goes away leaves them there. A `once` fetch must count only what the portal
+//! received, so each connection is watched ([`Watched`]) and, when a response that matters has
+//! been handed over, its [`Ending`] tells whether the peer's TCP acknowledged every byte.
+//!
+//! How: the connection's writes are counted to the kernel (hyper flushes only what it has
+//! buffered, so a flush after the last chunk means the last byte is in the kernel); then the
+//! socket's send queue — bytes written and not yet acknowledged by the peer — is read from the
+//! kernel's table of TCP sockets until it is empty ([`send_queue`]). Meanwhile the connection's
+//! socket is kept open (a second descriptor) and its shutdown deferred, so the socket stays in
+//! that table until the answer is known: gone from it means reset or timed out, with bytes
+//! unacknowledged. Where the table cannot be read (not Linux), the answer is "unknowable" and
+//! the handing over is all there is to go by.
+
+mod send_queue;
+mod watched;
+
+use std::os::fd::OwnedFd;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+pub use watched::Watched;
+
+/// What became of a response's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    /// The peer's TCP acknowledged every byte.
+    Acknowledged,
+    /// The connection was reset or dropped with bytes the peer never acknowledged.
+    Lost,
+    /// The peer acknowledged nothing more for the whole wait while the connection stays open:
+    /// the bytes may still arrive.
+    Unacknowledged,
+    /// This machine does not say (not Linux, or the socket could not be kept).
+    Unknowable,
+}
+
+/// One connection's watch, shared by the connection and the requests it carries.
+#[derive(Clone, Default)]
+pub struct Delivery(Arc<Shared>);
+
+#[derive(Default)]
+struct Shared {
+    /// Flushes of the connection that reached the kernel.
+    flushes: AtomicU64,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    /// Endings still waiting for their answer: while any does, the socket is kept and its
+    /// shutdown deferred.
+    waiting: usize,
+    /// A second descriptor of the socket, taken when the first ending starts waiting.
+    socket: Option<OwnedFd>,
+    /// The connection is closed on Kho's side (hyper dropped it).
+    closed: bool,
+}
+
+impl Shared {
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delivery").finish_non_exhaustive()
+    }
+}
+
+impl Delivery {
+    /// To call while the last byte of a response is being handed to the connection (before
+    /// it is returned to the server): the ending of that response.
+    pub fn ending(&self) -> Ending {
+        self.0.state().waiting += 1;
+        Ending {
+            shared: self.0.clone(),
+            after: self.0.flushes.load(Ordering::Acquire),
+        }
+    }
+}
+
+/// A response whose last byte has been handed over, waiting to know what became of it.
+pub struct Ending {
+    shared: Arc<Shared>,
+    /// Flushes before the last byte was handed over.
+    after: u64,
+}
+
+/// The first pause between two looks; each is twice the last, up to [`LONGEST_PAUSE`].
+const FIRST_PAUSE: Duration = Duration::from_millis(2);
+const LONGEST_PAUSE: Duration = Duration::from_millis(100);
+
+impl Ending {
+    /// Waits at most `within` for the answer.
+    pub async fn outcome(self, within: Duration) -> Outcome {
+        let deadline = Instant::now() + within;
+        let mut pause = FIRST_PAUSE;
+        let mut next_pause = || {
+            let this = pause;
+            pause = (pause * 2).min(LONGEST_PAUSE);
+            this
+        };
+        // The last byte in the kernel: a flush after it, or the connection closed without one.
+        while self.shared.flushes.load(Ordering::Acquire) <= self.after {
+            if self.shared.state().closed {
+                return Outcome::Lost;
+            }
+            if Instant::now() >= deadline {
+                return self.give_up();
+            }
+            tokio::time::sleep(next_pause()).await;
+        }
+        let Some(inode) = self.socket_inode() else {
+            return Outcome::Unknowable;
+        };
+        loop {
+            match send_queue::unacknowledged(inode).await {
+                Err(send_queue::Unreadable) => return Outcome::Unknowable,
+                Ok(None) => return Outcome::Lost,
+                Ok(Some(0)) => return Outcome::Acknowledged,
+                Ok(Some(_)) if Instant::now() >= deadline => return self.give_up(),
+                Ok(Some(_)) => tokio::time::sleep(next_pause()).await,
+            }
+        }
+    }
+
+    /// The kept socket's inode, which names it in the kernel's table.
+    fn socket_inode(&self) -> Option<u64> {
+        use std::os::unix::fs::MetadataExt;
+        let state = self.shared.state();
+        let socket = state.socket.as_ref()?.try_clone().ok()?;
+        let file = std::fs::File::from(socket);
+        file.metadata().ok().map(|m| m.ino())
+    }
+
+    /// The wait is over with bytes unacknowledged. A connection Kho has closed is reset, so that
+    /// what is still queued is never sent: lost. One still open may yet deliver them.
+    fn give_up(&self) -> Outcome {
+        let state = self.shared.state();
+        match (&state.socket, state.closed) {
+            (Some(socket), true) => {
+                match socket2::SockRef::from(socket).set_linger(Some(Duration::ZERO)) {
+                    Ok(()) => Outcome::Lost,
+                    Err(_) => Outcome::Unacknowledged,
+                }
+            }
+            _ => Outcome::Unacknowledged,
+        }
+    }
+}
+
+impl Drop for Ending {
+    fn drop(&mut self) {
+        let mut state = self.shared.state();
+        state.waiting = state.waiting.saturating_sub(1);
+        if state.waiting == 0 {
+            // The last descriptor of a closed connection: closing it sends the deferred FIN (or
+            // the reset of a connection given up on).
+            state.socket = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
