@@ -18,6 +18,7 @@ mod m20261123_000013_seals_and_statements;
 mod m20261202_000014_notices;
 mod m20261202_000015_forget_checking_officials;
 mod m20261202_000016_sealed_at_rest;
+mod m20261202_000017_fetch_retries;
 
 /// Runs every migration in order.
 pub struct Migrator;
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261202_000014_notices::Migration),
             Box::new(m20261202_000015_forget_checking_officials::Migration),
             Box::new(m20261202_000016_sealed_at_rest::Migration),
+            Box::new(m20261202_000017_fetch_retries::Migration),
         ]
     }
 }

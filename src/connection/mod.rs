@@ -17,7 +17,7 @@ mod send_queue;
 mod watched;
 
 use std::os::fd::OwnedFd;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
@@ -47,16 +47,17 @@ pub struct Delivery(Arc<Shared>);
 struct Shared {
     /// Flushes of the connection that reached the kernel.
     flushes: AtomicU64,
+    /// Endings still waiting for their answer: while any does, the socket is kept and its
+    /// shutdown deferred. (Read without the lock on every flush; changed under it.)
+    waiting: AtomicUsize,
     state: Mutex<State>,
 }
 
 #[derive(Default)]
 struct State {
-    /// Endings still waiting for their answer: while any does, the socket is kept and its
-    /// shutdown deferred.
-    waiting: usize,
-    /// A second descriptor of the socket, taken when the first ending starts waiting.
-    socket: Option<OwnedFd>,
+    /// A second descriptor of the socket and its inode, taken when the first ending starts
+    /// waiting.
+    socket: Option<(OwnedFd, u64)>,
     /// The connection is closed on Kho's side (hyper dropped it).
     closed: bool,
 }
@@ -77,7 +78,8 @@ impl Delivery {
     /// To call while the last byte of a response is being handed to the connection (before
     /// it is returned to the server): the ending of that response.
     pub fn ending(&self) -> Ending {
-        self.0.state().waiting += 1;
+        let _state = self.0.state();
+        self.0.waiting.fetch_add(1, Ordering::AcqRel);
         Ending {
             shared: self.0.clone(),
             after: self.0.flushes.load(Ordering::Acquire),
@@ -107,8 +109,8 @@ impl Ending {
             this
         };
         // The last byte in the kernel: a flush after it, or the connection closed without one.
-        while self.shared.flushes.load(Ordering::Acquire) <= self.after {
-            if self.shared.state().closed {
+        while !self.flushed() {
+            if self.shared.state().closed && !self.flushed() {
                 return Outcome::Lost;
             }
             if Instant::now() >= deadline {
@@ -116,41 +118,44 @@ impl Ending {
             }
             tokio::time::sleep(next_pause()).await;
         }
-        let Some(inode) = self.socket_inode() else {
+        let Some(inode) = self.shared.state().socket.as_ref().map(|(_, inode)| *inode) else {
             return Outcome::Unknowable;
         };
+        // Missing from the table twice in a row: a listing taken while sockets come and go can
+        // skip a live one once.
+        let mut missing = 0;
         loop {
             match send_queue::unacknowledged(inode).await {
                 Err(send_queue::Unreadable) => return Outcome::Unknowable,
-                Ok(None) => return Outcome::Lost,
+                Ok(None) if missing > 0 => return Outcome::Lost,
+                Ok(None) => missing += 1,
                 Ok(Some(0)) => return Outcome::Acknowledged,
                 Ok(Some(_)) if Instant::now() >= deadline => return self.give_up(),
-                Ok(Some(_)) => tokio::time::sleep(next_pause()).await,
+                Ok(Some(_)) => missing = 0,
             }
+            tokio::time::sleep(next_pause()).await;
         }
     }
 
-    /// The kept socket's inode, which names it in the kernel's table.
-    fn socket_inode(&self) -> Option<u64> {
-        use std::os::unix::fs::MetadataExt;
-        let state = self.shared.state();
-        let socket = state.socket.as_ref()?.try_clone().ok()?;
-        let file = std::fs::File::from(socket);
-        file.metadata().ok().map(|m| m.ino())
+    /// A flush of the connection reached the kernel after the last byte was handed over.
+    fn flushed(&self) -> bool {
+        self.shared.flushes.load(Ordering::Acquire) > self.after
     }
 
-    /// The wait is over with bytes unacknowledged. A connection Kho has closed is reset, so that
-    /// what is still queued is never sent: lost. One still open may yet deliver them.
+    /// The wait is over with bytes unacknowledged. A connection Kho has closed is reset now, so
+    /// that what is still queued is never sent: lost. One still open may yet deliver them.
     fn give_up(&self) -> Outcome {
-        let state = self.shared.state();
-        match (&state.socket, state.closed) {
-            (Some(socket), true) => {
-                match socket2::SockRef::from(socket).set_linger(Some(Duration::ZERO)) {
-                    Ok(()) => Outcome::Lost,
-                    Err(_) => Outcome::Unacknowledged,
-                }
-            }
-            _ => Outcome::Unacknowledged,
+        let mut state = self.shared.state();
+        if !state.closed {
+            return Outcome::Unacknowledged;
+        }
+        let Some((socket, _)) = state.socket.take() else {
+            return Outcome::Unacknowledged;
+        };
+        match socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO)) {
+            // Its last descriptor: closing it resets the connection.
+            Ok(()) => Outcome::Lost,
+            Err(_) => Outcome::Unacknowledged,
         }
     }
 }
@@ -158,10 +163,8 @@ impl Ending {
 impl Drop for Ending {
     fn drop(&mut self) {
         let mut state = self.shared.state();
-        state.waiting = state.waiting.saturating_sub(1);
-        if state.waiting == 0 {
-            // The last descriptor of a closed connection: closing it sends the deferred FIN (or
-            // the reset of a connection given up on).
+        if self.shared.waiting.fetch_sub(1, Ordering::AcqRel) == 1 {
+            // The last descriptor of a closed connection: closing it sends the deferred FIN.
             state.socket = None;
         }
     }

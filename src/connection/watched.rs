@@ -4,7 +4,7 @@
 //! left to the last descriptor's close.
 
 use std::io;
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, OwnedFd};
 use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
@@ -34,18 +34,32 @@ impl Watched {
 
     /// Keeps the socket (a second descriptor) when an ending waits; whether one does.
     fn keep_if_waiting(&self) -> bool {
-        let mut state = self.delivery.0.state();
-        if state.waiting == 0 {
+        let shared = &self.delivery.0;
+        if shared.waiting.load(Ordering::Acquire) == 0 {
+            return false;
+        }
+        let mut state = shared.state();
+        if shared.waiting.load(Ordering::Acquire) == 0 {
             return false;
         }
         if state.socket.is_none() {
-            match self.io.as_fd().try_clone_to_owned() {
-                Ok(socket) => state.socket = Some(socket),
+            match keep(&self.io) {
+                Ok(kept) => state.socket = Some(kept),
                 Err(e) => tracing::warn!(error = %e, "could not keep a connection's socket"),
             }
         }
         true
     }
+}
+
+/// A second descriptor of `io`'s socket, and the socket's inode, which names it in the
+/// kernel's table.
+fn keep(io: &TcpStream) -> io::Result<(OwnedFd, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    let socket = io.as_fd().try_clone_to_owned()?;
+    let file = std::fs::File::from(socket);
+    let inode = file.metadata()?.ino();
+    Ok((OwnedFd::from(file), inode))
 }
 
 impl Drop for Watched {

@@ -13,7 +13,10 @@ mod view;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-pub use fetches::{RENEW_CLAIM_EVERY, mark_fetched, release_fetch, renew_claim, try_claim_fetch};
+pub use fetches::{
+    MAX_FETCH_RETRIES, RENEW_CLAIM_EVERY, give_back_fetch, mark_fetched, release_fetch,
+    renew_claim, try_claim_fetch,
+};
 pub use receipt::RECEIPT_TYPE;
 pub use store::{ConsentError, NewConsent, find, forget, pending_from};
 pub use view::{Consent, chosen};

@@ -187,6 +187,7 @@ impl Consents {
                 document_id: Set(document),
                 claimed_at: Set(None),
                 fetched_at: Set(None),
+                retries: Set(0),
             }
         }))
         .exec_without_returning(txn)

@@ -2,9 +2,11 @@
 //! since with a known length the server may never ask for the end of the stream), the fetch
 //! waits for the portal's TCP to acknowledge every byte (`crate::connection`); then the document
 //! counts as fetched (and the consent as used once every document is). When the stream stops
-//! early, or the connection is reset with bytes the portal never received, the claim is given
-//! back so that the portal can try again. A portal that keeps its connection open without
-//! acknowledging for [`WAIT_FOR_DELIVERY`] may still receive the bytes: that counts as fetched. A fetch that streams for long renews
+//! early, or the connection is reset with bytes the portal never acknowledged, the claim is
+//! given back so that the portal can try again — a few times at most
+//! ([`consents::MAX_FETCH_RETRIES`]), since a portal could bend what its TCP says. A portal that
+//! keeps its connection open without acknowledging for [`WAIT_FOR_DELIVERY`] may still receive
+//! the bytes: that counts as fetched. A fetch that streams for long renews
 //! its claim as it goes, so the claim never looks abandoned to a second fetch; should it be lost
 //! all the same, the stream stops rather than deliver a second copy.
 
@@ -24,9 +26,9 @@ use crate::connection::{Delivery, Outcome};
 use crate::consents;
 use crate::documents::DocumentError;
 
-/// How long a complete fetch waits for the portal to acknowledge its bytes. Shorter than a claim's
-/// renewal period, so the claim (renewed at most that long before the end) cannot go stale
-/// meanwhile.
+/// How long a complete fetch waits for the portal to acknowledge its bytes. The claim was renewed
+/// at most [`consents::RENEW_CLAIM_EVERY`] before the end, and the two together stay well within
+/// the ten minutes after which a claim goes stale.
 pub const WAIT_FOR_DELIVERY: std::time::Duration = std::time::Duration::from_secs(120);
 
 pub struct OnceFetch {
@@ -145,8 +147,10 @@ impl Stream for OnceFetch {
                 };
                 let counted = match outcome {
                     Outcome::Lost => {
-                        tracing::info!(%consent, %document, "a one-time fetch did not reach the portal; it may fetch again");
-                        consents::release_fetch(&db, consent, document, claim).await
+                        tracing::info!(%consent, %document, "a one-time fetch did not reach the portal");
+                        consents::give_back_fetch(&db, consent, document, claim, clock.now())
+                            .await
+                            .map(drop)
                     }
                     outcome => {
                         if outcome == Outcome::Unacknowledged {
@@ -169,8 +173,13 @@ impl Drop for OnceFetch {
         if self.finished {
             return;
         }
-        let (db, consent, document, claim) =
-            (self.db.clone(), self.consent, self.document, self.claim);
+        let (db, clock, consent, document, claim) = (
+            self.db.clone(),
+            self.clock.clone(),
+            self.consent,
+            self.document,
+            self.claim,
+        );
         // A renewal under way may move the claim on: give back whichever claim it leaves.
         let renewing = self.renewing.take();
         tokio::spawn(async move {
@@ -184,8 +193,10 @@ impl Drop for OnceFetch {
                 },
                 None => claim,
             };
-            if let Err(e) = consents::release_fetch(&db, consent, document, claim).await {
-                tracing::error!(%consent, error = %e, "could not release an interrupted fetch");
+            let given_back =
+                consents::give_back_fetch(&db, consent, document, claim, clock.now()).await;
+            if let Err(e) = given_back {
+                tracing::error!(%consent, error = %e, "could not give back an interrupted fetch");
             }
         });
     }

@@ -2,7 +2,9 @@
 //! only what was consented, only while the consent is active — and every access is in the
 //! owner's log.
 
+use kho::storage::entities::consent_documents;
 use reqwest::StatusCode;
+use sea_orm::EntityTrait;
 use serde_json::Value;
 
 use crate::on_both_backends;
@@ -567,54 +569,107 @@ async fn a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch(app: TestA
     );
 }
 
+/// A `once` consent to one document of `size` bytes: the owner, the portal, the document, the
+/// token and the consent.
+async fn a_one_time_consent_to_one_document(
+    app: &TestApp,
+    size: usize,
+) -> (OwnerClient, Portal, String, String, String) {
+    let owner = app.sign_in(OWNER).await;
+    let doc = owner
+        .upload_ok("id-card", "Căn cước", pdf_of_len(size))
+        .await;
+    let portal = Portal::register(app);
+    let granted = consent_by_redirect(app, &portal, &owner, &["id-card"], "once", &[&doc]).await;
+    let token = token_of(&granted);
+    let consent = granted["authorization_details"][0]["consent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    (owner, portal, doc, token, consent)
+}
+
+/// A portal asks for `path`, reads a little of the answer and none of the rest, and resets the
+/// connection (closing with unread bytes sends a reset). Its receive buffer is far smaller than
+/// the document: what it cannot take stays in Kho's send buffer, never acknowledged.
+async fn fetch_and_reset(app: &TestApp, portal: &Portal, path: &str, token: &str) {
+    use tokio::io::AsyncReadExt;
+    let proof_now = proof(
+        &portal.key,
+        &ProofClaims::new("GET", portal.url(path), Some(token)),
+    );
+    let mut gone = fetch_on_a_socket(app, path, token, &proof_now, 2048).await;
+    let mut head = [0_u8; 16];
+    gone.read_exact(&mut head).await.unwrap();
+    assert!(head.starts_with(b"HTTP/1.1 200"), "{head:?}");
+    // Time for Kho to hand the whole response to the connection.
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    gone.set_zero_linger().unwrap();
+    drop(gone);
+}
+
+/// The row of a `once` fetch once it has settled: no claim left, or the fetch counted.
+async fn settled_fetch(app: &TestApp, consent: &str, doc: &str) -> consent_documents::Model {
+    for _ in 0..100 {
+        let row =
+            consent_documents::Entity::find_by_id((consent.parse().unwrap(), doc.parse().unwrap()))
+                .one(&app.state.db)
+                .await
+                .unwrap()
+                .unwrap();
+        if row.claimed_at.is_none() || row.fetched_at.is_some() {
+            return row;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the fetch of {doc} never settled");
+}
+
 /// Finding 10 of the review, second half: a `once` fetch counts when the portal's side of the
 /// connection has acknowledged every byte, not when the last byte was handed to the connection.
 /// A portal that asks, reads nothing and goes away leaves the document in Kho's send buffer: it
 /// was never received, so it can be fetched again — completely, and then only once.
 async fn a_one_time_fetch_the_portal_never_received_can_be_fetched_again(app: TestApp) {
     const SIZE: usize = 16 * 1024;
-    let owner = app.sign_in(OWNER).await;
-    let doc = owner
-        .upload_ok("id-card", "Căn cước", pdf_of_len(SIZE))
-        .await;
-    let portal = Portal::register(&app);
-    let granted = consent_by_redirect(&app, &portal, &owner, &["id-card"], "once", &[&doc]).await;
-    let token = token_of(&granted);
-    let consent = granted["authorization_details"][0]["consent_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let (owner, portal, doc, token, consent) = a_one_time_consent_to_one_document(&app, SIZE).await;
     let path = format!("/v1/shared/documents/{doc}/content");
-    // A receive buffer far smaller than the document: what it cannot take stays with Kho.
-    let proof_now = proof(
-        &portal.key,
-        &ProofClaims::new("GET", portal.url(&path), Some(&token)),
-    );
-    let gone = fetch_on_a_socket(&app, &path, &token, &proof_now, 2048).await;
-    // Kho hands the whole response to the connection; the portal reads none of it and resets
-    // the connection (closing with unread bytes sends a reset).
-    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    gone.set_zero_linger().unwrap();
-    drop(gone);
-    let mut again = None;
-    for _ in 0..50 {
-        let response = portal.fetch(&path, &token).await;
-        if response.status() == StatusCode::OK {
-            again = Some(response);
-            break;
-        }
-        assert_eq!(
-            problem_type(response).await,
-            "urn:kho:problem:already-fetched"
-        );
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let again = again.expect("the document the portal never received can be fetched again");
+    fetch_and_reset(&app, &portal, &path, &token).await;
+    let row = settled_fetch(&app, &consent, &doc).await;
+    assert!(row.fetched_at.is_none(), "not counted: never received");
+    assert_eq!(row.retries, 1);
+    let again = portal.fetch(&path, &token).await;
+    assert_eq!(again.status(), StatusCode::OK);
     assert_eq!(again.bytes().await.unwrap().len(), SIZE);
     // Received this time: used, and no third copy.
     assert_eq!(status_once_settled(&owner, &consent, "used").await, "used");
     let third = portal.fetch(&path, &token).await;
     assert_eq!(third.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// Whether bytes arrived is the portal's TCP's word, which a portal could bend to fetch again
+/// and again: a document is given back a few times at most, then the next failed fetch counts.
+async fn a_document_is_given_back_only_a_few_times(app: TestApp) {
+    let (owner, portal, doc, token, consent) =
+        a_one_time_consent_to_one_document(&app, 16 * 1024).await;
+    let path = format!("/v1/shared/documents/{doc}/content");
+    for retries in 1..=kho::consents::MAX_FETCH_RETRIES {
+        fetch_and_reset(&app, &portal, &path, &token).await;
+        let row = settled_fetch(&app, &consent, &doc).await;
+        assert_eq!((row.retries, row.fetched_at), (retries, None));
+    }
+    fetch_and_reset(&app, &portal, &path, &token).await;
+    let row = settled_fetch(&app, &consent, &doc).await;
+    assert!(row.fetched_at.is_some(), "the last try counts");
+    assert_eq!(status_once_settled(&owner, &consent, "used").await, "used");
+    let refused = portal.fetch(&path, &token).await;
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    // Every try is in the owner's log.
+    let reads = log_entries(&owner)
+        .await
+        .into_iter()
+        .filter(|e| e["actor"]["kind"] == "portal" && e["outcome"] == "allowed")
+        .count();
+    assert_eq!(reads, 1 + kho::consents::MAX_FETCH_RETRIES as usize);
 }
 
 async fn an_expired_consent_serves_nothing(app: TestApp) {
@@ -1053,6 +1108,7 @@ on_both_backends!(
     a_one_time_consent_serves_each_document_once,
     a_long_one_time_fetch_keeps_its_claim_against_a_second_fetch,
     a_one_time_fetch_the_portal_never_received_can_be_fetched_again,
+    a_document_is_given_back_only_a_few_times,
     an_expired_consent_serves_nothing,
     a_token_reaches_no_other_owner,
     the_pushed_request_is_checked_against_the_catalogue,

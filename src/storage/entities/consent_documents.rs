@@ -13,6 +13,9 @@ pub struct Model {
     pub claimed_at: Option<DateTimeUtc>,
     /// A `once` fetch that completed.
     pub fetched_at: Option<DateTimeUtc>,
+    /// Fetches that did not complete and were tried again: claims given back, or taken over
+    /// when stale. At most [`crate::consents::MAX_FETCH_RETRIES`].
+    pub retries: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
