@@ -11,7 +11,12 @@ use serde::{Deserialize, Serialize};
 use url::Url;
 
 /// Settings that hold secrets; each may instead be read from the file named by `KHO_<NAME>_FILE`.
-const SECRET_FIELDS: [&str; 3] = ["database_url", "oidc_client_secret", "smtp_url"];
+const SECRET_FIELDS: [&str; 4] = [
+    "database_url",
+    "oidc_client_secret",
+    "smtp_url",
+    "s3_secret_access_key",
+];
 
 /// Variables that are not settings but are still Kho's own (no warning for them).
 const OTHER_VARIABLES: [&str; 3] = ["KHO_CONFIG", "KHO_LOG", "KHO_LOG_FORMAT"];
@@ -36,8 +41,16 @@ pub struct Settings {
     /// `KHO_DATABASE_URL`: `sqlite://path?mode=rwc` or `postgres://user:password@host/db`.
     pub database_url: SecretString,
     /// `KHO_BLOB_URL`: a local directory (path or `file://`) or `s3://bucket[/prefix]`; S3 takes
-    /// the usual `AWS_*` endpoint, region and credential variables.
+    /// the `KHO_S3_*` settings below, and otherwise the usual `AWS_*` variables.
     pub blob_url: String,
+    /// `KHO_S3_ENDPOINT`: the S3-compatible service (`https://…`; `http://` only in dev).
+    pub s3_endpoint: Option<String>,
+    /// `KHO_S3_REGION`: the region the service expects in signatures (Garage: its `s3_region`).
+    pub s3_region: Option<String>,
+    /// `KHO_S3_ACCESS_KEY_ID`: the access key's id.
+    pub s3_access_key_id: Option<String>,
+    /// `KHO_S3_SECRET_ACCESS_KEY` (or `_FILE`): the access key's secret.
+    pub s3_secret_access_key: Option<SecretString>,
     /// `KHO_KEYS_DIR`: the key ring directory (see `keys-dev/README.md`).
     pub keys_dir: PathBuf,
     /// `KHO_MAX_UPLOAD_BYTES`: the largest document an owner may upload.
@@ -241,6 +254,15 @@ impl Settings {
             ));
         }
         if self
+            .s3_endpoint
+            .as_ref()
+            .is_some_and(|endpoint| !endpoint.starts_with("https://"))
+        {
+            return Err(ConfigError::Production(
+                "refuses a plain-HTTP S3 endpoint: set KHO_S3_ENDPOINT to its https:// address",
+            ));
+        }
+        if self
             .oidc_issuer
             .as_ref()
             .is_some_and(|issuer| issuer.scheme() != "https")
@@ -287,12 +309,16 @@ fn parse_proxies(list: &str) -> Result<Vec<ipnet::IpNet>, ConfigError> {
 /// `KHO_*` variables that name no setting: most likely a typo, which would otherwise silently
 /// leave a default in place.
 fn unknown_variables<'a>(names: impl Iterator<Item = &'a str>) -> Vec<String> {
-    const FIELDS: [&str; 25] = [
+    const FIELDS: [&str; 29] = [
         "profile",
         "listen",
         "public_url",
         "database_url",
         "blob_url",
+        "s3_endpoint",
+        "s3_region",
+        "s3_access_key_id",
+        "s3_secret_access_key",
         "keys_dir",
         "max_upload_bytes",
         "dev_sign_in",
@@ -431,6 +457,15 @@ mod tests {
             assert!(
                 matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("OpenID Provider"))
             );
+            jail.set_env("KHO_OIDC_ISSUER", "https://login.example");
+            jail.set_env("KHO_S3_ENDPOINT", "http://s3.example");
+            assert!(
+                matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("S3 endpoint"))
+            );
+            jail.set_env("KHO_S3_ENDPOINT", "https://s3.example");
+            jail.set_env("KHO_S3_SECRET_ACCESS_KEY", "s3-secret-value");
+            let (s, _) = load_in(jail).unwrap();
+            assert!(!format!("{s:?}").contains("s3-secret-value"));
             Ok(())
         });
     }

@@ -148,8 +148,10 @@ fn request_span(request: &Request) -> tracing::Span {
     )
 }
 
+/// Ready when both stores answer: the database and the blob store.
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    if db::ping(&state.db).await {
+    let (db, blobs) = tokio::join!(db::ping(&state.db), state.blobs.ping());
+    if db && blobs {
         (StatusCode::OK, "ready").into_response()
     } else {
         ApiError::Unavailable.into_response()

@@ -104,7 +104,7 @@ impl AppState {
                 return Err(StartError::PendingMigrations(pending));
             }
         }
-        let blobs = Blobs::open(&settings.blob_url)?;
+        let blobs = Blobs::from_settings(&settings)?;
         let oidc = OidcClient::from_settings(&settings)?.map(Arc::new);
         let mailer = Mailer::from_settings(&settings)?;
         clients::prepare().await;

@@ -78,7 +78,7 @@ pub async fn run(
                 valid_until: until.map(start_of),
                 child_born,
             };
-            let blobs = crate::storage::blobs::Blobs::open(&settings.blob_url)?;
+            let blobs = crate::storage::blobs::Blobs::from_settings(&settings)?;
             let now = crate::clock::Clock::system().now();
             let id = mandates::add(&db, &ring, &blobs, mandate, now).await?;
             println!("{}", serde_json::json!({ "mandate_id": id }));

@@ -26,7 +26,7 @@ pub async fn run(
     let OwnerCommand::Erase { identifier } = command;
     let ring = KeyRing::load(&settings.keys_dir, settings.is_production())?;
     let db = db::connect(settings.database_url()).await?;
-    let blobs = Blobs::open(&settings.blob_url)?;
+    let blobs = Blobs::from_settings(&settings)?;
     let owner = match uuid::Uuid::parse_str(&identifier) {
         Ok(id) => OwnerId(id),
         Err(_) => {

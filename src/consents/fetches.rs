@@ -58,7 +58,7 @@ pub async fn renew_claim(
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ConsentError> {
     let ours = sea_orm::Condition::all().add(consent_documents::Column::ClaimedAt.eq(claim));
-    let retries = Expr::col(consent_documents::Column::Retries).into();
+    let retries = Expr::col(consent_documents::Column::Retries);
     set_claim(db, (consent, document), ours, retries, now).await
 }
 
@@ -68,7 +68,7 @@ async fn set_claim(
     db: &impl ConnectionTrait,
     (consent, document): (Uuid, Uuid),
     only_if: sea_orm::Condition,
-    retries: sea_orm::sea_query::SimpleExpr,
+    retries: Expr,
     now: DateTime<Utc>,
 ) -> Result<Option<DateTime<Utc>>, ConsentError> {
     // Microseconds: what every database stores, so the claim compares equal when read back.

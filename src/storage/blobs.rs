@@ -5,9 +5,13 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use futures_util::stream::{BoxStream, StreamExt, TryStreamExt};
-use object_store::aws::AmazonS3Builder;
+use object_store::aws::{AmazonS3Builder, AmazonS3ConfigKey};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
+use secrecy::ExposeSecret;
+
+use crate::config::Settings;
 use object_store::{GetResultPayload, ObjectStore, ObjectStoreExt, WriteMultipart};
 use tokio_util::io::ReaderStream;
 
@@ -30,13 +34,57 @@ pub struct Blobs {
 }
 
 impl Blobs {
-    /// Opens `url`: `s3://bucket[/prefix]` (endpoint and credentials from the `AWS_*`
+    /// Opens the store `KHO_BLOB_URL` names, with the `KHO_S3_*` settings for S3.
+    pub fn from_settings(settings: &Settings) -> Result<Self, BlobError> {
+        let s3: Vec<(AmazonS3ConfigKey, String)> = [
+            (AmazonS3ConfigKey::Endpoint, settings.s3_endpoint.clone()),
+            (AmazonS3ConfigKey::Region, settings.s3_region.clone()),
+            (
+                AmazonS3ConfigKey::AccessKeyId,
+                settings.s3_access_key_id.clone(),
+            ),
+            (
+                AmazonS3ConfigKey::SecretAccessKey,
+                (settings.s3_secret_access_key.as_ref()).map(|s| s.expose_secret().to_owned()),
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(key, value)| Some((key, value?)))
+        .collect();
+        Self::open(&settings.blob_url, s3)
+    }
+
+    /// Opens `url`: `s3://bucket[/prefix]` (configured by `s3`, then by the `AWS_*`
     /// variables), `file:///dir`, or a plain directory path, created if missing.
-    pub fn open(url: &str) -> Result<Self, BlobError> {
-        if url.starts_with("s3://") {
-            let store = AmazonS3Builder::from_env().with_url(url).build()?;
+    pub fn open(url: &str, s3: Vec<(AmazonS3ConfigKey, String)>) -> Result<Self, BlobError> {
+        if let Some(location) = url.strip_prefix("s3://") {
+            let (bucket, prefix) = location.split_once('/').unwrap_or((location, ""));
+            let plain_http = s3.iter().any(|(key, value)| {
+                matches!(key, AmazonS3ConfigKey::Endpoint) && value.starts_with("http://")
+            });
+            // A store that does not answer is an outage to report (503) within seconds, not
+            // minutes of retries.
+            let retry = object_store::RetryConfig {
+                backoff: object_store::BackoffConfig::default(),
+                max_retries: 3,
+                retry_timeout: std::time::Duration::from_secs(10),
+            };
+            let mut builder = AmazonS3Builder::from_env()
+                .with_bucket_name(bucket)
+                .with_retry(retry);
+            for (key, value) in s3 {
+                builder = builder.with_config(key, value);
+            }
+            if plain_http {
+                builder = builder.with_allow_http(true);
+            }
+            let store = builder.build()?;
+            let store: Arc<dyn ObjectStore> = match prefix.trim_matches('/') {
+                "" => Arc::new(store),
+                prefix => Arc::new(PrefixStore::new(store, prefix)),
+            };
             return Ok(Self {
-                store: Arc::new(store),
+                store,
                 part_size: S3_PART,
                 local_dir: None,
             });
@@ -52,6 +100,24 @@ impl Blobs {
             part_size: LOCAL_PART,
             local_dir: Some(std::path::PathBuf::from(dir)),
         })
+    }
+
+    /// Whether the store answers within a few seconds: a look-up of a key nobody writes finds
+    /// nothing, or fails.
+    pub async fn ping(&self) -> bool {
+        let key = Path::from("readyz");
+        let head = self.store.head(&key);
+        match tokio::time::timeout(std::time::Duration::from_secs(3), head).await {
+            Ok(Ok(_) | Err(BlobError::NotFound { .. })) => true,
+            Ok(Err(e)) => {
+                tracing::warn!(error = %e, "the blob store does not answer");
+                false
+            }
+            Err(_) => {
+                tracing::warn!("the blob store does not answer within 3 s");
+                false
+            }
+        }
     }
 
     /// The key of a document version's sealed content. Only opaque ids: no personal data.

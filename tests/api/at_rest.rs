@@ -57,8 +57,8 @@ async fn everything_at_rest(app: &TestApp) -> Vec<u8> {
                     all.extend(row.try_get::<String>("", "row").unwrap().into_bytes());
                 }
             }
-            for file in files_below(&app.blob_dir()) {
-                all.extend(std::fs::read(file).unwrap());
+            for key in app.blob_keys().await {
+                all.extend(app.read_blob(&key).await);
             }
         }
     }

@@ -5,7 +5,7 @@ use reqwest::multipart::{Form, Part};
 use serde_json::Value;
 
 use crate::on_both_backends;
-use crate::support::{OwnerClient, TestApp, files_below, pdf_of_len};
+use crate::support::{OwnerClient, TestApp, pdf_of_len};
 
 async fn assert_problem(response: reqwest::Response, status: StatusCode, slug: &str) {
     let actual = response.status();
@@ -25,11 +25,8 @@ async fn assert_problem(response: reqwest::Response, status: StatusCode, slug: &
 
 async fn assert_nothing_stored(app: &TestApp, owner: &OwnerClient) {
     assert_eq!(owner.list("").await["items"].as_array().unwrap().len(), 0);
-    assert!(
-        files_below(&app.blob_dir()).is_empty(),
-        "blobs left behind: {:?}",
-        files_below(&app.blob_dir())
-    );
+    let stored = app.everything_stored().await;
+    assert!(stored.is_empty(), "blobs left behind: {stored:?}");
 }
 
 fn form(fields: &[(&str, &str)], file: Option<Vec<u8>>) -> Form {

@@ -169,7 +169,7 @@ async fn an_owner_deletes_an_upload_and_its_content_is_gone(app: TestApp) {
     let id = owner
         .upload_ok("other", "to delete", pdf_of_len(SEGMENT_SIZE * 2))
         .await;
-    let blob = app.blob_of(&id);
+    let blob = app.blob_of(&id).await;
     assert_eq!(
         owner
             .delete(&format!("/v1/me/documents/{id}"))
@@ -181,7 +181,7 @@ async fn an_owner_deletes_an_upload_and_its_content_is_gone(app: TestApp) {
         owner.get(&format!("/v1/me/documents/{id}")).await.status(),
         StatusCode::NOT_FOUND
     );
-    assert!(!blob.exists());
+    assert!(!app.blob_keys().await.contains(&blob));
     assert_eq!(
         owner
             .delete(&format!("/v1/me/documents/{id}"))

@@ -29,6 +29,35 @@ async fn health_and_readiness_answer(app: TestApp) {
     );
 }
 
+/// `/readyz` asks the blob store too: a process whose S3 service does not answer is not ready.
+async fn readiness_needs_the_blob_store_too(app: TestApp) {
+    let mut settings = app.state.settings.as_ref().clone();
+    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    settings.blob_url = "s3://kho/unreachable".into();
+    settings.s3_endpoint = Some(format!("http://{nobody}"));
+    settings.s3_region = Some("garage".into());
+    settings.s3_access_key_id = Some("GK0123456789abcdef01234567".into());
+    settings.s3_secret_access_key = Some(secrecy::SecretString::from("not-a-real-secret"));
+    let process = app.process_with(settings).await;
+    let started = std::time::Instant::now();
+    let response = app
+        .anonymous()
+        .get(process.url("/readyz"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let problem: Value = response.json().await.unwrap();
+    assert_eq!(problem["type"], "urn:kho:problem:unavailable");
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "answered within seconds, not after minutes of retries"
+    );
+}
+
 async fn the_openapi_document_describes_every_v1_route(app: TestApp) {
     let doc: Value = app
         .anonymous()
@@ -270,6 +299,7 @@ async fn requests_the_http_library_refuses_are_problems_too(app: TestApp) {
 on_both_backends!(
     requests_the_http_library_refuses_are_problems_too,
     health_and_readiness_answer,
+    readiness_needs_the_blob_store_too,
     the_openapi_document_describes_every_v1_route,
     unknown_routes_and_methods_are_problems,
     every_response_carries_security_headers_and_a_request_id,

@@ -347,10 +347,8 @@ async fn a_push_not_signed_by_the_issuer_over_this_content_stores_nothing(app: T
         0,
         "no store made for the owner who never signed in"
     );
-    assert!(
-        crate::support::files_below(&app.blob_dir()).is_empty(),
-        "no blob left behind"
-    );
+    let stored = app.everything_stored().await;
+    assert!(stored.is_empty(), "no blob left behind: {stored:?}");
 }
 
 async fn a_revoked_result_stays_visible_and_its_content_stops_reaching_portals(app: TestApp) {

@@ -15,11 +15,11 @@ async fn three_segment_document(owner: &OwnerClient, title: &str) -> String {
         .await
 }
 
-fn edit_blob(app: &TestApp, id: &str, edit: impl FnOnce(&mut Vec<u8>)) {
-    let path = app.blob_of(id);
-    let mut bytes = std::fs::read(&path).unwrap();
+async fn edit_blob(app: &TestApp, id: &str, edit: impl FnOnce(&mut Vec<u8>)) {
+    let key = app.blob_of(id).await;
+    let mut bytes = app.read_blob(&key).await;
     edit(&mut bytes);
-    std::fs::write(&path, bytes).unwrap();
+    app.write_blob(&key, &bytes).await;
 }
 
 /// The download fails, and when the damage is at the start it fails with a clean problem.
@@ -50,7 +50,8 @@ async fn a_flipped_byte_anywhere_fails_the_download(app: TestApp) {
         edit_blob(&app, &id, |b| {
             let i = at.min(b.len() - 1);
             b[i] ^= 0x01;
-        });
+        })
+        .await;
         assert_refused(&owner, &id, clean).await;
     }
 }
@@ -64,7 +65,7 @@ async fn a_truncated_blob_fails_the_download(app: TestApp) {
         3,
     ] {
         let id = three_segment_document(&owner, "cut").await;
-        edit_blob(&app, &id, |b| b.truncate(keep));
+        edit_blob(&app, &id, |b| b.truncate(keep)).await;
         assert_refused(&owner, &id, keep <= HEADER_LEN).await;
     }
 }
@@ -73,10 +74,10 @@ async fn swapping_two_documents_blobs_fails_both(app: TestApp) {
     let owner = app.sign_in("035199000123").await;
     let one = three_segment_document(&owner, "one").await;
     let two = three_segment_document(&owner, "two").await;
-    let (p1, p2) = (app.blob_of(&one), app.blob_of(&two));
-    let (b1, b2) = (std::fs::read(&p1).unwrap(), std::fs::read(&p2).unwrap());
-    std::fs::write(&p1, &b2).unwrap();
-    std::fs::write(&p2, &b1).unwrap();
+    let (k1, k2) = (app.blob_of(&one).await, app.blob_of(&two).await);
+    let (b1, b2) = (app.read_blob(&k1).await, app.read_blob(&k2).await);
+    app.write_blob(&k1, &b2).await;
+    app.write_blob(&k2, &b1).await;
     assert_refused(&owner, &one, true).await;
     assert_refused(&owner, &two, true).await;
 }
@@ -86,7 +87,8 @@ async fn swapping_blobs_between_owners_fails(app: TestApp) {
     let b = app.sign_in("001099000001").await;
     let theirs = three_segment_document(&a, "a").await;
     let mine = three_segment_document(&b, "b").await;
-    std::fs::copy(app.blob_of(&theirs), app.blob_of(&mine)).unwrap();
+    let stolen = app.read_blob(&app.blob_of(&theirs).await).await;
+    app.write_blob(&app.blob_of(&mine).await, &stolen).await;
     assert_refused(&b, &mine, true).await;
     assert_eq!(
         a.download(&theirs).await.unwrap().len(),
@@ -97,7 +99,7 @@ async fn swapping_blobs_between_owners_fails(app: TestApp) {
 async fn a_missing_blob_is_an_integrity_failure(app: TestApp) {
     let owner = app.sign_in("035199000123").await;
     let id = three_segment_document(&owner, "gone").await;
-    std::fs::remove_file(app.blob_of(&id)).unwrap();
+    app.remove_blob(&app.blob_of(&id).await).await;
     assert_refused(&owner, &id, true).await;
 }
 

@@ -4,6 +4,7 @@
 
 pub mod browser;
 pub mod chromium;
+pub mod garage;
 pub mod library_portal;
 mod owner_client;
 pub mod portal;
@@ -59,7 +60,9 @@ macro_rules! on_both_backends {
     };
 }
 
-/// A running Kho with its own database, blob directory and copy of the dev keys.
+/// A running Kho with its own database, blob store and copy of the dev keys. Apps on SQLite keep
+/// their blobs in a local directory, apps on PostgreSQL in Garage (the production shape), so
+/// that every scenario runs against both blob stores.
 pub struct TestApp {
     pub base: String,
     pub dir: TempDir,
@@ -70,6 +73,8 @@ pub struct TestApp {
     pub provider: Option<OpenIdProvider>,
     /// The SMTP server notices are mailed to, for apps started with [`spawn_app_with_mail`].
     pub smtp: Option<smtp::SmtpSink>,
+    /// The S3 server the blobs are in; `None` for a local directory.
+    pub garage: Option<&'static garage::Garage>,
     pg: Option<postgres::TestDatabase>,
     shutdown: Option<oneshot::Sender<()>>,
 }
@@ -168,7 +173,16 @@ async fn spawn_configured(
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
     let base = format!("http://{}", listener.local_addr().expect("local addr"));
     let mut settings = settings(dir.path(), &database_url, &base);
+    let garage = match backend {
+        Backend::Sqlite => None,
+        Backend::Postgres => tokio::task::block_in_place(garage::Garage::shared),
+    };
+    if let Some(garage) = garage {
+        garage.configure(&mut settings);
+    }
     configure(&mut settings);
+    // A test may have asked for a local directory after all.
+    let garage = garage.filter(|_| settings.blob_url.starts_with("s3://"));
     let provider = if with_provider {
         let provider = OpenIdProvider::start(&base, ProviderOptions::default())?;
         settings.oidc_issuer = Some(provider.issuer.parse().expect("issuer URL"));
@@ -190,6 +204,7 @@ async fn spawn_configured(
         database_url,
         provider,
         smtp: None,
+        garage,
         pg,
         shutdown: Some(shutdown),
     })
@@ -248,6 +263,10 @@ pub fn settings(dir: &Path, database_url: &str, base: &str) -> Settings {
         session_absolute_hours: 12,
         smtp_url: None,
         smtp_from: None,
+        s3_endpoint: None,
+        s3_region: None,
+        s3_access_key_id: None,
+        s3_secret_access_key: None,
     }
 }
 
@@ -287,11 +306,18 @@ impl TestApp {
 
     /// A second server process sharing this one's database, blobs, keys and provider.
     pub async fn second_process(&self) -> SecondProcess {
+        self.process_with(self.state.settings.as_ref().clone())
+            .await
+    }
+
+    /// Another server process, with `settings`.
+    pub async fn process_with(&self, settings: Settings) -> SecondProcess {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
         let base = format!("http://{}", listener.local_addr().expect("local addr"));
+        let state = AppState::open(settings).await.expect("app state");
         SecondProcess {
             base,
-            _shutdown: serve(self.fresh_state().await, listener),
+            _shutdown: serve(state, listener),
         }
     }
 
@@ -303,16 +329,63 @@ impl TestApp {
             .restart(options);
     }
 
-    /// The paths of the sealed blob of a document.
-    pub fn blob_of(&self, document: &str) -> PathBuf {
-        let owners = self.blob_dir().join("owners");
-        for owner in std::fs::read_dir(&owners).expect("owners dir") {
-            let candidate = owner.expect("entry").path().join(document).join("v1");
-            if candidate.exists() {
-                return candidate;
-            }
+    /// The key of the sealed blob of a document (its first version).
+    pub async fn blob_of(&self, document: &str) -> String {
+        self.blob_keys()
+            .await
+            .into_iter()
+            .find(|key| key.ends_with(&format!("/{document}/v1")))
+            .unwrap_or_else(|| panic!("no blob for document {document}"))
+    }
+
+    /// Every blob in the store.
+    pub async fn blob_keys(&self) -> Vec<String> {
+        let later = self.state.clock.now() + chrono::Duration::days(3650);
+        self.state
+            .blobs
+            .written_before("", later)
+            .await
+            .expect("list blobs")
+    }
+
+    /// What the store holds, half-written uploads included: in a local directory every file
+    /// (an unfinished upload is a file of its own), in S3 every blob (an unfinished multipart
+    /// upload is not an object).
+    pub async fn everything_stored(&self) -> Vec<String> {
+        match self.garage {
+            Some(_) => self.blob_keys().await,
+            None => files_below(&self.blob_dir())
+                .into_iter()
+                .map(|f| f.display().to_string())
+                .collect(),
         }
-        panic!("no blob for document {document}");
+    }
+
+    /// A blob's bytes as stored (sealed).
+    pub async fn read_blob(&self, key: &str) -> Vec<u8> {
+        use futures_util::TryStreamExt;
+        let chunks: Vec<bytes::Bytes> = self
+            .state
+            .blobs
+            .read(key)
+            .await
+            .expect("read blob")
+            .try_collect()
+            .await
+            .expect("read blob");
+        chunks.concat()
+    }
+
+    /// Replaces a blob's bytes behind Kho's back.
+    pub async fn write_blob(&self, key: &str, bytes: &[u8]) {
+        let mut writer = self.state.blobs.writer(key).await.expect("write blob");
+        writer.write(bytes).await.expect("write blob");
+        writer.finish().await.expect("write blob");
+    }
+
+    /// Removes a blob behind Kho's back.
+    pub async fn remove_blob(&self, key: &str) {
+        self.state.blobs.delete(key).await.expect("remove blob");
     }
 
     /// Runs the `kho` binary against this app's database, blobs and keys.
@@ -328,11 +401,20 @@ impl TestApp {
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
             .env("KHO_DATABASE_URL", &self.database_url)
-            .env("KHO_BLOB_URL", self.blob_dir())
+            .envs(self.blob_variables())
             .env("KHO_KEYS_DIR", self.keys_dir())
             .env("KHO_PUBLIC_URL", &self.base)
             .env("KHO_LOG", "warn");
         command
+    }
+
+    /// `KHO_BLOB_URL` and, for S3, the `KHO_S3_*` variables of this app's blob store.
+    pub fn blob_variables(&self) -> Vec<(&'static str, String)> {
+        let url = self.state.settings.blob_url.clone();
+        match self.garage {
+            Some(garage) => garage.variables(&url),
+            None => vec![("KHO_BLOB_URL", url)],
+        }
     }
 
     pub fn shared(&self) -> Arc<Settings> {
