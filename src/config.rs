@@ -253,10 +253,14 @@ impl Settings {
                 "refuses a plain-HTTP public URL: set KHO_PUBLIC_URL to the https:// address clients use",
             ));
         }
-        if self
-            .s3_endpoint
-            .as_ref()
-            .is_some_and(|endpoint| !endpoint.starts_with("https://"))
+        // The endpoint S3 will use: this setting, else the variable object_store reads.
+        let s3_endpoint = self.s3_endpoint.clone().or_else(|| {
+            ["AWS_ENDPOINT", "AWS_ENDPOINT_URL"]
+                .iter()
+                .find_map(|name| std::env::var(name).ok())
+        });
+        if self.blob_url.starts_with("s3://")
+            && s3_endpoint.is_some_and(|endpoint| !endpoint.starts_with("https://"))
         {
             return Err(ConfigError::Production(
                 "refuses a plain-HTTP S3 endpoint: set KHO_S3_ENDPOINT to its https:// address",
@@ -458,6 +462,7 @@ mod tests {
                 matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("OpenID Provider"))
             );
             jail.set_env("KHO_OIDC_ISSUER", "https://login.example");
+            jail.set_env("KHO_BLOB_URL", "s3://kho");
             jail.set_env("KHO_S3_ENDPOINT", "http://s3.example");
             assert!(
                 matches!(load_in(jail).unwrap_err(), ConfigError::Production(m) if m.contains("S3 endpoint"))

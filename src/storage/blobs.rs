@@ -62,16 +62,23 @@ impl Blobs {
             let plain_http = s3.iter().any(|(key, value)| {
                 matches!(key, AmazonS3ConfigKey::Endpoint) && value.starts_with("http://")
             });
-            // A store that does not answer is an outage to report (503) within seconds, not
-            // minutes of retries.
+            // A store that does not answer is an outage to report (503) within seconds: a few
+            // retries, connections that must open within 5 s. A download to a slow portal may
+            // take minutes: no limit on a whole request, only on a read that stalls (object_store
+            // resumes an interrupted read with a range request within `retry_timeout`).
             let retry = object_store::RetryConfig {
                 backoff: object_store::BackoffConfig::default(),
                 max_retries: 3,
-                retry_timeout: std::time::Duration::from_secs(10),
+                retry_timeout: std::time::Duration::from_secs(180),
             };
+            let client = object_store::ClientOptions::new()
+                .with_connect_timeout(std::time::Duration::from_secs(5))
+                .with_timeout_disabled()
+                .with_read_timeout(std::time::Duration::from_secs(60));
             let mut builder = AmazonS3Builder::from_env()
                 .with_bucket_name(bucket)
-                .with_retry(retry);
+                .with_retry(retry)
+                .with_client_options(client);
             for (key, value) in s3 {
                 builder = builder.with_config(key, value);
             }
@@ -102,13 +109,12 @@ impl Blobs {
         })
     }
 
-    /// Whether the store answers within a few seconds: a look-up of a key nobody writes finds
-    /// nothing, or fails.
+    /// Whether the store answers within a few seconds: a listing of its top level (a missing
+    /// bucket fails it; a look-up by key could not tell it from a missing key).
     pub async fn ping(&self) -> bool {
-        let key = Path::from("readyz");
-        let head = self.store.head(&key);
-        match tokio::time::timeout(std::time::Duration::from_secs(3), head).await {
-            Ok(Ok(_) | Err(BlobError::NotFound { .. })) => true,
+        let list = self.store.list_with_delimiter(None);
+        match tokio::time::timeout(std::time::Duration::from_secs(3), list).await {
+            Ok(Ok(_)) => true,
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "the blob store does not answer");
                 false

@@ -162,8 +162,11 @@ async fn after_erase_nothing_of_the_owner_can_be_decrypted(app: TestApp) {
             .unwrap(),
         1
     );
+    let left = app.blob_keys().await;
     assert!(
-        saved.iter().all(|(p, _)| !p.exists()),
+        saved
+            .iter()
+            .all(|(key, _)| !left.contains(&key.display().to_string())),
         "the blobs are deleted too"
     );
     assert_eq!(

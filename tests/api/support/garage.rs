@@ -35,13 +35,12 @@ impl Garage {
     /// The test process's Garage, started on first use; `None` (loudly) when it cannot run and
     /// `KHO_TEST_REQUIRE_ALL` is not set.
     pub fn shared() -> Option<&'static Garage> {
-        static GARAGE: OnceLock<Option<Garage>> = OnceLock::new();
-        GARAGE
-            .get_or_init(|| match start() {
-                Ok(garage) => Some(garage),
-                Err(why) => unavailable(&why),
-            })
-            .as_ref()
+        // Tried once per test process: the outcome, failure included, is kept.
+        static GARAGE: OnceLock<Result<Garage, String>> = OnceLock::new();
+        match GARAGE.get_or_init(start_with_retries) {
+            Ok(garage) => Some(garage),
+            Err(why) => unavailable(why),
+        }
     }
 
     /// `KHO_BLOB_URL` for a new app: a prefix of its own in the bucket.
@@ -113,8 +112,22 @@ fn free_port() -> u16 {
         .expect("a free port")
 }
 
-fn start() -> Result<Garage, String> {
+/// Ports are chosen free and taken by Garage a moment later; another process may take one
+/// meanwhile, so a start whose S3 API does not answer is tried again on other ports.
+fn start_with_retries() -> Result<Garage, String> {
     let binary = binary().ok_or("no `garage` binary (KHO_TEST_GARAGE or PATH)")?;
+    let mut last = String::new();
+    for _ in 0..3 {
+        match start(&binary) {
+            Ok(garage) => return Ok(garage),
+            Err(why) => last = why,
+        }
+    }
+    Err(last)
+}
+
+fn start(binary: &Path) -> Result<Garage, String> {
+    let binary = binary.to_owned();
     // Kept past the test process: the `sh` below removes it when Garage stops.
     let dir = tempfile::tempdir().map_err(|e| e.to_string())?.keep();
     let (s3, rpc, admin) = (free_port(), free_port(), free_port());
@@ -142,7 +155,9 @@ api_bind_addr = "127.0.0.1:{admin}"
     let log = std::fs::File::create(dir.join("garage.log")).map_err(|e| e.to_string())?;
     let mut child = Command::new("sh")
         .arg("-c")
-        .arg(r#""$0" -c "$1" server & pid=$!; cat >/dev/null; kill $pid; wait $pid; rm -rf "$2""#)
+        // The trap comes after `&`, so Garage itself still stops on a signal; `sh` outlives an
+        // interrupt of the test run long enough to stop Garage and clean up.
+        .arg(r#""$0" -c "$1" server & pid=$!; trap '' INT TERM HUP; cat >/dev/null; kill $pid; wait $pid; rm -rf "$2""#)
         .arg(&binary)
         .arg(&config)
         .arg(&dir)
@@ -166,23 +181,41 @@ api_bind_addr = "127.0.0.1:{admin}"
             ))
         }
     };
-    let mut node = Err(String::from("did not answer in 30 s"));
-    for _ in 0..60 {
-        node = run(&["node", "id", "-q"]);
-        if node.is_ok() {
-            break;
+    let log_tail = || {
+        let log = std::fs::read_to_string(dir.join("garage.log")).unwrap_or_default();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+    };
+    let set_up = || -> Result<(), String> {
+        let mut status = Err(String::from("did not answer in 30 s"));
+        for _ in 0..60 {
+            status = run(&["status"]);
+            if status.is_ok() {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(500));
         }
-        std::thread::sleep(Duration::from_millis(500));
+        status?;
+        let node = run(&["node", "id", "-q"])?;
+        let node = node.trim().split('@').next().unwrap_or_default().to_owned();
+        run(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
+        run(&["layout", "apply", "--version", "1"])?;
+        run(&["key", "import", "--yes", "-n", "kho", KEY_ID, SECRET])?;
+        run(&["bucket", "create", BUCKET])?;
+        run(&[
+            "bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", "kho",
+        ])?;
+        // The S3 API is Garage's, not another process's that took the port meanwhile.
+        std::net::TcpStream::connect(("127.0.0.1", s3))
+            .map_err(|e| format!("the S3 port {s3} does not answer: {e}"))?;
+        Ok(())
+    };
+    if let Err(why) = set_up() {
+        let why = format!("{why}\n{}", log_tail());
+        drop(stdin); // stops Garage and removes its directory
+        let _ = child.wait();
+        return Err(why);
     }
-    let node = node?;
-    let node = node.trim().split('@').next().unwrap_or_default().to_owned();
-    run(&["layout", "assign", "-z", "dc1", "-c", "1G", &node])?;
-    run(&["layout", "apply", "--version", "1"])?;
-    run(&["key", "import", "--yes", "-n", "kho", KEY_ID, SECRET])?;
-    run(&["bucket", "create", BUCKET])?;
-    run(&[
-        "bucket", "allow", "--read", "--write", "--owner", BUCKET, "--key", "kho",
-    ])?;
     let stdin = Mutex::new(stdin);
     Ok(Garage {
         endpoint: format!("http://127.0.0.1:{s3}"),

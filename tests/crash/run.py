@@ -1,0 +1,310 @@
+#!/usr/bin/env python3
+"""Crash safety: `kill -9` of `kho serve` at random moments under load, then a restart and checks.
+
+Owners upload and delete documents and a portal fetches under a consent while the server is
+killed with SIGKILL at random moments and started again, `--kills` times. Then, on a last start:
+
+- every upload acknowledged (201) before a kill, and not deleted since, is listed and downloads
+  whole with the SHA-256 of what was sent;
+- every listed document downloads whole with the SHA-256 its ETag reports (nothing listed that
+  cannot be read), and every acknowledged delete is gone;
+- the owner's access-log bundle verifies offline (`kho audit verify`), and it holds a read for
+  every portal fetch that was answered with content ("no log row, no data");
+- blobs no row refers to and half-written files left in the blob directory are counted (the
+  sweeper removes them after its grace period; they are reported, not failures).
+
+    python3 tests/crash/run.py --kho target/debug/kho --backend sqlite --kills 20 [--seed 1]
+    python3 tests/crash/run.py --kho target/debug/kho --backend postgres --kills 100
+
+PostgreSQL: a fresh database on KHO_TEST_POSTGRES_URL's server (default the local one, user
+postgres), dropped afterwards. Needs tests/hostile/requirements.txt. Prints the figures; exits
+non-zero on any violation.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "hostile"))
+from dpop import proof  # noqa: E402
+from run import (  # noqa: E402
+    OWNER, REPO, free_port, owner_session, portal_token, register_portal, wait_ready,
+)
+
+OTHER_OWNERS = ["001099000001", "079305004321"]
+TIMEOUT = 20
+
+
+class Ledger:
+    """What the clients were told, under one lock."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.uploaded = {}  # document id -> (owner, sha256)
+        self.deleted = set()  # acknowledged deletes
+        self.maybe_deleted = set()  # deletes sent and never answered
+        self.fetched = 0  # portal fetches answered with the whole content
+        self.unanswered = 0
+        self.statuses = {}  # status -> count, answers other than the expected ones
+        self.violations = []
+
+    def count(self, status):
+        with self.lock:
+            self.statuses[status] = self.statuses.get(status, 0) + 1
+            if status >= 500 and status != 503:
+                self.violations.append(f"a {status} answer under load")
+
+
+def pdf(rng: random.Random) -> bytes:
+    return b"%PDF-1.7\n" + rng.randbytes(rng.randint(1_000, 256_000)) + b"\n%%EOF\n"
+
+
+def owner_worker(base, identifier, ledger, stop, seed):
+    rng = random.Random(seed)
+    session, csrf = None, None
+    mine = []
+    while not stop.is_set():
+        try:
+            if session is None:
+                session = requests.Session()
+                session.post(f"{base}/dev/sign-in", data={"identifier": identifier},
+                             allow_redirects=False, timeout=TIMEOUT)
+                csrf = session.get(f"{base}/v1/me", timeout=TIMEOUT).json()["csrf_token"]
+            if mine and rng.random() < 0.3:
+                doc = mine.pop(rng.randrange(len(mine)))
+                with ledger.lock:
+                    ledger.maybe_deleted.add(doc)
+                answer = session.delete(f"{base}/v1/me/documents/{doc}",
+                                        headers={"X-CSRF-Token": csrf}, timeout=TIMEOUT)
+                if answer.status_code == 204:
+                    with ledger.lock:
+                        ledger.deleted.add(doc)
+                else:
+                    ledger.count(answer.status_code)
+                continue
+            body = pdf(rng)
+            answer = session.post(
+                f"{base}/v1/me/documents", headers={"X-CSRF-Token": csrf},
+                data={"type": "other", "title": f"tài liệu {rng.randrange(10**6)}"},
+                files={"file": ("doc.pdf", body, "application/pdf")}, timeout=TIMEOUT,
+            )
+            if answer.status_code == 201:
+                doc = answer.json()["id"]
+                mine.append(doc)
+                with ledger.lock:
+                    ledger.uploaded[doc] = (identifier, hashlib.sha256(body).hexdigest())
+            else:
+                ledger.count(answer.status_code)
+        except (requests.RequestException, ValueError, KeyError):
+            with ledger.lock:
+                ledger.unanswered += 1
+            time.sleep(0.1)
+
+
+def portal_worker(base, token, key, document, expected, ledger, stop):
+    url = f"{base}/v1/shared/documents/{document}/content"
+    while not stop.is_set():
+        try:
+            answer = requests.get(url, timeout=TIMEOUT, headers={
+                "Authorization": f"DPoP {token}", "DPoP": proof(key, "GET", url, token)})
+            if answer.status_code == 200:
+                if hashlib.sha256(answer.content).hexdigest() != expected:
+                    with ledger.lock:
+                        ledger.violations.append("a portal fetch answered with other bytes")
+                else:
+                    with ledger.lock:
+                        ledger.fetched += 1
+            else:
+                ledger.count(answer.status_code)
+        except requests.RequestException:
+            with ledger.lock:
+                ledger.unanswered += 1
+            time.sleep(0.1)
+
+
+class Server:
+    def __init__(self, kho, env, base, log):
+        self.kho, self.env, self.base, self.log = kho, env, base, log
+        self.process = None
+
+    def start(self):
+        self.process = subprocess.Popen([self.kho, "serve"], env=self.env, stdout=self.log,
+                                        stderr=subprocess.STDOUT)
+        wait_ready(self.base, self.process)
+
+    def kill(self):
+        os.kill(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+def database(backend, tmp):
+    """The database URL, and how to drop it."""
+    if backend == "sqlite":
+        return f"sqlite://{tmp}/kho.db?mode=rwc", lambda: None
+    server = os.environ.get("KHO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    name = f"kho_crash_{uuid.uuid4().hex[:12]}"
+    subprocess.run(["psql", server, "-qc", f"CREATE DATABASE {name}"], check=True)
+    url = server.rsplit("/", 1)[0] + f"/{name}"
+    return url, lambda: subprocess.run(["psql", server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"])
+
+
+def documents(session, base):
+    items, cursor = [], None
+    while True:
+        page = session.get(f"{base}/v1/me/documents", timeout=TIMEOUT,
+                           params={"limit": 200, **({"cursor": cursor} if cursor else {})}).json()
+        items += page["items"]
+        cursor = page.get("next_cursor")
+        if not cursor:
+            return items
+
+
+def check(base, kho, env, ledger, tmp, portal_document):
+    violations = list(ledger.violations)
+    listed = {}
+    sessions = {}
+    for identifier in [OWNER, *OTHER_OWNERS]:
+        session = requests.Session()
+        session.post(f"{base}/dev/sign-in", data={"identifier": identifier}, allow_redirects=False)
+        sessions[identifier] = session
+        for item in documents(session, base):
+            listed[item["id"]] = identifier
+    for doc, identifier in listed.items():
+        answer = sessions[identifier].get(f"{base}/v1/me/documents/{doc}/content", timeout=60)
+        if answer.status_code != 200:
+            violations.append(f"listed {doc} answers {answer.status_code}")
+            continue
+        digest = hashlib.sha256(answer.content).hexdigest()
+        if answer.headers.get("etag", "").strip('"') != digest:
+            violations.append(f"listed {doc} downloads with another SHA-256 than its ETag")
+        if doc in ledger.uploaded and ledger.uploaded[doc][1] != digest:
+            violations.append(f"{doc} downloads other bytes than were uploaded")
+    for doc, (identifier, _) in ledger.uploaded.items():
+        if doc not in listed and doc not in ledger.maybe_deleted:
+            violations.append(f"acknowledged upload {doc} of {identifier} is lost")
+    for doc in ledger.deleted:
+        if doc in listed:
+            violations.append(f"acknowledged delete of {doc} is undone")
+    # The access log of the owner the portal reads from.
+    bundle = sessions[OWNER].get(f"{base}/v1/me/access-log/bundle", timeout=60)
+    (tmp / "bundle.json").write_bytes(bundle.content)
+    verified = subprocess.run([kho, "audit", "verify", str(tmp / "bundle.json")], env=env,
+                              capture_output=True, text=True)
+    if verified.returncode != 0:
+        violations.append(f"the access-log chain does not verify: {verified.stdout}{verified.stderr}")
+    entries = json.loads(bundle.content).get("entries", [])
+    reads = sum(1 for e in entries if e.get("actor_kind") == "portal"
+                and e.get("action") == "download_document"
+                and e.get("document_id") == portal_document and e.get("outcome") == "allowed")
+    if reads < ledger.fetched:
+        violations.append(f"{ledger.fetched} portal fetches answered, {reads} reads logged")
+    # Leftovers in a local blob directory.
+    orphans = partial = leftover_bytes = 0
+    blobs = tmp / "blobs"
+    for path in blobs.rglob("*") if blobs.exists() else []:
+        if not path.is_file():
+            continue
+        if "#" in path.name:
+            partial += 1
+        elif path.parent.name not in listed:
+            orphans += 1
+        else:
+            continue
+        leftover_bytes += path.stat().st_size
+    return violations, len(listed), reads, (orphans, partial, leftover_bytes)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--kho", required=True, help="the kho binary")
+    parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--kills", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    tmp = Path(tempfile.mkdtemp(prefix=f"kho-crash-{args.backend}-"))
+    url, drop = database(args.backend, tmp)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KHO_")}
+    env.update(KHO_PROFILE="dev", KHO_LISTEN=f"127.0.0.1:{port}", KHO_PUBLIC_URL=base,
+               KHO_DATABASE_URL=url, KHO_BLOB_URL=str(tmp / "blobs"),
+               KHO_KEYS_DIR=str(REPO / "keys-dev"), KHO_LOG="warn",
+               KHO_OAUTH_PER_MINUTE="1000000", KHO_SIGN_IN_PER_MINUTE="1000000")
+    log = open(tmp / "serve.log", "w")
+    server = Server(args.kho, env, base, log)
+    ledger = Ledger()
+    started = time.monotonic()
+    try:
+        client = register_portal(args.kho, env)
+        server.start()
+        owner, csrf = owner_session(base)
+        key = ec.generate_private_key(ec.SECP256R1())
+        token = portal_token(base, owner, csrf, client, key)
+        first = documents(owner, base)[0]["id"]
+        expected = hashlib.sha256(owner.get(f"{base}/v1/me/documents/{first}/content").content)
+        stop = threading.Event()
+        workers = [threading.Thread(target=owner_worker,
+                                    args=(base, who, ledger, stop, args.seed * 10 + i))
+                   for i, who in enumerate([OWNER, *OTHER_OWNERS])]
+        workers.append(threading.Thread(target=portal_worker, args=(
+            base, token, key, first, expected.hexdigest(), ledger, stop)))
+        for worker in workers:
+            worker.start()
+        for _ in range(args.kills):
+            time.sleep(rng.uniform(0.2, 2.0))
+            server.kill()
+            server.start()
+        time.sleep(1)
+        stop.set()
+        for worker in workers:
+            worker.join()
+        server.kill()
+        server.start()
+        violations, listed, reads, (orphans, partial, leftover) = check(
+            base, args.kho, env, ledger, tmp, first)
+        server.stop()
+    finally:
+        if server.process and server.process.poll() is None:
+            server.kill()
+        log.close()
+        drop()
+    panicked = "panicked" in (tmp / "serve.log").read_text(errors="replace")
+    if panicked:
+        violations.append("a panic in the server's log")
+    print(json.dumps({
+        "backend": args.backend, "kills": args.kills, "seconds": round(time.monotonic() - started),
+        "uploads_acknowledged": len(ledger.uploaded), "deletes_acknowledged": len(ledger.deleted),
+        "portal_fetches_answered": ledger.fetched, "reads_logged": reads,
+        "requests_unanswered": ledger.unanswered, "other_answers": ledger.statuses,
+        "documents_listed": listed, "orphan_blobs": orphans, "partial_files": partial,
+        "leftover_bytes": leftover, "violations": violations,
+    }, indent=1))
+    if violations:
+        print(f"crash run: {len(violations)} violations; the server's files are in {tmp}")
+        return 1
+    print("crash run: nothing acknowledged was lost or corrupted")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
