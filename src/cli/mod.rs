@@ -69,6 +69,14 @@ pub enum Command {
     /// Check QR seals offline.
     #[command(subcommand)]
     Seal(seal::SealCommand),
+    /// Remove the blobs and half-written uploads no document refers to, last written longer ago
+    /// than the grace (what `kho serve` does daily with 24 hours). A shorter grace is safe only
+    /// while no upload runs.
+    SweepOrphans {
+        /// Only what was last written this many hours ago or more.
+        #[arg(long, default_value_t = 24)]
+        older_than_hours: u32,
+    },
 }
 
 /// Runs a parsed command with loaded settings.
@@ -89,5 +97,12 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         Command::Seal(command) => seal::run(command, &settings),
         Command::Import { path } => import::run(path, settings).await,
         Command::Export { identifier, out } => export::run(identifier, out, settings).await,
+        Command::SweepOrphans { older_than_hours } => {
+            let state = crate::app::AppState::open(settings).await?;
+            let grace = chrono::Duration::hours(i64::from(older_than_hours));
+            let removed = state.documents.sweep_orphans(grace).await?;
+            println!("{}", serde_json::json!({ "removed": removed }));
+            Ok(())
+        }
     }
 }

@@ -28,7 +28,11 @@ async fn upkeep(state: AppState) {
     loop {
         every.tick().await;
         if ticks.is_multiple_of(SWEEP_EVERY_TICKS) {
-            match state.documents.sweep_orphans().await {
+            match state
+                .documents
+                .sweep_orphans(crate::documents::ORPHAN_GRACE)
+                .await
+            {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(blobs = n, "removed blobs no document refers to"),
                 Err(e) => tracing::warn!(error = %e, "could not sweep orphan blobs"),

@@ -18,9 +18,9 @@ const BATCH: usize = 500;
 
 impl Documents {
     /// Removes the blobs and half-written uploads no document refers to, last written more than
-    /// [`ORPHAN_GRACE`] ago; returns how many it removed.
-    pub async fn sweep_orphans(&self) -> Result<usize, StoreError> {
-        let before = self.clock.now() - ORPHAN_GRACE;
+    /// `grace` ago ([`ORPHAN_GRACE`] while uploads may run); returns how many it removed.
+    pub async fn sweep_orphans(&self, grace: Duration) -> Result<usize, StoreError> {
+        let before = self.clock.now() - grace;
         let mut removed = 0;
         let listed = self.blobs.written_before("owners", before).await?;
         for keys in listed.chunks(BATCH) {

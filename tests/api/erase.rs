@@ -2,6 +2,7 @@
 //! even from a copy of the blobs taken before.
 
 use kho::crypto::{Binding, SegmentDecryptor, unwrap_data_key};
+use kho::documents::ORPHAN_GRACE;
 use kho::storage::entities::{documents, owner_keys, owners, sessions};
 use reqwest::StatusCode;
 use sea_orm::{EntityTrait, PaginatorTrait};
@@ -300,16 +301,46 @@ async fn blobs_no_document_refers_to_are_swept_after_a_day(app: TestApp) {
         std::fs::write(&partial, vec![1_u8; 2048]).unwrap();
     }
     assert_eq!(
-        app.state.documents.sweep_orphans().await.unwrap(),
+        app.state
+            .documents
+            .sweep_orphans(ORPHAN_GRACE)
+            .await
+            .unwrap(),
         0,
         "not while an upload could still be writing them"
     );
     app.state.clock.advance(chrono::Duration::days(2));
     let swept = 1 + usize::from(app.garage.is_none());
-    assert_eq!(app.state.documents.sweep_orphans().await.unwrap(), swept);
+    assert_eq!(
+        app.state
+            .documents
+            .sweep_orphans(ORPHAN_GRACE)
+            .await
+            .unwrap(),
+        swept
+    );
     assert!(!partial.exists());
+    assert_eq!(app.blob_keys().await, vec![kept_blob.clone()]);
+    assert_eq!(
+        app.state
+            .documents
+            .sweep_orphans(ORPHAN_GRACE)
+            .await
+            .unwrap(),
+        0
+    );
+    // The operator's sweep, with a grace of its own (none: no upload runs now).
+    let fresh = format!("{owner_prefix}/{}/v1", uuid::Uuid::now_v7());
+    app.write_blob(&fresh, &[1_u8; 100]).await;
+    let out = app.kho(&["sweep-orphans", "--older-than-hours", "0"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["removed"], 1);
     assert_eq!(app.blob_keys().await, vec![kept_blob]);
-    assert_eq!(app.state.documents.sweep_orphans().await.unwrap(), 0);
 }
 
 on_both_backends!(

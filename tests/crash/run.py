@@ -10,8 +10,9 @@ killed with SIGKILL at random moments and started again, `--kills` times. Then, 
   cannot be read), and every acknowledged delete is gone;
 - the owner's access-log bundle verifies offline (`kho audit verify`), and it holds a read for
   every portal fetch that was answered with content ("no log row, no data");
-- blobs no row refers to and half-written files left in the blob directory are counted (the
-  sweeper removes them after its grace period; they are reported, not failures).
+- blobs no row refers to and half-written files left in the blob directory are counted, then
+  the sweeper runs (`kho sweep-orphans --older-than-hours 0`, the server stopped) and must
+  leave none.
 
     python3 tests/crash/run.py --kho target/debug/kho --backend sqlite --kills 20 [--seed 1]
     python3 tests/crash/run.py --kho target/debug/kho --backend postgres --kills 100
@@ -216,8 +217,12 @@ def check(base, kho, env, ledger, tmp, portal_document):
                 and e.get("document_id") == portal_document and e.get("outcome") == "allowed")
     if reads < ledger.fetched:
         violations.append(f"{ledger.fetched} portal fetches answered, {reads} reads logged")
-    # Leftovers in a local blob directory.
-    orphans = partial = leftover_bytes = 0
+    return violations, listed, reads
+
+
+def leftovers(tmp, listed):
+    """Blobs no listed document refers to, and half-written files, in the blob directory."""
+    orphans = partial = size = 0
     blobs = tmp / "blobs"
     for path in blobs.rglob("*") if blobs.exists() else []:
         if not path.is_file():
@@ -228,8 +233,8 @@ def check(base, kho, env, ledger, tmp, portal_document):
             orphans += 1
         else:
             continue
-        leftover_bytes += path.stat().st_size
-    return violations, len(listed), reads, (orphans, partial, leftover_bytes)
+        size += path.stat().st_size
+    return {"orphan_blobs": orphans, "partial_files": partial, "bytes": size}
 
 
 def main() -> int:
@@ -280,9 +285,16 @@ def main() -> int:
             worker.join()
         server.kill()
         server.start()
-        violations, listed, reads, (orphans, partial, leftover) = check(
-            base, args.kho, env, ledger, tmp, first)
+        violations, listed, reads = check(base, args.kho, env, ledger, tmp, first)
         server.stop()
+        before_sweep = leftovers(tmp, listed)
+        swept = subprocess.run([args.kho, "sweep-orphans", "--older-than-hours", "0"], env=env,
+                               capture_output=True, text=True)
+        if swept.returncode != 0:
+            violations.append(f"the sweep failed: {swept.stderr}")
+        after_sweep = leftovers(tmp, listed)
+        if after_sweep["orphan_blobs"] or after_sweep["partial_files"]:
+            violations.append(f"left after the sweep: {after_sweep}")
     finally:
         if server.process and server.process.poll() is None:
             server.kill()
@@ -296,8 +308,8 @@ def main() -> int:
         "uploads_acknowledged": len(ledger.uploaded), "deletes_acknowledged": len(ledger.deleted),
         "portal_fetches_answered": ledger.fetched, "reads_logged": reads,
         "requests_unanswered": ledger.unanswered, "other_answers": ledger.statuses,
-        "documents_listed": listed, "orphan_blobs": orphans, "partial_files": partial,
-        "leftover_bytes": leftover, "violations": violations,
+        "documents_listed": len(listed), "left_before_the_sweep": before_sweep,
+        "left_after_the_sweep": after_sweep, "violations": violations,
     }, indent=1))
     if violations:
         print(f"crash run: {len(violations)} violations; the server's files are in {tmp}")
