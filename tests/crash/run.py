@@ -16,9 +16,12 @@ killed with SIGKILL at random moments and started again, `--kills` times. Then, 
 
     python3 tests/crash/run.py --kho target/debug/kho --backend sqlite --kills 20 [--seed 1]
     python3 tests/crash/run.py --kho target/debug/kho --backend postgres --kills 100
+    python3 tests/crash/run.py --kho target/debug/kho --backend postgres --blobs garage --kills 100
 
 PostgreSQL: a fresh database on KHO_TEST_POSTGRES_URL's server (default the local one, user
-postgres), dropped afterwards. Needs tests/hostile/requirements.txt. Prints the figures; exits
+postgres), dropped afterwards. `--blobs garage`: the blobs in a one-node Garage started for the
+run (KHO_TEST_GARAGE or `garage` on the PATH), its object count read with `garage bucket info`.
+Needs tests/hostile/requirements.txt. Prints the figures; exits
 non-zero on any violation.
 """
 
@@ -27,6 +30,8 @@ import hashlib
 import json
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -237,10 +242,81 @@ def leftovers(tmp, listed):
     return {"orphan_blobs": orphans, "partial_files": partial, "bytes": size}
 
 
+class Garage:
+    """A one-node Garage for the run, with the bucket `kho` and one key."""
+
+    KEY_ID, SECRET = "GK0123456789abcdef01234567", "0123456789abcdef" * 4
+
+    def __init__(self, tmp):
+        self.binary = os.environ.get("KHO_TEST_GARAGE") or shutil.which("garage")
+        if not self.binary:
+            sys.exit("--blobs garage: no garage binary (KHO_TEST_GARAGE or PATH)")
+        s3, rpc = free_port(), free_port()
+        self.config = tmp / "garage.toml"
+        self.config.write_text(f"""metadata_dir = "{tmp}/garage/meta"
+data_dir = "{tmp}/garage/data"
+db_engine = "lmdb"
+replication_factor = 1
+rpc_bind_addr = "127.0.0.1:{rpc}"
+rpc_public_addr = "127.0.0.1:{rpc}"
+rpc_secret = "{'ab' * 32}"
+
+[s3_api]
+s3_region = "garage"
+api_bind_addr = "127.0.0.1:{s3}"
+root_domain = ".s3.garage.localhost"
+""")
+        self.endpoint = f"http://127.0.0.1:{s3}"
+        self.log = open(tmp / "garage.log", "w")
+        self.process = subprocess.Popen([self.binary, "-c", str(self.config), "server"],
+                                        stdout=self.log, stderr=subprocess.STDOUT)
+        for _ in range(60):
+            if self.run("status", check=False).returncode == 0:
+                break
+            time.sleep(0.5)
+        node = self.run("node", "id", "-q").stdout.strip().split("@")[0]
+        self.run("layout", "assign", "-z", "dc1", "-c", "1G", node)
+        self.run("layout", "apply", "--version", "1")
+        self.run("key", "import", "--yes", "-n", "kho", self.KEY_ID, self.SECRET)
+        self.run("bucket", "create", "kho")
+        self.run("bucket", "allow", "--read", "--write", "--owner", "kho", "--key", "kho")
+
+    def run(self, *args, check=True):
+        return subprocess.run([self.binary, "-c", str(self.config), *args], capture_output=True,
+                              text=True, check=check)
+
+    def variables(self):
+        return dict(KHO_BLOB_URL="s3://kho/crash", KHO_S3_ENDPOINT=self.endpoint,
+                    KHO_S3_REGION="garage", KHO_S3_ACCESS_KEY_ID=self.KEY_ID,
+                    KHO_S3_SECRET_ACCESS_KEY=self.SECRET)
+
+    def leftovers(self, listed):
+        """Objects beyond the listed documents, and unfinished multipart uploads, from the
+        bucket's counters (which Garage updates in the background: read until they settle)."""
+        last = None
+        for _ in range(20):
+            info = self.run("bucket", "info", "kho").stdout
+            objects = int(re.search(r"Objects:\s+(\d+)", info).group(1))
+            unfinished = re.search(r"Unfinished uploads:\s+(\d+)", info)
+            now = {"orphan_blobs": objects - len(listed),
+                   "unfinished_uploads": int(unfinished.group(1)) if unfinished else 0}
+            if now == last:
+                return now
+            last = now
+            time.sleep(1)
+        return last
+
+    def stop(self):
+        self.process.kill()
+        self.process.wait()
+        self.log.close()
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--kho", required=True, help="the kho binary")
     parser.add_argument("--backend", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--blobs", choices=["local", "garage"], default="local")
     parser.add_argument("--kills", type=int, default=20)
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
@@ -255,6 +331,10 @@ def main() -> int:
                KHO_DATABASE_URL=url, KHO_BLOB_URL=str(tmp / "blobs"),
                KHO_KEYS_DIR=str(REPO / "keys-dev"), KHO_LOG="warn",
                KHO_OAUTH_PER_MINUTE="1000000", KHO_SIGN_IN_PER_MINUTE="1000000")
+    garage = Garage(tmp) if args.blobs == "garage" else None
+    if garage:
+        env.update(garage.variables())
+    count_leftovers = garage.leftovers if garage else (lambda listed: leftovers(tmp, listed))
     log = open(tmp / "serve.log", "w")
     server = Server(args.kho, env, base, log)
     ledger = Ledger()
@@ -287,24 +367,26 @@ def main() -> int:
         server.start()
         violations, listed, reads = check(base, args.kho, env, ledger, tmp, first)
         server.stop()
-        before_sweep = leftovers(tmp, listed)
+        before_sweep = count_leftovers(listed)
         swept = subprocess.run([args.kho, "sweep-orphans", "--older-than-hours", "0"], env=env,
                                capture_output=True, text=True)
         if swept.returncode != 0:
             violations.append(f"the sweep failed: {swept.stderr}")
-        after_sweep = leftovers(tmp, listed)
-        if after_sweep["orphan_blobs"] or after_sweep["partial_files"]:
+        after_sweep = count_leftovers(listed)
+        if after_sweep["orphan_blobs"] or after_sweep.get("partial_files"):
             violations.append(f"left after the sweep: {after_sweep}")
     finally:
         if server.process and server.process.poll() is None:
             server.kill()
         log.close()
         drop()
+        if garage:
+            garage.stop()
     panicked = "panicked" in (tmp / "serve.log").read_text(errors="replace")
     if panicked:
         violations.append("a panic in the server's log")
     print(json.dumps({
-        "backend": args.backend, "kills": args.kills, "seconds": round(time.monotonic() - started),
+        "backend": args.backend, "blobs": args.blobs, "kills": args.kills, "seconds": round(time.monotonic() - started),
         "uploads_acknowledged": len(ledger.uploaded), "deletes_acknowledged": len(ledger.deleted),
         "portal_fetches_answered": ledger.fetched, "reads_logged": reads,
         "requests_unanswered": ledger.unanswered, "other_answers": ledger.statuses,
