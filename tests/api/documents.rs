@@ -231,7 +231,48 @@ async fn sealed_blobs_of_zero_and_one_byte_round_trip_through_the_blob_store(app
     }
 }
 
+/// #13: the blob store not answering is a passing condition — 503 `retry-later`, never a 500 —
+/// and an upload that could not store its bytes leaves no document behind.
+async fn an_unreachable_blob_store_is_a_503_and_keeps_nothing(app: TestApp) {
+    let owner = app.sign_in(CITIZEN).await;
+    let kept = owner.upload_ok("other", "giữ", pdf_of_len(5000)).await;
+    // Another process on the same database, whose S3 service does not answer; the session
+    // (in the database) works there too.
+    let process = app.process_with(app.settings_with_unreachable_s3()).await;
+    let form = reqwest::multipart::Form::new()
+        .text("type", "other")
+        .text("title", "không lưu được")
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(pdf_of_len(5000)).file_name("doc"),
+        );
+    let upload = owner
+        .client
+        .post(process.url("/v1/me/documents"))
+        .header("x-csrf-token", &owner.csrf)
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
+    let download = owner
+        .client
+        .get(process.url(&format!("/v1/me/documents/{kept}/content")))
+        .send()
+        .await
+        .unwrap();
+    for response in [upload, download] {
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(response.headers().contains_key("retry-after"));
+        let problem: Value = response.json().await.unwrap();
+        assert_eq!(problem["type"], "urn:kho:problem:retry-later");
+    }
+    let listed = owner.list("").await;
+    assert_eq!(listed["items"].as_array().unwrap().len(), 1, "{listed}");
+    assert_eq!(owner.download(&kept).await.unwrap(), pdf_of_len(5000));
+}
+
 on_both_backends!(
+    an_unreachable_blob_store_is_a_503_and_keeps_nothing,
     upload_then_download_returns_the_exact_bytes,
     one_byte_and_other_tiny_documents_round_trip,
     metadata_is_kept_normalised_and_the_etag_is_the_sha256,

@@ -31,17 +31,7 @@ async fn health_and_readiness_answer(app: TestApp) {
 
 /// `/readyz` asks the blob store too: a process whose S3 service does not answer is not ready.
 async fn readiness_needs_the_blob_store_too(app: TestApp) {
-    let mut settings = app.state.settings.as_ref().clone();
-    let nobody = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
-    settings.blob_url = "s3://kho/unreachable".into();
-    settings.s3_endpoint = Some(format!("http://{nobody}"));
-    settings.s3_region = Some("garage".into());
-    settings.s3_access_key_id = Some("GK0123456789abcdef01234567".into());
-    settings.s3_secret_access_key = Some(secrecy::SecretString::from("not-a-real-secret"));
-    let process = app.process_with(settings).await;
+    let process = app.process_with(app.settings_with_unreachable_s3()).await;
     let started = std::time::Instant::now();
     let response = app
         .anonymous()

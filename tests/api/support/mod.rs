@@ -310,6 +310,20 @@ impl TestApp {
             .await
     }
 
+    /// This app's settings, but with blobs in an S3 service nobody answers for.
+    pub fn settings_with_unreachable_s3(&self) -> Settings {
+        let mut settings = self.state.settings.as_ref().clone();
+        let nobody = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port");
+        settings.blob_url = "s3://kho/unreachable".into();
+        settings.s3_endpoint = Some(format!("http://{nobody}"));
+        settings.s3_region = Some(garage::REGION.into());
+        settings.s3_access_key_id = Some("GK0123456789abcdef01234567".into());
+        settings.s3_secret_access_key = Some(SecretString::from("not-a-real-secret"));
+        settings
+    }
+
     /// Another server process, with `settings`.
     pub async fn process_with(&self, settings: Settings) -> SecondProcess {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
