@@ -223,14 +223,11 @@ impl From<MultipartError> for ApiError {
 
 impl From<sea_orm::DbErr> for ApiError {
     fn from(e: sea_orm::DbErr) -> Self {
-        match e {
-            // The database not answering (stopped, restarting, every connection busy): it passes.
-            sea_orm::DbErr::ConnectionAcquire(_) | sea_orm::DbErr::Conn(_) => {
-                tracing::warn!(error = %e, "the database does not answer");
-                Self::RetryLater("the database does not answer; send the same again".into())
-            }
-            e => Self::internal(e),
+        if crate::storage::passing::database(&e) {
+            tracing::warn!(error = %e, "the database does not answer");
+            return Self::RetryLater("the database does not answer; send the same again".into());
         }
+        Self::internal(e)
     }
 }
 
@@ -304,27 +301,5 @@ impl From<crate::notices::ContactError> for ApiError {
             ContactError::Send(_) => Self::Unavailable,
             ContactError::Store(e) => e.into(),
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_database_that_does_not_answer_is_a_passing_condition_not_a_fault() {
-        for e in [
-            sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::Timeout),
-            sea_orm::DbErr::ConnectionAcquire(sea_orm::error::ConnAcquireErr::ConnectionClosed),
-            sea_orm::DbErr::Conn(sea_orm::RuntimeErr::Internal("refused".into())),
-        ] {
-            let answer = ApiError::from(e);
-            assert_eq!(
-                answer.status_and_slug(),
-                (StatusCode::SERVICE_UNAVAILABLE, "retry-later")
-            );
-        }
-        let fault = ApiError::from(sea_orm::DbErr::Custom("a bug".into()));
-        assert_eq!(fault.status_and_slug().0, StatusCode::INTERNAL_SERVER_ERROR);
     }
 }

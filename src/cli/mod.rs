@@ -70,12 +70,15 @@ pub enum Command {
     #[command(subcommand)]
     Seal(seal::SealCommand),
     /// Remove the blobs and half-written uploads no document refers to, last written longer ago
-    /// than the grace (what `kho serve` does daily with 24 hours). A shorter grace is safe only
-    /// while no upload runs.
+    /// than the grace (what `kho serve` does daily with 24 hours). An upload's blob is complete a
+    /// moment before its row is: a grace shorter than 24 hours needs --servers-stopped.
     SweepOrphans {
         /// Only what was last written this many hours ago or more.
         #[arg(long, default_value_t = 24)]
         older_than_hours: u32,
+        /// No `kho serve` or `kho import` runs on this store now.
+        #[arg(long)]
+        servers_stopped: bool,
     },
 }
 
@@ -97,9 +100,17 @@ pub async fn run(command: Command, settings: Settings) -> Result<(), Box<dyn std
         Command::Seal(command) => seal::run(command, &settings),
         Command::Import { path } => import::run(path, settings).await,
         Command::Export { identifier, out } => export::run(identifier, out, settings).await,
-        Command::SweepOrphans { older_than_hours } => {
-            let state = crate::app::AppState::open(settings).await?;
+        Command::SweepOrphans {
+            older_than_hours,
+            servers_stopped,
+        } => {
             let grace = chrono::Duration::hours(i64::from(older_than_hours));
+            if grace < crate::documents::ORPHAN_GRACE && !servers_stopped {
+                return Err("a grace under 24 hours could remove an upload still being \
+                    committed: stop every server and pass --servers-stopped"
+                    .into());
+            }
+            let state = crate::app::AppState::open(settings).await?;
             let removed = state.documents.sweep_orphans(grace).await?;
             println!("{}", serde_json::json!({ "removed": removed }));
             Ok(())

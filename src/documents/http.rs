@@ -71,13 +71,9 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Integrity(_) => Self::Integrity,
-            // A missing blob is a fault of the store's (an integrity failure where it matters);
-            // any other blob failure is the store not answering, or full: it passes.
-            StoreError::Blob(crate::storage::blobs::BlobError::NotFound { .. }) => {
-                Self::internal(e)
-            }
-            StoreError::Blob(e) => {
-                tracing::warn!(error = %e, "the blob store failed");
+            // The store not answering, or full, passes; anything else is a fault.
+            StoreError::Blob(e) if crate::storage::passing::blobs(&e) => {
+                tracing::warn!(error = %e, "the blob store does not answer");
                 Self::RetryLater("the document store does not answer; send the same again".into())
             }
             StoreError::Db(e) => e.into(),

@@ -3,6 +3,7 @@
 pub mod blobs;
 pub mod db;
 pub mod entities;
+pub mod passing;
 
 use crate::crypto::{IntegrityError, KeyRingError};
 

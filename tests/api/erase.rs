@@ -332,7 +332,17 @@ async fn blobs_no_document_refers_to_are_swept_after_a_day(app: TestApp) {
     // The operator's sweep, with a grace of its own (none: no upload runs now).
     let fresh = format!("{owner_prefix}/{}/v1", uuid::Uuid::now_v7());
     app.write_blob(&fresh, &[1_u8; 100]).await;
-    let out = app.kho(&["sweep-orphans", "--older-than-hours", "0"]);
+    let refused = app.kho(&["sweep-orphans", "--older-than-hours", "0"]);
+    assert!(
+        !refused.status.success(),
+        "not while servers may be uploading"
+    );
+    let out = app.kho(&[
+        "sweep-orphans",
+        "--older-than-hours",
+        "0",
+        "--servers-stopped",
+    ]);
     assert!(
         out.status.success(),
         "{}",

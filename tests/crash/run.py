@@ -68,11 +68,13 @@ class Ledger:
         self.statuses = {}  # status -> count, answers other than the expected ones
         self.violations = []
 
-    def count(self, status):
+    def count(self, status, what):
+        """An answer other than the one expected: only a 503 (a passing condition) is not a
+        violation."""
         with self.lock:
             self.statuses[status] = self.statuses.get(status, 0) + 1
-            if status >= 500 and status != 503:
-                self.violations.append(f"a {status} answer under load")
+            if status != 503:
+                self.violations.append(f"{what}: answered {status}")
 
 
 def pdf(rng: random.Random) -> bytes:
@@ -86,10 +88,12 @@ def owner_worker(base, identifier, ledger, stop, seed):
     while not stop.is_set():
         try:
             if session is None:
-                session = requests.Session()
-                session.post(f"{base}/dev/sign-in", data={"identifier": identifier},
-                             allow_redirects=False, timeout=TIMEOUT)
-                csrf = session.get(f"{base}/v1/me", timeout=TIMEOUT).json()["csrf_token"]
+                # Signed in once the session and its CSRF token are both answered.
+                fresh = requests.Session()
+                fresh.post(f"{base}/dev/sign-in", data={"identifier": identifier},
+                           allow_redirects=False, timeout=TIMEOUT)
+                csrf = fresh.get(f"{base}/v1/me", timeout=TIMEOUT).json()["csrf_token"]
+                session = fresh
             if mine and rng.random() < 0.3:
                 doc = mine.pop(rng.randrange(len(mine)))
                 with ledger.lock:
@@ -100,7 +104,11 @@ def owner_worker(base, identifier, ledger, stop, seed):
                     with ledger.lock:
                         ledger.deleted.add(doc)
                 else:
-                    ledger.count(answer.status_code)
+                    # Answered: not deleted. (A 404 here is an acknowledged upload lost.)
+                    with ledger.lock:
+                        ledger.maybe_deleted.discard(doc)
+                    mine.append(doc)
+                    ledger.count(answer.status_code, f"deleting {doc}")
                 continue
             body = pdf(rng)
             answer = session.post(
@@ -114,7 +122,7 @@ def owner_worker(base, identifier, ledger, stop, seed):
                 with ledger.lock:
                     ledger.uploaded[doc] = (identifier, hashlib.sha256(body).hexdigest())
             else:
-                ledger.count(answer.status_code)
+                ledger.count(answer.status_code, "an upload")
         except (requests.RequestException, ValueError, KeyError):
             with ledger.lock:
                 ledger.unanswered += 1
@@ -135,7 +143,7 @@ def portal_worker(base, token, key, document, expected, ledger, stop):
                     with ledger.lock:
                         ledger.fetched += 1
             else:
-                ledger.count(answer.status_code)
+                ledger.count(answer.status_code, "a portal fetch")
         except requests.RequestException:
             with ledger.lock:
                 ledger.unanswered += 1
@@ -153,8 +161,12 @@ class Server:
         wait_ready(self.base, self.process)
 
     def kill(self):
-        os.kill(self.process.pid, signal.SIGKILL)
+        """SIGKILL; whether the server was still running (it must be)."""
+        running = self.process.poll() is None
+        if running:
+            os.kill(self.process.pid, signal.SIGKILL)
         self.process.wait()
+        return running
 
     def stop(self):
         self.process.terminate()
@@ -164,12 +176,13 @@ class Server:
 def database(backend, tmp):
     """The database URL, and how to drop it."""
     if backend == "sqlite":
-        return f"sqlite://{tmp}/kho.db?mode=rwc", lambda: None
+        return f"sqlite://{tmp}/kho.db?mode=rwc", lambda: subprocess.CompletedProcess([], 0)
     server = os.environ.get("KHO_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432/postgres")
     name = f"kho_crash_{uuid.uuid4().hex[:12]}"
     subprocess.run(["psql", server, "-qc", f"CREATE DATABASE {name}"], check=True)
     url = server.rsplit("/", 1)[0] + f"/{name}"
-    return url, lambda: subprocess.run(["psql", server, "-qc", f"DROP DATABASE {name} WITH (FORCE)"])
+    return url, lambda: subprocess.run(["psql", server, "-qc",
+                                        f"DROP DATABASE {name} WITH (FORCE)"])
 
 
 def documents(session, base):
@@ -331,15 +344,17 @@ def main() -> int:
                KHO_DATABASE_URL=url, KHO_BLOB_URL=str(tmp / "blobs"),
                KHO_KEYS_DIR=str(REPO / "keys-dev"), KHO_LOG="warn",
                KHO_OAUTH_PER_MINUTE="1000000", KHO_SIGN_IN_PER_MINUTE="1000000")
-    garage = Garage(tmp) if args.blobs == "garage" else None
-    if garage:
-        env.update(garage.variables())
-    count_leftovers = garage.leftovers if garage else (lambda listed: leftovers(tmp, listed))
     log = open(tmp / "serve.log", "w")
     server = Server(args.kho, env, base, log)
     ledger = Ledger()
     started = time.monotonic()
+    stop = threading.Event()
+    garage = None
     try:
+        if args.blobs == "garage":
+            garage = Garage(tmp)
+            env.update(garage.variables())
+        count_leftovers = garage.leftovers if garage else (lambda listed: leftovers(tmp, listed))
         client = register_portal(args.kho, env)
         server.start()
         owner, csrf = owner_session(base)
@@ -347,17 +362,17 @@ def main() -> int:
         token = portal_token(base, owner, csrf, client, key)
         first = documents(owner, base)[0]["id"]
         expected = hashlib.sha256(owner.get(f"{base}/v1/me/documents/{first}/content").content)
-        stop = threading.Event()
-        workers = [threading.Thread(target=owner_worker,
+        workers = [threading.Thread(target=owner_worker, daemon=True,
                                     args=(base, who, ledger, stop, args.seed * 10 + i))
                    for i, who in enumerate([OWNER, *OTHER_OWNERS])]
-        workers.append(threading.Thread(target=portal_worker, args=(
+        workers.append(threading.Thread(target=portal_worker, daemon=True, args=(
             base, token, key, first, expected.hexdigest(), ledger, stop)))
         for worker in workers:
             worker.start()
         for _ in range(args.kills):
             time.sleep(rng.uniform(0.2, 2.0))
-            server.kill()
+            if not server.kill():
+                ledger.violations.append("the server stopped by itself")
             server.start()
         time.sleep(1)
         stop.set()
@@ -368,20 +383,28 @@ def main() -> int:
         violations, listed, reads = check(base, args.kho, env, ledger, tmp, first)
         server.stop()
         before_sweep = count_leftovers(listed)
-        swept = subprocess.run([args.kho, "sweep-orphans", "--older-than-hours", "0"], env=env,
+        swept = subprocess.run([args.kho, "sweep-orphans", "--older-than-hours", "0",
+                                "--servers-stopped"], env=env,
                                capture_output=True, text=True)
         if swept.returncode != 0:
             violations.append(f"the sweep failed: {swept.stderr}")
         after_sweep = count_leftovers(listed)
         if after_sweep["orphan_blobs"] or after_sweep.get("partial_files"):
             violations.append(f"left after the sweep: {after_sweep}")
+        # The sweep removed nothing a document needs: everything checks again.
+        server.start()
+        again, _, _ = check(base, args.kho, env, ledger, tmp, first)
+        violations += [f"after the sweep: {v}" for v in again if v not in violations]
+        server.stop()
     finally:
+        stop.set()
         if server.process and server.process.poll() is None:
             server.kill()
         log.close()
-        drop()
         if garage:
             garage.stop()
+        if drop().returncode:
+            print(f"could not drop the run's database ({url})")
     panicked = "panicked" in (tmp / "serve.log").read_text(errors="replace")
     if panicked:
         violations.append("a panic in the server's log")
