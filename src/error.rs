@@ -10,6 +10,7 @@ use axum_extra::extract::multipart::MultipartError;
 use serde::Serialize;
 
 use crate::ids::ParseError;
+use crate::storage::StoreError;
 
 /// Prefix of every problem `type`; the slug after it is stable and documented in the README.
 pub const PROBLEM_TYPE_PREFIX: &str = "urn:kho:problem:";
@@ -217,6 +218,23 @@ impl From<MultipartError> for ApiError {
             Self::BodyTooLarge
         } else {
             Self::BadRequest(format!("malformed multipart body: {}", e.body_text()))
+        }
+    }
+}
+
+/// A store's failure: an integrity failure has its own type; the database or the blob store not
+/// answering passes (`retry-later`); anything else is a fault.
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Integrity(_) => Self::Integrity,
+            // The store not answering, or full, passes; anything else is a fault.
+            StoreError::Blob(e) if crate::storage::passing::blobs(&e) => {
+                tracing::warn!(error = %e, "the blob store does not answer");
+                Self::RetryLater("the document store does not answer; send the same again".into())
+            }
+            StoreError::Db(e) => e.into(),
+            other => Self::internal(other),
         }
     }
 }

@@ -24,6 +24,7 @@ use crate::{
 
 mod limits;
 mod listener;
+pub mod multipart;
 mod openapi;
 mod parse_refusals;
 pub use listener::Peer;

@@ -6,32 +6,30 @@ use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::Multipart;
-use axum_extra::extract::multipart::{Field, MultipartError};
+use axum_extra::extract::multipart::MultipartError;
 use headers::{ETag, HeaderMapExt, IfNoneMatch};
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::TryStreamExt;
 use serde::Deserialize;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use super::{
-    BodyError, ContentType, Corrections, DocumentError, DocumentList, DocumentView, ListFilter,
-    NewDocument,
+    ContentType, Corrections, DocumentError, DocumentList, DocumentView, ListFilter, NewDocument,
 };
 use crate::access::AccessPolicy;
 use crate::access::{Action, Subject};
 use crate::app::AppState;
+use crate::app::multipart::{drain, last_file, small_text};
 use crate::documents::Documents;
 use crate::error::{ApiError, Problem};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, page_limit};
 use crate::identity::OwnerSession;
 use crate::ids::parse_date;
 use crate::ids::{AgencyCode, DocumentTypeCode, ParseError, Text};
-use crate::storage::StoreError;
 
 /// Room for the metadata fields and multipart framing on top of the document itself.
 const MULTIPART_SLACK: u64 = 64 * 1024;
-const MAX_FIELD_BYTES: usize = 4096;
 
 pub fn router(max_upload_bytes: u64) -> OpenApiRouter<AppState> {
     let body_limit =
@@ -63,21 +61,6 @@ impl From<DocumentError> for ApiError {
             e @ DocumentError::DuplicateResult => Self::Conflict(e.to_string()),
             e @ DocumentError::OwnerCreatedMeanwhile => Self::RetryLater(e.to_string()),
             DocumentError::Store(e) => e.into(),
-        }
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Integrity(_) => Self::Integrity,
-            // The store not answering, or full, passes; anything else is a fault.
-            StoreError::Blob(e) if crate::storage::passing::blobs(&e) => {
-                tracing::warn!(error = %e, "the blob store does not answer");
-                Self::RetryLater("the document store does not answer; send the same again".into())
-            }
-            StoreError::Db(e) => e.into(),
-            other => Self::internal(other),
         }
     }
 }
@@ -166,63 +149,6 @@ async fn upload_document(
     }
     let view = store_upload(&documents, session.owner, multipart).await?;
     Ok((StatusCode::CREATED, Json(view)))
-}
-
-/// The `file` field's content as it arrives, then a check that it was the form's last field:
-/// a `file` given twice, or anything after it, ends the stream with an error, so nothing is
-/// stored. The transport's size limit is told apart from a broken body.
-pub(crate) fn last_file(
-    field: Field,
-    rest: Multipart,
-) -> impl futures_util::Stream<Item = Result<bytes::Bytes, BodyError>> + Unpin + Send + 'static {
-    fn broken(e: MultipartError) -> BodyError {
-        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            BodyError::TooLarge
-        } else {
-            BodyError::Interrupted(e.body_text())
-        }
-    }
-    Box::pin(
-        futures_util::stream::unfold(Some((field, rest)), |state| async move {
-            let (mut field, mut rest) = state?;
-            match field.chunk().await {
-                Ok(Some(chunk)) => Some((Ok(chunk), Some((field, rest)))),
-                Err(e) => Some((Err(broken(e)), None)),
-                Ok(None) => {
-                    drop(field);
-                    match rest.next_field().await {
-                        Ok(None) => None,
-                        Ok(Some(next)) => {
-                            let why = format!(
-                                "the form field `{}` comes after `file`: `file` must be the \
-                                 last field, given once",
-                                next.name().unwrap_or_default()
-                            );
-                            drain(next, rest).await;
-                            Some((Err(BodyError::Interrupted(why)), None))
-                        }
-                        Err(e) => Some((Err(broken(e)), None)),
-                    }
-                }
-            }
-        })
-        // A caller may read on after the end to drain the body: that must not panic.
-        .fuse(),
-    )
-}
-
-/// Reads what the client is still sending (the body limit bounds it), so that it gets the
-/// answer rather than a reset connection.
-pub(crate) async fn drain(mut field: Field, mut rest: Multipart) {
-    loop {
-        while let Ok(Some(_)) = field.chunk().await {}
-        // A field still held makes the next one refused.
-        drop(field);
-        match rest.next_field().await {
-            Ok(Some(next)) => field = next,
-            _ => return,
-        }
-    }
 }
 
 /// Reads the metadata fields, then streams the `file` field into the owner's store.
@@ -327,24 +253,6 @@ impl UploadFields {
         }
         Ok(meta)
     }
-}
-
-/// Reads a metadata field, refusing one longer than [`MAX_FIELD_BYTES`] without buffering it.
-pub(crate) async fn small_text(field: Field) -> Result<String, ApiError> {
-    text_field(field, MAX_FIELD_BYTES).await
-}
-
-/// Reads a text field of at most `max` bytes, refusing a longer one without buffering it.
-pub(crate) async fn text_field(mut field: Field, max: usize) -> Result<String, ApiError> {
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field.chunk().await? {
-        bytes.extend_from_slice(&chunk);
-        if bytes.len() > max {
-            return Err(ApiError::BadRequest("a metadata field is too long".into()));
-        }
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| ApiError::BadRequest("metadata fields must be UTF-8 text".into()))
 }
 
 /// One document's metadata.

@@ -71,13 +71,13 @@ async fn push_document(
     while let Some(field) = multipart.next_field().await? {
         match field.name().unwrap_or_default() {
             "signed" if signed.is_none() => {
-                signed = Some(crate::documents::http::text_field(field, MAX_SIGNED_BYTES).await?);
+                signed = Some(crate::app::multipart::text_field(field, MAX_SIGNED_BYTES).await?);
             }
             "file" => {
                 let jws = signed.ok_or_else(|| {
                     ApiError::BadRequest("the `signed` field must come before `file`".into())
                 })?;
-                let mut body = crate::documents::http::last_file(field, multipart);
+                let mut body = crate::app::multipart::last_file(field, multipart);
                 let pushed = issued.push(jws.trim(), &mut body).await;
                 // Whatever the answer, read what the issuer is still sending (the body limit
                 // bounds it), so that it gets the answer rather than a reset connection.

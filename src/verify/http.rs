@@ -126,7 +126,7 @@ async fn from_file(mut form: Multipart) -> Result<(ResultCode, String), ApiError
     while let Some(mut field) = form.next_field().await? {
         match field.name().unwrap_or_default() {
             "result_code" if code.is_none() => {
-                let text = crate::documents::http::small_text(field).await?;
+                let text = crate::app::multipart::small_text(field).await?;
                 code = Some(ResultCode::parse(&text)?);
             }
             "file" => {

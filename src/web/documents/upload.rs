@@ -11,7 +11,7 @@ use axum_extra::extract::multipart::{Field, MultipartRejection};
 
 use super::list::{TypeOption, type_options};
 use crate::access::{AccessPolicy, Action, Subject};
-use crate::documents::http::{drain, last_file};
+use crate::app::multipart::{drain, last_file};
 use crate::documents::{DocumentError, Documents, NewDocument};
 use crate::ids::{AgencyCode, DocumentTypeCode, Text, parse_date};
 use crate::web::failure::PageError;
